@@ -1,0 +1,43 @@
+// Command ppo trains, evaluates and inspects PPO agents with a KL penalty.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: ppo <command> [flags]
+
+commands:
+  train   train a policy from a YAML config
+  eval    evaluate a trained run
+  kl      compute KL divergences between distributions
+  envs    list the registered environments
+
+Run 'ppo <command> -h' for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches to a subcommand and returns the process exit status:
+// 0 on success, 1 on a runtime failure, 2 on bad input.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "kl":
+		return cmdKL(args[1:], stdout, stderr)
+	case "envs":
+		return cmdEnvs(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "ppo: unknown command %q (run 'ppo help')\n", args[0])
+	return 2
+}
