@@ -1,0 +1,187 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"ppo/kl"
+)
+
+// Net is the policy's network built into a gorgonia graph for a fixed batch size.
+type Net struct {
+	p     *Policy
+	g     *G.ExprGraph
+	batch int
+	// Obs is the input node, [batch, ObsDim].
+	Obs *G.Node
+	// Head is the logits or Gaussian means, [batch, ActDim].
+	Head *G.Node
+	// Value is the critic's output, [batch].
+	Value *G.Node
+	// LogStd is the Gaussian log-std broadcast to [batch, ActDim]; nil for discrete actions.
+	LogStd *G.Node
+	// Params are the weight nodes in the order of Policy.Params.
+	Params []*G.Node
+}
+
+// Build adds the network for a batch of the given size to g. The weight
+// nodes are bound to the policy's tensors, so later in-place updates of the
+// weights are seen by the graph without rebuilding it.
+func (p *Policy) Build(g *G.ExprGraph, batch int) (*Net, error) {
+	dt := p.Spec.Dtype()
+	n := &Net{p: p, g: g, batch: batch}
+	n.Obs = G.NewMatrix(g, dt, G.WithShape(batch, p.Spec.ObsDim), G.WithName("obs"))
+	nodes := make(map[*Param]*G.Node, len(p.params))
+	for _, prm := range p.params {
+		s := prm.T.Shape()
+		nd := G.NewMatrix(g, dt, G.WithShape(s[0], s[1]), G.WithName(prm.Name), G.WithValue(prm.T))
+		nodes[prm] = nd
+		n.Params = append(n.Params, nd)
+	}
+	act := G.Tanh
+	if p.Spec.Activation == "relu" {
+		act = G.Rectify
+	}
+	dense := func(x *G.Node, l Layer) (*G.Node, error) {
+		xw, err := G.Mul(x, nodes[l.W])
+		if err != nil {
+			return nil, fmt.Errorf("policy: %s: %w", l.W.Name, err)
+		}
+		return G.BroadcastAdd(xw, nodes[l.B], nil, []byte{0})
+	}
+	trunk := func(ls []Layer) (*G.Node, error) {
+		h := n.Obs
+		for _, l := range ls {
+			y, err := dense(h, l)
+			if err != nil {
+				return nil, err
+			}
+			if h, err = act(y); err != nil {
+				return nil, err
+			}
+		}
+		return h, nil
+	}
+	ha, err := trunk(p.Actor)
+	if err != nil {
+		return nil, err
+	}
+	hc := ha
+	if !p.Spec.Shared {
+		if hc, err = trunk(p.Critic); err != nil {
+			return nil, err
+		}
+	}
+	if n.Head, err = dense(ha, p.PiHead); err != nil {
+		return nil, err
+	}
+	v, err := dense(hc, p.VHead)
+	if err != nil {
+		return nil, err
+	}
+	if n.Value, err = G.Reshape(v, tensor.Shape{batch}); err != nil {
+		return nil, err
+	}
+	if !p.Spec.Discrete {
+		zeros := G.NewMatrix(g, dt, G.WithShape(batch, p.Spec.ActDim), G.WithName("zeros"), G.WithInit(G.Zeroes()))
+		if n.LogStd, err = G.BroadcastAdd(zeros, nodes[p.LogStd], nil, []byte{0}); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// ActionInput is a node to feed actions through: for discrete actions a
+// one-hot matrix [batch, ActDim], otherwise the raw actions [batch, ActDim].
+func (n *Net) ActionInput(name string) *G.Node {
+	return G.NewMatrix(n.g, n.p.Spec.Dtype(), G.WithShape(n.batch, n.p.Spec.ActDim), G.WithName(name))
+}
+
+// LogProb is the per-sample log-probability [batch] of the actions fed
+// through ActionInput.
+func (n *Net) LogProb(actions *G.Node) (*G.Node, error) {
+	if n.p.Spec.Discrete {
+		lsm, err := kl.LogSoftmaxNode(n.Head)
+		if err != nil {
+			return nil, err
+		}
+		return sumRows(G.HadamardProd(lsm, actions))
+	}
+	// -½ Σ ((a-μ)/σ)² - Σ log σ - d/2 log 2π
+	diff, err := G.Sub(actions, n.Head)
+	if err != nil {
+		return nil, err
+	}
+	invStd, err := G.Exp(G.Must(G.Neg(n.LogStd)))
+	if err != nil {
+		return nil, err
+	}
+	z, err := G.HadamardProd(diff, invStd)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := sumRows(G.Square(z))
+	if err != nil {
+		return nil, err
+	}
+	sls, err := sumRows(n.LogStd, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := n.constant(-0.5 * float64(n.p.Spec.ActDim) * math.Log(2*math.Pi))
+	lp, err := G.Add(G.Must(G.Mul(sq, n.constant(-0.5))), G.Must(G.Neg(sls)))
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(lp, c)
+}
+
+// Entropy is the per-sample entropy [batch].
+func (n *Net) Entropy() (*G.Node, error) {
+	if n.p.Spec.Discrete {
+		return kl.CategoricalEntropyNode(n.Head)
+	}
+	return kl.DiagGaussianEntropyNode(n.LogStd)
+}
+
+// OldInputs are the nodes describing the behaviour policy of a batch: its
+// head (logits or means) and, for Gaussians, its log-std, both [batch, ActDim].
+type OldInputs struct {
+	Head, LogStd *G.Node
+}
+
+// NewOldInputs adds input nodes for a fixed (non-trainable) distribution.
+func (n *Net) NewOldInputs(prefix string) OldInputs {
+	o := OldInputs{Head: n.ActionInput(prefix + "_head")}
+	if !n.p.Spec.Discrete {
+		o.LogStd = n.ActionInput(prefix + "_log_std")
+	}
+	return o
+}
+
+// KL is the exact per-sample KL divergence [batch] between the fixed
+// distribution old and the network's, in the given direction.
+func (n *Net) KL(dir kl.Direction, old OldInputs) (*G.Node, error) {
+	if n.p.Spec.Discrete {
+		return kl.CategoricalKL(dir, old.Head, n.Head)
+	}
+	return kl.DiagGaussianKL(dir, old.Head, old.LogStd, n.Head, n.LogStd)
+}
+
+func (n *Net) constant(v float64) *G.Node {
+	if n.p.Spec.Float64 {
+		return G.NewConstant(v)
+	}
+	return G.NewConstant(float32(v))
+}
+
+// sumRows sums a [batch, k] node along its columns.
+func sumRows(x *G.Node, err error) (*G.Node, error) {
+	if err != nil {
+		return nil, err
+	}
+	return G.Sum(x, 1)
+}
