@@ -1,0 +1,271 @@
+// Package configs defines the training configuration schema and loads it strictly from YAML.
+package configs
+
+// Enumerated values accepted by the string fields of the schema.
+const (
+	ObjectiveKLPenalty = "kl_penalty"
+	ObjectiveClip      = "clip"
+	ObjectiveClipKL    = "clip_kl"
+	ObjectiveNone      = "none"
+
+	ControllerFixed        = "fixed"
+	ControllerAdaptive     = "adaptive"
+	ControllerProportional = "proportional"
+
+	PresetSchulman2017 = "schulman2017"
+	PresetModularRL    = "modular_rl"
+	PresetRLlib        = "rllib"
+	PresetCustom       = "custom"
+)
+
+// Config is a complete training configuration. The yaml tags are the field paths used in
+// files, in --set and in error messages; the doc tags feed Fields and repeat the field comments.
+type Config struct {
+	// Run name, used to label the run directory. Default "cartpole-adaptive-kl".
+	Name string `yaml:"name" doc:"Run name, used to label the run directory. Default \"cartpole-adaptive-kl\"."`
+	// Seed of every random stream in a run; the same seed gives bit-identical results. Default 1.
+	Seed uint64 `yaml:"seed" doc:"Seed of every random stream in a run; the same seed gives bit-identical results. Default 1."`
+	// Environment steps to train for, summed over all envs (> 0). Default 100000.
+	TotalTimesteps int `yaml:"total_timesteps" doc:"Environment steps to train for, summed over all envs (> 0). Default 100000."`
+
+	Env    EnvConfig    `yaml:"env"`
+	Policy PolicyConfig `yaml:"policy"`
+	PPO    PPOConfig    `yaml:"ppo"`
+	KL     KLConfig     `yaml:"kl"`
+	Log    LogConfig    `yaml:"log"`
+	Eval   EvalConfig   `yaml:"eval"`
+}
+
+// EnvConfig selects the environment and its observation and reward normalisation.
+type EnvConfig struct {
+	// Registered environment id, checked by the caller against the env registry. Default "CartPole-v1".
+	ID string `yaml:"id" doc:"Registered environment id, checked by the caller against the env registry. Default \"CartPole-v1\"."`
+	// Number of environment copies stepped in lockstep (>= 1). Default 8.
+	NumEnvs int `yaml:"num_envs" doc:"Number of environment copies stepped in lockstep (>= 1). Default 8."`
+	// Environment parameter overrides by name (names are checked by the env package). Default {} (none).
+	Params map[string]float64 `yaml:"params" doc:"Environment parameter overrides by name (names are checked by the env package). Default {} (none)."`
+	// Normalise observations by a running mean and std. Default false.
+	NormalizeObs bool `yaml:"normalize_obs" doc:"Normalise observations by a running mean and std. Default false."`
+	// Scale rewards by the running std of the discounted return, as SB3 VecNormalize does. Default false.
+	NormalizeReward bool `yaml:"normalize_reward" doc:"Scale rewards by the running std of the discounted return, as SB3 VecNormalize does. Default false."`
+	// Normalised observations are clipped to [-clip_obs, clip_obs] (> 0). Default 10.
+	ClipObs float64 `yaml:"clip_obs" doc:"Normalised observations are clipped to [-clip_obs, clip_obs] (> 0). Default 10."`
+	// Normalised rewards are clipped to [-clip_reward, clip_reward] (> 0). Default 10.
+	ClipReward float64 `yaml:"clip_reward" doc:"Normalised rewards are clipped to [-clip_reward, clip_reward] (> 0). Default 10."`
+}
+
+// PolicyConfig shapes the actor-critic network.
+type PolicyConfig struct {
+	// Hidden layer widths, input side first (non-empty, each >= 1). Default [64, 64].
+	Hidden []int `yaml:"hidden" doc:"Hidden layer widths, input side first (non-empty, each >= 1). Default [64, 64]."`
+	// Hidden-layer activation: tanh or relu. Default "tanh".
+	Activation string `yaml:"activation" enum:"tanh|relu" doc:"Hidden-layer activation: tanh or relu. Default \"tanh\"."`
+	// Share one hidden trunk between actor and critic instead of two separate ones. Default false.
+	Shared bool `yaml:"shared" doc:"Share one hidden trunk between actor and critic instead of two separate ones. Default false."`
+	// Element type of the network: float32 or float64. Default "float32".
+	DType string `yaml:"dtype" enum:"float32|float64" doc:"Element type of the network: float32 or float64. Default \"float32\"."`
+	// Initial log-std of the Gaussian head (Box actions only; state-independent). Default 0.
+	InitLogStd float64 `yaml:"init_log_std" doc:"Initial log-std of the Gaussian head (Box actions only; state-independent). Default 0."`
+}
+
+// PPOConfig holds the rollout and optimisation settings.
+type PPOConfig struct {
+	// Surrogate objective: kl_penalty (adaptive-KL PPO), clip, clip_kl (clip plus the KL penalty) or none (plain policy gradient). Default "kl_penalty".
+	Objective string `yaml:"objective" enum:"kl_penalty|clip|clip_kl|none" doc:"Surrogate objective: kl_penalty (adaptive-KL PPO), clip, clip_kl (clip plus the KL penalty) or none (plain policy gradient). Default \"kl_penalty\"."`
+	// Steps collected per env per update (>= 1); the batch is env.num_envs*rollout_steps. Default 256.
+	RolloutSteps int `yaml:"rollout_steps" doc:"Steps collected per env per update (>= 1); the batch is env.num_envs*rollout_steps. Default 256."`
+	// Passes over the batch per update (>= 1). Default 10.
+	Epochs int `yaml:"epochs" doc:"Passes over the batch per update (>= 1). Default 10."`
+	// Samples per gradient step (>= 1, <= env.num_envs*ppo.rollout_steps). Default 256.
+	MinibatchSize int `yaml:"minibatch_size" doc:"Samples per gradient step (>= 1, <= env.num_envs*ppo.rollout_steps). Default 256."`
+	// Discount factor, in [0, 1]. Default 0.99.
+	Gamma float64 `yaml:"gamma" doc:"Discount factor, in [0, 1]. Default 0.99."`
+	// GAE lambda, in [0, 1]. Default 0.95.
+	GAELambda float64 `yaml:"gae_lambda" doc:"GAE lambda, in [0, 1]. Default 0.95."`
+	// Adam step size (> 0), the initial value when lr_schedule is linear. Default 0.0003.
+	LearningRate float64 `yaml:"learning_rate" doc:"Adam step size (> 0), the initial value when lr_schedule is linear. Default 0.0003."`
+	// Learning-rate schedule: constant, or linear decay to 0 over total_timesteps. Default "linear".
+	LRSchedule string `yaml:"lr_schedule" enum:"constant|linear" doc:"Learning-rate schedule: constant, or linear decay to 0 over total_timesteps. Default \"linear\"."`
+	// Ratio clip range epsilon of the clip and clip_kl objectives (> 0). Default 0.2.
+	ClipRange float64 `yaml:"clip_range" doc:"Ratio clip range epsilon of the clip and clip_kl objectives (> 0). Default 0.2."`
+	// Clip value predictions to old value ± value_clip (>= 0; 0 = off). Default 0.
+	ValueClip float64 `yaml:"value_clip" doc:"Clip value predictions to old value ± value_clip (>= 0; 0 = off). Default 0."`
+	// Weight of the value loss (>= 0). Default 0.5.
+	ValueCoef float64 `yaml:"value_coef" doc:"Weight of the value loss (>= 0). Default 0.5."`
+	// Weight of the entropy bonus (>= 0). Default 0.
+	EntropyCoef float64 `yaml:"entropy_coef" doc:"Weight of the entropy bonus (>= 0). Default 0."`
+	// Clip the global gradient norm to this value (>= 0; 0 = off). Default 0.5.
+	MaxGradNorm float64 `yaml:"max_grad_norm" doc:"Clip the global gradient norm to this value (>= 0; 0 = off). Default 0.5."`
+	// Standardise advantages per minibatch. Default true.
+	NormalizeAdvantages bool `yaml:"normalize_advantages" doc:"Standardise advantages per minibatch. Default true."`
+	// Stop the epoch loop early when the minibatch KL exceeds target_kl*target_kl_factor (>= 0; 0 = off). Default 0.
+	TargetKL float64 `yaml:"target_kl" doc:"Stop the epoch loop early when the minibatch KL exceeds target_kl*target_kl_factor (>= 0; 0 = off). Default 0."`
+	// Multiplier of target_kl for the early stop (> 0; SB3 uses 1.5). Default 1.5.
+	TargetKLFactor float64 `yaml:"target_kl_factor" doc:"Multiplier of target_kl for the early stop (> 0; SB3 uses 1.5). Default 1.5."`
+	// Adam epsilon (> 0). Default 1e-5.
+	AdamEpsilon float64 `yaml:"adam_epsilon" doc:"Adam epsilon (> 0). Default 1e-5."`
+}
+
+// KLConfig configures the KL penalty and an optional frozen reference policy.
+type KLConfig struct {
+	// Which KL is penalised: old_new = KL(old || new), new_old = KL(new || old). Default "old_new".
+	Direction string `yaml:"direction" enum:"old_new|new_old" doc:"Which KL is penalised: old_new = KL(old || new), new_old = KL(new || old). Default \"old_new\"."`
+	// What the penalty term uses: exact (closed form) or the sample estimators k1, k2, k3. Default "exact".
+	Estimator string `yaml:"estimator" enum:"exact|k1|k2|k3" doc:"What the penalty term uses: exact (closed form) or the sample estimators k1, k2, k3. Default \"exact\"."`
+
+	Controller ControllerConfig `yaml:"controller"`
+	Reference  ReferenceConfig  `yaml:"reference"`
+}
+
+// ControllerConfig sets how the penalty coefficient beta evolves between updates.
+// With a preset other than custom, the preset fixes high_mult, low_mult, up_factor and
+// down_factor; those fields must then keep their defaults, and Resolved gives the values in use.
+type ControllerConfig struct {
+	// How beta evolves: fixed (beta = init_beta), adaptive (the PPO paper's rule) or proportional (Ziegler et al. 2019). Default "adaptive".
+	Kind string `yaml:"kind" enum:"fixed|adaptive|proportional" doc:"How beta evolves: fixed (beta = init_beta), adaptive (the PPO paper's rule) or proportional (Ziegler et al. 2019). Default \"adaptive\"."`
+	// Factor set of the adaptive rule: schulman2017, modular_rl, rllib, or custom to use the four fields below. Default "schulman2017".
+	Preset string `yaml:"preset" enum:"schulman2017|modular_rl|rllib|custom" doc:"Factor set of the adaptive rule: schulman2017, modular_rl, rllib, or custom to use the four fields below. Default \"schulman2017\"."`
+	// Initial penalty coefficient beta (> 0; the paper starts at 1). Default 1.
+	InitBeta float64 `yaml:"init_beta" doc:"Initial penalty coefficient beta (> 0; the paper starts at 1). Default 1."`
+	// Target KL per update for the adaptive and proportional controllers (> 0). Default 0.01.
+	Target float64 `yaml:"target" doc:"Target KL per update for the adaptive and proportional controllers (> 0). Default 0.01."`
+	// Raise beta when the KL exceeds target*high_mult (> 1; preset custom only). Default 1.5.
+	HighMult float64 `yaml:"high_mult" doc:"Raise beta when the KL exceeds target*high_mult (> 1; preset custom only). Default 1.5."`
+	// Lower beta when the KL is below target*low_mult (in (0, 1); preset custom only). Default 0.6666666666666666 (1/1.5).
+	LowMult float64 `yaml:"low_mult" doc:"Lower beta when the KL is below target*low_mult (in (0, 1); preset custom only). Default 0.6666666666666666 (1/1.5)."`
+	// Multiply beta by this when raising it (> 1; preset custom only). Default 2.
+	UpFactor float64 `yaml:"up_factor" doc:"Multiply beta by this when raising it (> 1; preset custom only). Default 2."`
+	// Multiply beta by this when lowering it (in (0, 1); preset custom only). Default 0.5.
+	DownFactor float64 `yaml:"down_factor" doc:"Multiply beta by this when lowering it (in (0, 1); preset custom only). Default 0.5."`
+	// Lower bound of beta for the adaptive and proportional controllers (> 0). Default 0.0001.
+	MinBeta float64 `yaml:"min_beta" doc:"Lower bound of beta for the adaptive and proportional controllers (> 0). Default 0.0001."`
+	// Upper bound of beta for the adaptive and proportional controllers (> min_beta). Default 10000.
+	MaxBeta float64 `yaml:"max_beta" doc:"Upper bound of beta for the adaptive and proportional controllers (> min_beta). Default 10000."`
+	// Horizon in environment steps of the proportional controller (> 0). Default 10000.
+	Horizon float64 `yaml:"horizon" doc:"Horizon in environment steps of the proportional controller (> 0). Default 10000."`
+}
+
+// ReferenceConfig adds a penalty on the KL to a frozen policy from an earlier run.
+type ReferenceConfig struct {
+	// Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default "".
+	Checkpoint string `yaml:"checkpoint" doc:"Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default \"\"."`
+	// Fixed coefficient of the KL to the reference (>= 0; ignored without a checkpoint). Default 0.1.
+	Coef float64 `yaml:"coef" doc:"Fixed coefficient of the KL to the reference (>= 0; ignored without a checkpoint). Default 0.1."`
+	// If > 0, adapt the reference coefficient with a schulman2017 controller towards this KL instead of using coef (>= 0; needs a checkpoint). Default 0.
+	Target float64 `yaml:"target" doc:"If > 0, adapt the reference coefficient with a schulman2017 controller towards this KL instead of using coef (>= 0; needs a checkpoint). Default 0."`
+}
+
+// LogConfig controls progress output and checkpoints.
+type LogConfig struct {
+	// Parent directory of run directories. Default "runs".
+	Dir string `yaml:"dir" doc:"Parent directory of run directories. Default \"runs\"."`
+	// Print a progress line every N updates (>= 1). Default 1.
+	Every int `yaml:"every" doc:"Print a progress line every N updates (>= 1). Default 1."`
+	// Write a checkpoint every N updates (>= 0; 0 = only at the end). Default 10.
+	CheckpointEvery int `yaml:"checkpoint_every" doc:"Write a checkpoint every N updates (>= 0; 0 = only at the end). Default 10."`
+	// Also write TensorBoard event files. Default false.
+	TensorBoard bool `yaml:"tensorboard" doc:"Also write TensorBoard event files. Default false."`
+}
+
+// EvalConfig controls evaluation episodes on a separate environment.
+type EvalConfig struct {
+	// Evaluate every N updates (>= 0; 0 = only at the end). Default 0.
+	Every int `yaml:"every" doc:"Evaluate every N updates (>= 0; 0 = only at the end). Default 0."`
+	// Episodes per evaluation (>= 1). Default 10.
+	Episodes int `yaml:"episodes" doc:"Episodes per evaluation (>= 1). Default 10."`
+	// Act with the distribution's mode instead of sampling. Default true.
+	Deterministic bool `yaml:"deterministic" doc:"Act with the distribution's mode instead of sampling. Default true."`
+}
+
+// Default returns a new Config holding every default; it equals the embedded
+// configs/cartpole-adaptive-kl.yaml, which a test checks.
+func Default() *Config {
+	high, low, up, down, _ := presetFactors(PresetSchulman2017)
+	return &Config{
+		Name:           "cartpole-adaptive-kl",
+		Seed:           1,
+		TotalTimesteps: 100000,
+		Env: EnvConfig{
+			ID:         "CartPole-v1",
+			NumEnvs:    8,
+			Params:     map[string]float64{},
+			ClipObs:    10,
+			ClipReward: 10,
+		},
+		Policy: PolicyConfig{
+			Hidden:     []int{64, 64},
+			Activation: "tanh",
+			DType:      "float32",
+		},
+		PPO: PPOConfig{
+			Objective:           ObjectiveKLPenalty,
+			RolloutSteps:        256,
+			Epochs:              10,
+			MinibatchSize:       256,
+			Gamma:               0.99,
+			GAELambda:           0.95,
+			LearningRate:        3e-4,
+			LRSchedule:          "linear",
+			ClipRange:           0.2,
+			ValueClip:           0,
+			ValueCoef:           0.5,
+			EntropyCoef:         0,
+			MaxGradNorm:         0.5,
+			NormalizeAdvantages: true,
+			TargetKL:            0,
+			TargetKLFactor:      1.5,
+			AdamEpsilon:         1e-5,
+		},
+		KL: KLConfig{
+			Direction: "old_new",
+			Estimator: "exact",
+			Controller: ControllerConfig{
+				Kind:       ControllerAdaptive,
+				Preset:     PresetSchulman2017,
+				InitBeta:   1,
+				Target:     0.01,
+				HighMult:   high,
+				LowMult:    low,
+				UpFactor:   up,
+				DownFactor: down,
+				MinBeta:    1e-4,
+				MaxBeta:    1e4,
+				Horizon:    10000,
+			},
+			Reference: ReferenceConfig{Coef: 0.1},
+		},
+		Log:  LogConfig{Dir: "runs", Every: 1, CheckpointEvery: 10},
+		Eval: EvalConfig{Episodes: 10, Deterministic: true},
+	}
+}
+
+// presetFactors returns the adaptive-rule factors of a named preset; ok is false for custom
+// and unknown names. Sources: schulman2017 is section 4 of the PPO paper (1.5, 1/1.5, 2, 1/2);
+// modular_rl is John Schulman's modular_rl ppo.py (1.3, 0.7, 1.5, 1/1.5); rllib is RLlib's
+// PPO update_kl (2.0, 0.5, 1.5, 0.5).
+func presetFactors(preset string) (high, low, up, down float64, ok bool) {
+	switch preset {
+	case PresetSchulman2017:
+		return 1.5, 1 / 1.5, 2, 0.5, true
+	case PresetModularRL:
+		return 1.3, 0.7, 1.5, 1 / 1.5, true
+	case PresetRLlib:
+		return 2.0, 0.5, 1.5, 0.5, true
+	}
+	return 0, 0, 0, 0, false
+}
+
+// Resolved returns the adaptive rule in use: beta is multiplied by up when the KL exceeds
+// target*high and by down when it is below target*low. The preset decides, unless it is
+// custom, in which case the explicit fields do.
+func (c ControllerConfig) Resolved() (high, low, up, down float64) {
+	if h, l, u, d, ok := presetFactors(c.Preset); ok {
+		return h, l, u, d
+	}
+	return c.HighMult, c.LowMult, c.UpFactor, c.DownFactor
+}
+
+// BatchSize returns the number of samples collected per update, env.num_envs*ppo.rollout_steps.
+func (c *Config) BatchSize() int {
+	return c.Env.NumEnvs * c.PPO.RolloutSteps
+}

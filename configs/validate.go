@@ -1,0 +1,220 @@
+package configs
+
+import (
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Validate checks ranges, enumerated values and cross-field constraints, returning the first
+// problem found. Whether env.id and env.params names exist is left to the env registry.
+func (c *Config) Validate() error {
+	if err := checkLeaves(reflect.ValueOf(c).Elem(), ""); err != nil {
+		return err
+	}
+	var ch checker
+	ch.intGT("total_timesteps", c.TotalTimesteps, 0)
+
+	e := &c.Env
+	if e.ID == "" {
+		ch.fail("env.id", "must not be empty")
+	}
+	ch.intGE("env.num_envs", e.NumEnvs, 1)
+	ch.gt("env.clip_obs", e.ClipObs, 0)
+	ch.gt("env.clip_reward", e.ClipReward, 0)
+
+	p := &c.Policy
+	if len(p.Hidden) == 0 {
+		ch.fail("policy.hidden", "must list at least one layer width")
+	}
+	for i, h := range p.Hidden {
+		ch.intGE("policy.hidden["+strconv.Itoa(i)+"]", h, 1)
+	}
+
+	o := &c.PPO
+	ch.intGE("ppo.rollout_steps", o.RolloutSteps, 1)
+	ch.intGE("ppo.epochs", o.Epochs, 1)
+	ch.intGE("ppo.minibatch_size", o.MinibatchSize, 1)
+	ch.unit("ppo.gamma", o.Gamma)
+	ch.unit("ppo.gae_lambda", o.GAELambda)
+	ch.gt("ppo.learning_rate", o.LearningRate, 0)
+	ch.gt("ppo.clip_range", o.ClipRange, 0)
+	ch.ge("ppo.value_clip", o.ValueClip, 0)
+	ch.ge("ppo.value_coef", o.ValueCoef, 0)
+	ch.ge("ppo.entropy_coef", o.EntropyCoef, 0)
+	ch.ge("ppo.max_grad_norm", o.MaxGradNorm, 0)
+	ch.ge("ppo.target_kl", o.TargetKL, 0)
+	ch.gt("ppo.target_kl_factor", o.TargetKLFactor, 0)
+	ch.gt("ppo.adam_epsilon", o.AdamEpsilon, 0)
+
+	k := &c.KL.Controller
+	ch.gt("kl.controller.init_beta", k.InitBeta, 0)
+	ch.gt("kl.controller.target", k.Target, 0)
+	ch.gt("kl.controller.high_mult", k.HighMult, 1)
+	ch.openUnit("kl.controller.low_mult", k.LowMult)
+	ch.gt("kl.controller.up_factor", k.UpFactor, 1)
+	ch.openUnit("kl.controller.down_factor", k.DownFactor)
+	ch.gt("kl.controller.min_beta", k.MinBeta, 0)
+	if ch.err == nil && !(k.MaxBeta > k.MinBeta) {
+		ch.fail("kl.controller.max_beta", "must be > kl.controller.min_beta (%s), got %s", fmtFloat(k.MinBeta), fmtFloat(k.MaxBeta))
+	}
+	ch.gt("kl.controller.horizon", k.Horizon, 0)
+	if high, low, up, down, ok := presetFactors(k.Preset); ok {
+		d := Default().KL.Controller
+		for _, f := range []struct {
+			name           string
+			v, def, preset float64
+		}{
+			{"high_mult", k.HighMult, d.HighMult, high},
+			{"low_mult", k.LowMult, d.LowMult, low},
+			{"up_factor", k.UpFactor, d.UpFactor, up},
+			{"down_factor", k.DownFactor, d.DownFactor, down},
+		} {
+			if f.v != f.def && f.v != f.preset {
+				ch.fail("kl.controller."+f.name, "set only with preset: custom (preset %s fixes it at %s), got %s",
+					k.Preset, fmtFloat(f.preset), fmtFloat(f.v))
+			}
+		}
+	}
+	if k.Kind != ControllerFixed && (k.InitBeta < k.MinBeta || k.InitBeta > k.MaxBeta) {
+		ch.fail("kl.controller.init_beta", "must be in [kl.controller.min_beta, kl.controller.max_beta] = [%s, %s], got %s",
+			fmtFloat(k.MinBeta), fmtFloat(k.MaxBeta), fmtFloat(k.InitBeta))
+	}
+
+	r := &c.KL.Reference
+	ch.ge("kl.reference.coef", r.Coef, 0)
+	ch.ge("kl.reference.target", r.Target, 0)
+	if r.Target > 0 && r.Checkpoint == "" {
+		ch.fail("kl.reference.target", "needs kl.reference.checkpoint (no reference policy to adapt to), got %s", fmtFloat(r.Target))
+	}
+
+	ch.intGE("log.every", c.Log.Every, 1)
+	ch.intGE("log.checkpoint_every", c.Log.CheckpointEvery, 0)
+	ch.intGE("eval.every", c.Eval.Every, 0)
+	ch.intGE("eval.episodes", c.Eval.Episodes, 1)
+
+	if ch.err == nil {
+		if e.NumEnvs > math.MaxInt/o.RolloutSteps {
+			ch.fail("ppo.rollout_steps", "env.num_envs*ppo.rollout_steps overflows (%d*%d)", e.NumEnvs, o.RolloutSteps)
+		} else if b := c.BatchSize(); o.MinibatchSize > b {
+			ch.fail("ppo.minibatch_size", "must be <= env.num_envs*ppo.rollout_steps = %d, got %d", b, o.MinibatchSize)
+		}
+	}
+	return ch.err
+}
+
+// checker keeps the first failure so the checks read as a flat list.
+type checker struct{ err error }
+
+func (ch *checker) fail(path, format string, args ...any) {
+	if ch.err == nil {
+		ch.err = errorf(path, format, args...)
+	}
+}
+
+func (ch *checker) gt(path string, x, lo float64) {
+	if !(x > lo) {
+		ch.fail(path, "must be > %s, got %s", fmtFloat(lo), fmtFloat(x))
+	}
+}
+
+func (ch *checker) ge(path string, x, lo float64) {
+	if !(x >= lo) {
+		ch.fail(path, "must be >= %s, got %s", fmtFloat(lo), fmtFloat(x))
+	}
+}
+
+func (ch *checker) unit(path string, x float64) {
+	if !(x >= 0 && x <= 1) {
+		ch.fail(path, "must be in [0, 1], got %s", fmtFloat(x))
+	}
+}
+
+func (ch *checker) openUnit(path string, x float64) {
+	if !(x > 0 && x < 1) {
+		ch.fail(path, "must be in (0, 1), got %s", fmtFloat(x))
+	}
+}
+
+func (ch *checker) intGE(path string, x, lo int) {
+	if x < lo {
+		ch.fail(path, "must be >= %d, got %d", lo, x)
+	}
+}
+
+func (ch *checker) intGT(path string, x, lo int) {
+	if x <= lo {
+		ch.fail(path, "must be > %d, got %d", lo, x)
+	}
+}
+
+// checkLeaves refuses non-finite numbers anywhere and strings outside their enum tag.
+func checkLeaves(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			p := join(path, yamlName(f))
+			if enum := f.Tag.Get("enum"); enum != "" {
+				if err := checkEnum(p, v.Field(i).String(), strings.Split(enum, "|")); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := checkLeaves(v.Field(i), p); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		keys := make([]string, 0, v.Len())
+		for _, k := range v.MapKeys() {
+			keys = append(keys, k.String())
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if k == "" {
+				return errorf(path, "empty key")
+			}
+			if err := checkLeaves(v.MapIndex(reflect.ValueOf(k)), join(path, k)); err != nil {
+				return err
+			}
+		}
+	case reflect.Float64:
+		if x := v.Float(); math.IsNaN(x) || math.IsInf(x, 0) {
+			return errorf(path, "must be a finite number, got %s", fmtFloat(x))
+		}
+	}
+	return nil
+}
+
+func checkEnum(path, s string, allowed []string) error {
+	for _, a := range allowed {
+		if s == a {
+			return nil
+		}
+	}
+	want := strings.Join(allowed[:len(allowed)-1], ", ") + " or " + allowed[len(allowed)-1]
+	return errorf(path, "unknown value %q (want %s)", s, want)
+}
+
+// fmtFloat formats x so that reading it back as YAML gives x exactly, with exponents
+// written as 1e-5 rather than Go's 1e-05.
+func fmtFloat(x float64) string {
+	s := strconv.FormatFloat(x, 'g', -1, 64)
+	if i := strings.IndexByte(s, 'e'); i >= 0 {
+		mant, exp := s[:i], s[i+1:]
+		sign := ""
+		if exp[0] == '-' || exp[0] == '+' {
+			if exp[0] == '-' {
+				sign = "-"
+			}
+			exp = exp[1:]
+		}
+		exp = strings.TrimLeft(exp, "0")
+		s = mant + "e" + sign + exp
+	}
+	return s
+}
