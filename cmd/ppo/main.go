@@ -30,6 +30,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "train":
+		return cmdTrain(args[1:], stdout, stderr)
+	case "eval":
+		return cmdEval(args[1:], stdout, stderr)
 	case "kl":
 		return cmdKL(args[1:], stdout, stderr)
 	case "envs":

@@ -1,0 +1,100 @@
+package agent
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"ppo/env"
+	"ppo/policy"
+)
+
+// EvalResult summarises evaluation episodes.
+type EvalResult struct {
+	MeanReturn float64   `json:"mean_return"`
+	StdReturn  float64   `json:"std_return"`
+	Episodes   int       `json:"episodes"`
+	MeanLength float64   `json:"mean_length"`
+	Returns    []float64 `json:"returns"`
+}
+
+// Evaluator plays whole episodes with a fixed policy on a fresh env.
+type Evaluator struct {
+	Policy   *policy.Policy
+	ObsStats *RunningStats // the training run's frozen normaliser; nil for none
+	ClipObs  float64
+	EnvID    string
+	Params   map[string]float64
+}
+
+// Run plays episodes one after another on one env seeded with seed,
+// acting with the distribution's mode when deterministic, otherwise
+// sampling from a PCG stream derived from seed.
+func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResult, error) {
+	opts := []env.Option{env.WithSeed(seed)}
+	if len(e.Params) > 0 {
+		opts = append(opts, env.WithParams(e.Params))
+	}
+	en, err := env.Make(e.EnvID, opts...)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	fwd := policy.NewEvaluator(e.Policy)
+	dist := e.Policy.Dist()
+	rng := rand.New(rand.NewPCG(seed, 0x2545f4914f6cdd1d))
+	spec := e.Policy.Spec
+	head := make([]float64, spec.ActDim)
+	act := make([]float64, en.ActionSpace().Dim())
+	x := make([]float64, spec.ObsDim)
+	box, isBox := en.ActionSpace().(env.Box)
+	res := EvalResult{Episodes: episodes}
+	var lengths float64
+	for ep := 0; ep < episodes; ep++ {
+		obs, err := en.Reset()
+		if err != nil {
+			return res, err
+		}
+		ret, n := 0.0, 0
+		for {
+			if e.ObsStats != nil {
+				e.ObsStats.Normalize(x, obs, 1, e.ClipObs)
+			} else {
+				copy(x, obs)
+			}
+			fwd.Forward(x, 1, head, nil)
+			if deterministic {
+				dist.Mode(head, act)
+			} else {
+				dist.Sample(head, rng, act)
+			}
+			if isBox {
+				for j := range act {
+					act[j] = math.Max(box.Low[j], math.Min(box.High[j], act[j]))
+				}
+			}
+			st, err := en.Step(act)
+			if err != nil {
+				return res, fmt.Errorf("env: %w", err)
+			}
+			ret += st.Reward
+			n++
+			obs = st.Obs
+			if st.Terminated || st.Truncated {
+				break
+			}
+		}
+		res.Returns = append(res.Returns, ret)
+		lengths += float64(n)
+	}
+	for _, r := range res.Returns {
+		res.MeanReturn += r
+	}
+	res.MeanReturn /= float64(episodes)
+	for _, r := range res.Returns {
+		res.StdReturn += (r - res.MeanReturn) * (r - res.MeanReturn)
+	}
+	// Population std, as numpy's default in SB3's evaluate_policy.
+	res.StdReturn = math.Sqrt(res.StdReturn / float64(episodes))
+	res.MeanLength = lengths / float64(episodes)
+	return res, nil
+}

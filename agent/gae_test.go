@@ -1,0 +1,129 @@
+package agent
+
+import (
+	"math"
+	"testing"
+)
+
+// TestGAE checks hand-computed advantages with γ = 0.9, λ = 0.8 for one
+// env over 4 steps, where the episode ends at step 1 either by termination
+// (no bootstrap) or by truncation (bootstrap from V(final obs) = 5).
+//
+//	rewards 1, 2, 3, 4; values 0.5, 1, 1.5, 2; last V(s_4) = 3
+//	steps 2-3: δ3 = 4 + .9·3 - 2 = 4.7         A3 = 4.7
+//	           δ2 = 3 + .9·2 - 1.5 = 3.3       A2 = 3.3 + .72·4.7 = 6.684
+//	step 1 terminated: δ1 = 2 - 1 = 1           A1 = 1
+//	step 1 truncated:  δ1 = 2 + .9·5 - 1 = 5.5  A1 = 5.5
+//	step 0: δ0 = 1 + .9·1 - .5 = 1.4            A0 = 1.4 + .72·A1
+func TestGAE(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		next float64
+		a1   float64
+	}{{"terminated", 0, 1}, {"truncated", 5, 5.5}} {
+		adv, ret := make([]float64, 4), make([]float64, 4)
+		values := []float64{0.5, 1, 1.5, 2}
+		GAE([]float64{1, 2, 3, 4}, values, []float64{0, tc.next, 0, 0}, []bool{false, true, false, false},
+			[]float64{3}, 1, 0.9, 0.8, adv, ret)
+		want := []float64{1.4 + 0.72*tc.a1, tc.a1, 6.684, 4.7}
+		for i := range want {
+			if math.Abs(adv[i]-want[i]) > 1e-12 {
+				t.Errorf("%s: A[%d] = %v, want %v", tc.name, i, adv[i], want[i])
+			}
+			if math.Abs(ret[i]-(want[i]+values[i])) > 1e-12 {
+				t.Errorf("%s: R[%d] = %v, want %v", tc.name, i, ret[i], want[i]+values[i])
+			}
+		}
+	}
+}
+
+// TestGAEInterleaved checks that environments stored time-major do not
+// leak into each other: two envs give the same answers as separately.
+func TestGAEInterleaved(t *testing.T) {
+	r := [][]float64{{1, 0, 2}, {-1, 3, 0.5}}
+	v := [][]float64{{0.1, 0.2, 0.3}, {1, -1, 2}}
+	nv := [][]float64{{0, 0, 0}, {0, 7, 0}}
+	e := [][]bool{{true, false, false}, {false, true, false}}
+	last := []float64{0.4, -0.6}
+	var sep [2][]float64
+	for i := 0; i < 2; i++ {
+		sep[i] = make([]float64, 3)
+		GAE(r[i], v[i], nv[i], e[i], last[i:i+1], 1, 0.99, 0.95, sep[i], make([]float64, 3))
+	}
+	inter := func(x [][]float64) []float64 { return []float64{x[0][0], x[1][0], x[0][1], x[1][1], x[0][2], x[1][2]} }
+	adv := make([]float64, 6)
+	GAE(inter(r), inter(v), inter(nv), []bool{e[0][0], e[1][0], e[0][1], e[1][1], e[0][2], e[1][2]}, last, 2, 0.99, 0.95, adv, make([]float64, 6))
+	for k, a := range adv {
+		if want := sep[k%2][k/2]; a != want {
+			t.Errorf("adv[%d] = %v, want %v", k, a, want)
+		}
+	}
+}
+
+// TestAdam checks two steps against hand computation with PyTorch's
+// formula: after step 1, p = p0 - lr·g/(|g| + ε·...) ≈ p0 - lr·sign(g).
+func TestAdam(t *testing.T) {
+	a := NewAdam([]int{2}, 1e-8)
+	p := []float64{1, -2}
+	a.Update([]any{p}, []any{[]float64{0.5, -4}}, 0.1)
+	// Step 1: m = 0.1g, v = 0.001g², m̂ = g, √v̂ = |g| → p -= 0.1·g/(|g|+1e-8).
+	want := []float64{1 - 0.1*0.5/(0.5+1e-8), -2 + 0.1*4/(4+1e-8)}
+	for i := range p {
+		if math.Abs(p[i]-want[i]) > 1e-15 {
+			t.Fatalf("step 1: p[%d] = %v, want %v", i, p[i], want[i])
+		}
+	}
+	// Step 2 with g = 1 on the first coordinate.
+	a.Update([]any{p}, []any{[]float64{1, 0}}, 0.1)
+	m := 0.9*0.05 + 0.1*1
+	v := 0.999*0.001*0.25 + 0.001*1
+	w0 := want[0] - 0.1/(1-0.81)*m/(math.Sqrt(v)/math.Sqrt(1-0.998001)+1e-8)
+	if math.Abs(p[0]-w0) > 1e-15 {
+		t.Fatalf("step 2: p[0] = %v, want %v", p[0], w0)
+	}
+	// State round trip.
+	b, _ := a.MarshalBinary()
+	c := NewAdam([]int{2}, 1e-8)
+	if err := c.UnmarshalBinary(b); err != nil || c.Step != 2 || c.M[0][0] != a.M[0][0] || c.V[0][1] != a.V[0][1] {
+		t.Fatalf("round trip: %v %+v", err, c)
+	}
+	if err := NewAdam([]int{3}, 1e-8).UnmarshalBinary(b); err == nil {
+		t.Fatal("state for other sizes accepted")
+	}
+}
+
+func TestClipGradNorm(t *testing.T) {
+	g1, g2 := []float64{3, 0}, []float32{0, 4}
+	norm := ClipGradNorm([]any{g1, g2}, 1)
+	if norm != 5 {
+		t.Fatalf("norm = %v, want 5", norm)
+	}
+	c := 1 / (5 + 1e-6)
+	if math.Abs(g1[0]-3*c) > 1e-15 || math.Abs(float64(g2[1])-4*c) > 1e-7 {
+		t.Fatalf("clipped to %v %v", g1, g2)
+	}
+	h := []float64{0.3, 0.4}
+	if ClipGradNorm([]any{h}, 1); h[0] != 0.3 {
+		t.Fatal("a gradient under the limit was scaled")
+	}
+}
+
+// TestRunningStats checks the batched update against the mean and
+// population variance of all rows at once (the 1e-4 prior count shifts
+// them by about 1e-4 relative).
+func TestRunningStats(t *testing.T) {
+	x := []float64{1, 10, 2, 20, 3, 30, 4, 40, 5, 50}
+	s := NewRunningStats(2)
+	s.Update(x[:4], 2)
+	s.Update(x[4:], 3)
+	for j, want := range [][2]float64{{3, 2}, {30, 200}} {
+		if math.Abs(s.Mean[j]-want[0]) > 1e-3*want[0] || math.Abs(s.Var[j]-want[1]) > 1e-3*want[1] {
+			t.Errorf("dim %d: mean %v var %v, want %v", j, s.Mean[j], s.Var[j], want)
+		}
+	}
+	dst := make([]float64, 2)
+	s.Normalize(dst, []float64{3, 1000}, 1, 5)
+	if math.Abs(dst[0]) > 1e-3 || dst[1] != 5 {
+		t.Errorf("normalised %v, want [0 5]", dst)
+	}
+}

@@ -1,0 +1,223 @@
+package agent
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"ppo/kl"
+	"ppo/policy"
+)
+
+// Objective selects the policy surrogate.
+type Objective string
+
+// The objectives of config ppo.objective.
+const (
+	// KLPenalty is the PPO paper's L^KLPEN: E[r·A] - β·KL.
+	KLPenalty Objective = "kl_penalty"
+	// Clip is the clipped surrogate L^CLIP.
+	Clip Objective = "clip"
+	// ClipKL is L^CLIP with the KL penalty added.
+	ClipKL Objective = "clip_kl"
+	// None is the unclipped, unpenalised surrogate E[r·A].
+	None Objective = "none"
+)
+
+// LossConfig holds what shapes the loss graph.
+type LossConfig struct {
+	Objective Objective
+	Direction kl.Direction
+	Estimator kl.Estimator
+	// ValueClip > 0 clips value predictions to old ± ValueClip (as CleanRL
+	// and SB3's clip_range_vf) and takes the larger of the two losses.
+	ValueClip float64
+	// Reference adds a KL term to a frozen reference policy.
+	Reference bool
+}
+
+// minibatch is a gorgonia graph of the PPO loss for one batch size, built
+// once and rerun for every minibatch of that size.
+type minibatch struct {
+	size int
+	net  *policy.Net
+	vm   G.VM
+
+	obs, act, oldLogp, adv, ret, oldV *G.Node
+	old, ref                          policy.OldInputs
+	beta, refCoef, entCoef, vfCoef    *G.Node
+	lo, hi                            *G.Node // 1 ∓ clip range, [size]
+
+	ratio, logr, klMean, refKL            *G.Node
+	loss, pgLoss, vLoss, entropy, penalty *G.Node
+	tensors                               map[*G.Node]*tensor.Dense
+	lossVal, pgVal, vVal, entVal, klVal   G.Value
+	logrVal                               G.Value
+}
+
+// newMinibatch builds the loss graph for batches of size n.
+func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*minibatch, error) {
+	g := G.NewGraph()
+	net, err := p.Build(g, n)
+	if err != nil {
+		return nil, err
+	}
+	dt := p.Spec.Dtype()
+	mb := &minibatch{size: n, net: net, tensors: map[*G.Node]*tensor.Dense{}}
+	vec := func(name string) *G.Node { return mb.input(G.NewVector(g, dt, G.WithShape(n), G.WithName(name)), n) }
+	scalar := func(name string) *G.Node {
+		nd := G.NewScalar(g, dt, G.WithName(name))
+		mb.setScalar(nd, 0)
+		return nd
+	}
+	mb.obs = mb.input(net.Obs, n, p.Spec.ObsDim)
+	mb.act = mb.input(net.ActionInput("actions"), n, p.Spec.ActDim)
+	mb.oldLogp, mb.adv, mb.ret, mb.oldV = vec("old_logp"), vec("adv"), vec("ret"), vec("old_v")
+	mb.old = net.NewOldInputs("old")
+	mb.input(mb.old.Head, n, p.Spec.ActDim)
+	if mb.old.LogStd != nil {
+		mb.input(mb.old.LogStd, n, p.Spec.ActDim)
+	}
+	mb.beta, mb.refCoef, mb.entCoef, mb.vfCoef = scalar("beta"), scalar("ref_coef"), scalar("ent_coef"), scalar("vf_coef")
+	mb.lo, mb.hi = vec("lo"), vec("hi")
+	mb.fill(mb.lo, 1-clipRange)
+	mb.fill(mb.hi, 1+clipRange)
+
+	b := builder{}
+	logp := b.do(net.LogProb(mb.act))
+	mb.logr = b.do(G.Sub(logp, mb.oldLogp))
+	mb.ratio = b.do(G.Exp(mb.logr))
+	surr := b.do(G.HadamardProd(mb.ratio, mb.adv))
+	var pg *G.Node
+	switch cfg.Objective {
+	case Clip, ClipKL:
+		clipped := b.do(G.MinBetween(b.do(G.MaxBetween(mb.ratio, mb.lo)), mb.hi))
+		pg = b.do(G.MinBetween(surr, b.do(G.HadamardProd(clipped, mb.adv))))
+	default:
+		pg = surr
+	}
+	mb.pgLoss = b.do(G.Neg(b.do(G.Mean(pg))))
+	// The exact KL is always computed: it is logged, and it is the penalty
+	// unless an estimator is configured.
+	mb.klMean = b.do(G.Mean(b.do(net.KL(cfg.Direction, mb.old))))
+	pen := mb.klMean
+	if cfg.Estimator != kl.Exact {
+		pen = b.do(G.Mean(b.do(kl.EstimateNode(cfg.Estimator, cfg.Direction, mb.logr))))
+	}
+	mb.penalty = pen
+	loss := mb.pgLoss
+	if cfg.Objective == KLPenalty || cfg.Objective == ClipKL {
+		loss = b.do(G.Add(loss, b.do(G.Mul(mb.beta, pen))))
+	}
+	// Value loss: ½ mean (V - R)², or with clipping ½ mean max((V-R)², (V_clip-R)²).
+	verr := b.do(G.Square(b.do(G.Sub(net.Value, mb.ret))))
+	if cfg.ValueClip > 0 {
+		vlo, vhi := vec("v_lo"), vec("v_hi")
+		mb.fill(vlo, -cfg.ValueClip)
+		mb.fill(vhi, cfg.ValueClip)
+		d := b.do(G.MinBetween(b.do(G.MaxBetween(b.do(G.Sub(net.Value, mb.oldV)), vlo)), vhi))
+		verr2 := b.do(G.Square(b.do(G.Sub(b.do(G.Add(mb.oldV, d)), mb.ret))))
+		verr = b.do(G.MaxBetween(verr, verr2))
+	}
+	mb.vLoss = b.do(G.Mul(b.do(G.Mean(verr)), mb.constant(p, 0.5)))
+	loss = b.do(G.Add(loss, b.do(G.Mul(mb.vfCoef, mb.vLoss))))
+	mb.entropy = b.do(G.Mean(b.do(net.Entropy())))
+	loss = b.do(G.Sub(loss, b.do(G.Mul(mb.entCoef, mb.entropy))))
+	if cfg.Reference {
+		mb.ref = net.NewOldInputs("ref")
+		mb.input(mb.ref.Head, n, p.Spec.ActDim)
+		if mb.ref.LogStd != nil {
+			mb.input(mb.ref.LogStd, n, p.Spec.ActDim)
+		}
+		mb.refKL = b.do(G.Mean(b.do(net.KL(cfg.Direction, mb.ref))))
+		loss = b.do(G.Add(loss, b.do(G.Mul(mb.refCoef, mb.refKL))))
+	}
+	mb.loss = loss
+	if b.err != nil {
+		return nil, fmt.Errorf("agent: building the loss: %w", b.err)
+	}
+	G.Read(mb.loss, &mb.lossVal)
+	G.Read(mb.pgLoss, &mb.pgVal)
+	G.Read(mb.vLoss, &mb.vVal)
+	G.Read(mb.entropy, &mb.entVal)
+	G.Read(mb.klMean, &mb.klVal)
+	G.Read(mb.logr, &mb.logrVal)
+	if _, err := G.Grad(mb.loss, net.Params...); err != nil {
+		return nil, fmt.Errorf("agent: gradient of the loss: %w", err)
+	}
+	mb.vm = G.NewTapeMachine(g, G.BindDualValues(net.Params...))
+	return mb, nil
+}
+
+// input gives node a backing tensor that is filled in place for every minibatch.
+func (mb *minibatch) input(nd *G.Node, shape ...int) *G.Node {
+	var t *tensor.Dense
+	size := 1
+	for _, s := range shape {
+		size *= s
+	}
+	if nd.Dtype() == tensor.Float64 {
+		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float64, size)))
+	} else {
+		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, size)))
+	}
+	if err := G.Let(nd, t); err != nil {
+		panic(fmt.Sprintf("agent: binding %s: %v", nd.Name(), err))
+	}
+	mb.tensors[nd] = t
+	return nd
+}
+
+// set writes v (converted to the graph's dtype) into the input's tensor.
+func (mb *minibatch) set(nd *G.Node, v []float64) {
+	switch d := mb.tensors[nd].Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(v[i])
+		}
+	case []float64:
+		copy(d, v)
+	}
+}
+
+// setScalar rebinds a scalar input; scalars are values, not tensors, in gorgonia.
+func (mb *minibatch) setScalar(nd *G.Node, v float64) {
+	var val G.Value = G.NewF32(float32(v))
+	if nd.Dtype() == tensor.Float64 {
+		val = G.NewF64(v)
+	}
+	if err := G.Let(nd, val); err != nil {
+		panic(fmt.Sprintf("agent: binding %s: %v", nd.Name(), err))
+	}
+}
+
+func (mb *minibatch) fill(nd *G.Node, v float64) {
+	switch d := mb.tensors[nd].Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(v)
+		}
+	case []float64:
+		for i := range d {
+			d[i] = v
+		}
+	}
+}
+
+func (mb *minibatch) constant(p *policy.Policy, v float64) *G.Node {
+	if p.Spec.Float64 {
+		return G.NewConstant(v)
+	}
+	return G.NewConstant(float32(v))
+}
+
+// builder threads the first error through a chain of graph operations.
+type builder struct{ err error }
+
+func (b *builder) do(n *G.Node, err error) *G.Node {
+	if b.err == nil && err != nil {
+		b.err = err
+	}
+	return n
+}

@@ -1,0 +1,139 @@
+package agent
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Metrics is one row of a run's log, written after every policy update.
+type Metrics struct {
+	Update    int `json:"update"`
+	Timesteps int `json:"timesteps"`
+	// KL is the mean exact KL(old||new) over the batch after the update;
+	// KLMax its largest per-state value; KLReverse the mean KL(new||old).
+	KL        float64 `json:"kl"`
+	KLMax     float64 `json:"kl_max"`
+	KLReverse float64 `json:"kl_reverse"`
+	// Beta is the penalty coefficient used in this update's loss.
+	Beta float64 `json:"beta"`
+	// ApproxKL is the k3 estimate of KL(old||new) from the batch's actions.
+	ApproxKL float64 `json:"approx_kl"`
+	// ClipFraction is the share of samples with |ratio-1| > clip_range,
+	// averaged over the minibatches.
+	ClipFraction      float64  `json:"clip_fraction"`
+	Entropy           float64  `json:"entropy"`
+	PolicyLoss        float64  `json:"policy_loss"`
+	ValueLoss         float64  `json:"value_loss"`
+	ExplainedVariance float64  `json:"explained_variance"`
+	GradNorm          float64  `json:"grad_norm"`
+	EpisodeReturnMean *float64 `json:"episode_return_mean"`
+	EpisodeLengthMean *float64 `json:"episode_length_mean"`
+	LearningRate      float64  `json:"learning_rate"`
+	// Epochs is how many epochs ran before any early stop.
+	Epochs       int  `json:"epochs"`
+	Minibatches  int  `json:"minibatches"`
+	EarlyStopped bool `json:"early_stopped"`
+	// KLRef is the mean exact KL to the reference policy (when one is set),
+	// and RefCoef its coefficient in this update's loss.
+	KLRef   *float64 `json:"kl_ref,omitempty"`
+	RefCoef *float64 `json:"ref_coef,omitempty"`
+	// EvalReturnMean is set on updates where an evaluation ran.
+	EvalReturnMean *float64 `json:"eval_return_mean,omitempty"`
+	SPS            float64  `json:"sps"`
+	WallSeconds    float64  `json:"wall_seconds"`
+
+	klRef float64
+}
+
+// check refuses a row with a non-finite quantity, naming it.
+func (m *Metrics) check() error {
+	for _, q := range []struct {
+		name string
+		v    float64
+	}{{"kl", m.KL}, {"kl_max", m.KLMax}, {"kl_reverse", m.KLReverse}, {"beta", m.Beta}, {"approx_kl", m.ApproxKL},
+		{"entropy", m.Entropy}, {"policy_loss", m.PolicyLoss}, {"value_loss", m.ValueLoss}, {"kl_ref", m.klRef}} {
+		if math.IsNaN(q.v) || math.IsInf(q.v, 0) {
+			return fmt.Errorf("update %d: %s is %v", m.Update, q.name, q.v)
+		}
+	}
+	return nil
+}
+
+// CSVHeader lists the CSV columns; optional columns appear when asked for.
+func CSVHeader(withRef bool) []string {
+	h := []string{"update", "timesteps", "kl", "kl_max", "kl_reverse", "beta", "approx_kl", "clip_fraction",
+		"entropy", "policy_loss", "value_loss", "explained_variance", "grad_norm", "episode_return_mean",
+		"episode_length_mean", "learning_rate", "epochs", "minibatches", "early_stopped"}
+	if withRef {
+		h = append(h, "kl_ref", "ref_coef")
+	}
+	return append(h, "eval_return_mean", "sps", "wall_seconds")
+}
+
+// CSVRow formats m in CSVHeader's order; absent values are empty cells.
+func (m *Metrics) CSVRow(withRef bool) []string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	opt := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return f(*v)
+	}
+	r := []string{strconv.Itoa(m.Update), strconv.Itoa(m.Timesteps), f(m.KL), f(m.KLMax), f(m.KLReverse), f(m.Beta),
+		f(m.ApproxKL), f(m.ClipFraction), f(m.Entropy), f(m.PolicyLoss), f(m.ValueLoss), f(m.ExplainedVariance),
+		f(m.GradNorm), opt(m.EpisodeReturnMean), opt(m.EpisodeLengthMean), f(m.LearningRate),
+		strconv.Itoa(m.Epochs), strconv.Itoa(m.Minibatches), strconv.FormatBool(m.EarlyStopped)}
+	if withRef {
+		r = append(r, opt(m.KLRef), opt(m.RefCoef))
+	}
+	return append(r, opt(m.EvalReturnMean), f(m.SPS), f(m.WallSeconds))
+}
+
+// line is the concise progress line printed during training.
+func (m *Metrics) line(updates int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "update %*d/%d  steps %8d", len(strconv.Itoa(updates)), m.Update, updates, m.Timesteps)
+	if m.EpisodeReturnMean != nil {
+		fmt.Fprintf(&b, "  return %8.2f", *m.EpisodeReturnMean)
+	} else {
+		fmt.Fprintf(&b, "  return %8s", "-")
+	}
+	fmt.Fprintf(&b, "  kl %.5f  beta %.4g  clip %.3f  ent %.3f  ev %5.2f  sps %.0f",
+		m.KL, m.Beta, m.ClipFraction, m.Entropy, m.ExplainedVariance, m.SPS)
+	if m.KLRef != nil {
+		fmt.Fprintf(&b, "  kl_ref %.5f", *m.KLRef)
+	}
+	if m.EvalReturnMean != nil {
+		fmt.Fprintf(&b, "  eval %.2f", *m.EvalReturnMean)
+	}
+	return b.String()
+}
+
+func scalarOf(v G.Value) float64 {
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return math.NaN()
+}
+
+// valuesOf copies a float32 or float64 tensor's data as float64s.
+func valuesOf(v interface{ Data() interface{} }) []float64 {
+	switch d := v.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, x := range d {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return d
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"ppo/policy"
+)
+
+// Reference is a frozen policy from an earlier run, with the observation
+// normalisation it was trained under, so it sees observations as it did.
+type Reference struct {
+	Policy  *policy.Policy
+	fwd     *policy.Evaluator
+	stats   *RunningStats
+	clipObs float64
+	logStd  []float64
+	norm    []float64
+}
+
+// LoadReference reads the policy and observation statistics of a checkpoint.
+func LoadReference(path string) (*Reference, error) {
+	c, err := ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	pol, st, err := c.policyAndState()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r := &Reference{Policy: pol, fwd: policy.NewEvaluator(pol), stats: st.ObsStats, clipObs: st.ClipObs}
+	if d, ok := pol.Dist().(policy.DiagGaussian); ok {
+		r.logStd = d.LogStd
+	}
+	return r, nil
+}
+
+func (c *Checkpoint) policyAndState() (*policy.Policy, *State, error) {
+	pb, ok := c.Sections["policy"]
+	if !ok {
+		return nil, nil, errors.New("checkpoint has no policy section")
+	}
+	pol, err := policy.Unmarshal(pb)
+	if err != nil {
+		return nil, nil, err
+	}
+	var st State
+	if sb, ok := c.Sections["state"]; ok {
+		if err := json.Unmarshal(sb, &st); err != nil {
+			return nil, nil, fmt.Errorf("checkpoint state: %w", err)
+		}
+	}
+	return pol, &st, nil
+}
+
+func (r *Reference) compatible(s policy.Spec) error {
+	rs := r.Policy.Spec
+	if rs.ObsDim != s.ObsDim || rs.Discrete != s.Discrete || rs.ActDim != s.ActDim {
+		return fmt.Errorf("reference policy has obs dim %d, %d %s actions; this run needs %d, %d",
+			rs.ObsDim, rs.ActDim, map[bool]string{true: "discrete", false: "continuous"}[rs.Discrete], s.ObsDim, s.ActDim)
+	}
+	return nil
+}
+
+// heads writes the reference policy's head for n raw observations.
+func (r *Reference) heads(dst, raw []float64, n int) {
+	x := raw
+	if r.stats != nil {
+		if len(r.norm) < len(raw) {
+			r.norm = make([]float64, len(raw))
+		}
+		x = r.norm[:len(raw)]
+		r.stats.Normalize(x, raw, n, r.clipObs)
+	}
+	r.fwd.Forward(x, n, dst, nil)
+}

@@ -1,0 +1,104 @@
+package agent
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Run directory layout:
+//
+//	config.yaml        the resolved config
+//	metrics.jsonl      one JSON object per update
+//	metrics.csv        the same rows as CSV
+//	ckpt-NNNNNN.ckpt   checkpoints after update N
+//	final.ckpt         the state after the last update
+//	eval.json          the final evaluation
+const (
+	ConfigFile  = "config.yaml"
+	JSONLFile   = "metrics.jsonl"
+	CSVFile     = "metrics.csv"
+	FinalCkpt   = "final.ckpt"
+	EvalFile    = "eval.json"
+	ckptPattern = "ckpt-%06d.ckpt"
+)
+
+// RunDir writes a run's logs. Each row is appended with a single write and
+// synced, so a crash leaves complete rows only.
+type RunDir struct {
+	Path    string
+	withRef bool
+	jsonl   *os.File
+	csv     *os.File
+}
+
+// CreateRunDir makes dir (it must not exist or must be empty) and writes
+// the resolved config into it.
+func CreateRunDir(dir string, configYAML []byte, withRef bool) (*RunDir, error) {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("run directory %s already exists and is not empty", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, ConfigFile), configYAML); err != nil {
+		return nil, err
+	}
+	r := &RunDir{Path: dir, withRef: withRef}
+	var err error
+	if r.jsonl, err = os.OpenFile(filepath.Join(dir, JSONLFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		return nil, err
+	}
+	if r.csv, err = os.OpenFile(filepath.Join(dir, CSVFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		r.jsonl.Close()
+		return nil, err
+	}
+	if err := r.writeCSV(CSVHeader(withRef)); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *RunDir) writeCSV(rec []string) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(rec)
+	w.Flush()
+	if _, err := r.csv.Write(b.Bytes()); err != nil {
+		return err
+	}
+	return r.csv.Sync()
+}
+
+// Append writes one metrics row to both logs.
+func (r *RunDir) Append(m Metrics) error {
+	line, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if _, err := r.jsonl.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	if err := r.jsonl.Sync(); err != nil {
+		return err
+	}
+	return r.writeCSV(m.CSVRow(r.withRef))
+}
+
+// CheckpointPath is where the checkpoint after update u goes.
+func (r *RunDir) CheckpointPath(u int) string {
+	return filepath.Join(r.Path, fmt.Sprintf(ckptPattern, u))
+}
+
+// Close closes the log files.
+func (r *RunDir) Close() error {
+	err := r.jsonl.Close()
+	if cerr := r.csv.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

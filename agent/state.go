@@ -1,0 +1,113 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"ppo/env"
+)
+
+// State is what a checkpoint holds besides the network, the optimiser and
+// the environments: everything else about a run that evolves.
+type State struct {
+	Update    int           `json:"update"`
+	Timesteps int           `json:"timesteps"`
+	Beta      float64       `json:"beta"`
+	RefBeta   float64       `json:"ref_beta,omitempty"`
+	ObsStats  *RunningStats `json:"obs_stats,omitempty"`
+	ClipObs   float64       `json:"clip_obs"`
+	RewScale  *RewardScaler `json:"reward_scaler,omitempty"`
+	ActRNG    []byte        `json:"act_rng"`
+	ShufRNG   []byte        `json:"shuffle_rng"`
+	Window    []env.Episode `json:"episode_window"`
+	LastObs   []float64     `json:"last_obs"`
+	EnvID     string        `json:"env_id"`
+	// EnvParams are the environment parameter overrides of the run.
+	EnvParams map[string]float64 `json:"env_params,omitempty"`
+}
+
+// Checkpoint captures the whole state of the run after the current update.
+func (t *Trainer) Checkpoint() (*Checkpoint, error) {
+	pol, err := t.pol.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	adam, err := t.opt.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	st := State{
+		Update: t.update, Timesteps: t.timesteps, Beta: t.ctrl.Beta(),
+		ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, RewScale: t.rewScale,
+		Window: t.window, LastObs: t.lastObs, EnvID: t.cfg.Env.ID, EnvParams: t.cfg.Env.Params,
+	}
+	if t.refCtrl != nil {
+		st.RefBeta = t.refCtrl.Beta()
+	}
+	if st.ActRNG, err = t.actPCG.MarshalBinary(); err != nil {
+		return nil, err
+	}
+	if st.ShufRNG, err = t.shufPCG.MarshalBinary(); err != nil {
+		return nil, err
+	}
+	sj, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checkpoint{Sections: map[string][]byte{"policy": pol, "adam": adam, "state": sj}}
+	if vb, err := t.vec.MarshalBinary(); err == nil {
+		c.Sections["vec"] = vb
+	}
+	return c, nil
+}
+
+// betaSetter is what a controller needs to be restored from a checkpoint.
+type betaSetter interface{ SetBeta(float64) error }
+
+// Restore puts the trainer into the state of checkpoint c, written by a
+// trainer with the same config, so the run continues as if uninterrupted.
+func (t *Trainer) Restore(c *Checkpoint) error {
+	pol, st, err := c.policyAndState()
+	if err != nil {
+		return err
+	}
+	if err := t.pol.CopyFrom(pol); err != nil {
+		return fmt.Errorf("checkpoint does not match the config: %w", err)
+	}
+	ab, ok := c.Sections["adam"]
+	if !ok {
+		return errors.New("checkpoint has no optimiser state")
+	}
+	if err := t.opt.UnmarshalBinary(ab); err != nil {
+		return err
+	}
+	vb, ok := c.Sections["vec"]
+	if !ok {
+		return errors.New("checkpoint has no environment state, so the run cannot continue exactly")
+	}
+	if err := t.vec.UnmarshalBinary(vb); err != nil {
+		return fmt.Errorf("environment state: %w", err)
+	}
+	if err := t.ctrl.(betaSetter).SetBeta(st.Beta); err != nil {
+		return err
+	}
+	if t.refCtrl != nil {
+		if err := t.refCtrl.(betaSetter).SetBeta(st.RefBeta); err != nil {
+			return err
+		}
+	}
+	if (st.ObsStats == nil) != (t.obsStats == nil) || (st.RewScale == nil) != (t.rewScale == nil) {
+		return errors.New("checkpoint normalisation settings differ from the config")
+	}
+	t.obsStats, t.rewScale = st.ObsStats, st.RewScale
+	if err := t.actPCG.UnmarshalBinary(st.ActRNG); err != nil {
+		return fmt.Errorf("action random stream: %w", err)
+	}
+	if err := t.shufPCG.UnmarshalBinary(st.ShufRNG); err != nil {
+		return fmt.Errorf("shuffle random stream: %w", err)
+	}
+	t.update, t.timesteps, t.window = st.Update, st.Timesteps, st.Window
+	t.lastObs = st.LastObs
+	return nil
+}

@@ -1,0 +1,167 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"ppo/configs"
+)
+
+// InputError marks a failure caused by the user's input (config, flags,
+// files named by them), as opposed to a failure while running.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Summary is what a finished training job reports.
+type Summary struct {
+	Dir     string
+	Updates int
+	Steps   int
+	Eval    EvalResult
+	Last    Metrics
+}
+
+// Train runs a training job into the run directory dir: config.yaml,
+// metrics.jsonl and metrics.csv after every update, checkpoints every
+// log.checkpoint_every updates, and final.ckpt and eval.json at the end.
+// Progress lines go to log. When ctx is cancelled the job stops after the
+// update in progress, writes a checkpoint and returns ctx's error.
+func Train(ctx context.Context, cfg *configs.Config, dir string, log io.Writer) (*Summary, error) {
+	t, err := New(cfg)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	y, err := cfg.YAML()
+	if err != nil {
+		return nil, err
+	}
+	rd, err := CreateRunDir(dir, y, t.ref != nil)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	defer rd.Close()
+	t.Log = log
+	ev := t.evaluator()
+	var last Metrics
+	t.OnUpdate = func(m Metrics) error {
+		if cfg.Eval.Every > 0 && m.Update%cfg.Eval.Every == 0 && m.Update < t.updates {
+			r, err := ev.Run(cfg.Eval.Episodes, evalSeed(cfg.Seed, m.Update), cfg.Eval.Deterministic)
+			if err != nil {
+				return err
+			}
+			m.EvalReturnMean = &r.MeanReturn
+		}
+		if err := rd.Append(m); err != nil {
+			return fmt.Errorf("writing metrics: %w", err)
+		}
+		last = m
+		if n := cfg.Log.CheckpointEvery; n > 0 && m.Update%n == 0 && m.Update < t.updates {
+			return t.save(rd.CheckpointPath(m.Update))
+		}
+		return nil
+	}
+	runErr := t.Run(ctx)
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) && t.update > 0 {
+			if err := t.save(rd.CheckpointPath(t.update)); err != nil {
+				return nil, errors.Join(runErr, err)
+			}
+		}
+		return nil, runErr
+	}
+	if err := t.save(filepath.Join(dir, FinalCkpt)); err != nil {
+		return nil, err
+	}
+	r, err := ev.Run(cfg.Eval.Episodes, evalSeed(cfg.Seed, 0), cfg.Eval.Deterministic)
+	if err != nil {
+		return nil, err
+	}
+	ej, _ := json.MarshalIndent(r, "", "  ")
+	if err := WriteFileAtomic(filepath.Join(dir, EvalFile), append(ej, '\n')); err != nil {
+		return nil, err
+	}
+	return &Summary{Dir: dir, Updates: t.update, Steps: t.timesteps, Eval: r, Last: last}, nil
+}
+
+// evalSeed derives evaluation seeds from the run seed, away from the
+// training envs' seeds, and distinct per evaluation point.
+func evalSeed(seed uint64, update int) uint64 {
+	return seed*1_000_003 + 0x5eed + uint64(update)
+}
+
+func (t *Trainer) evaluator() *Evaluator {
+	return &Evaluator{Policy: t.pol, ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, EnvID: t.cfg.Env.ID, Params: t.cfg.Env.Params}
+}
+
+func (t *Trainer) save(path string) error {
+	c, err := t.Checkpoint()
+	if err != nil {
+		return err
+	}
+	b, err := c.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(path, b); err != nil {
+		return fmt.Errorf("writing checkpoint: %w", err)
+	}
+	return nil
+}
+
+// LoadEvaluator reads a run directory's final checkpoint (or, if the run
+// did not finish, its newest checkpoint) into an evaluator.
+func LoadEvaluator(dir string) (*Evaluator, string, error) {
+	path, err := newestCheckpoint(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := ReadCheckpoint(path)
+	if err != nil {
+		return nil, "", err
+	}
+	pol, st, err := c.policyAndState()
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	if st.EnvID == "" {
+		return nil, "", fmt.Errorf("%s: checkpoint does not name its environment", path)
+	}
+	return &Evaluator{Policy: pol, ObsStats: st.ObsStats, ClipObs: st.ClipObs, EnvID: st.EnvID, Params: st.EnvParams}, path, nil
+}
+
+func newestCheckpoint(dir string) (string, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("run directory: %w", err)
+	}
+	final := filepath.Join(dir, FinalCkpt)
+	if _, err := os.Stat(final); err == nil {
+		return final, nil
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	if len(m) == 0 {
+		return "", fmt.Errorf("%s holds no checkpoint (.ckpt)", dir)
+	}
+	sort.Strings(m)
+	return m[len(m)-1], nil
+}
+
+// DefaultRunDir names a run directory under parent from the config name,
+// the seed and a timestamp string.
+func DefaultRunDir(parent, name string, seed uint64, stamp string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, name)
+	return filepath.Join(parent, fmt.Sprintf("%s-s%d-%s", name, seed, stamp))
+}

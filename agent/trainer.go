@@ -1,0 +1,615 @@
+// Package agent collects rollouts and trains policies with PPO under a KL penalty.
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+
+	"ppo/configs"
+	"ppo/env"
+	"ppo/kl"
+	"ppo/policy"
+)
+
+// Trainer runs PPO as configured. Build it with New, then call Run.
+type Trainer struct {
+	cfg     *configs.Config
+	loss    LossConfig
+	vec     *env.Vec
+	pol     *policy.Policy
+	fwd     *policy.Evaluator
+	opt     *Adam
+	ctrl    kl.Controller
+	ref     *Reference
+	refCtrl kl.Controller // nil: fixed coefficient cfg.KL.Reference.Coef
+
+	obsStats  *RunningStats // nil without env.normalize_obs
+	rewScale  *RewardScaler // nil without env.normalize_reward
+	actPCG    *rand.PCG     // action sampling
+	shufPCG   *rand.PCG     // minibatch shuffling
+	actRNG    *rand.Rand
+	shufRNG   *rand.Rand
+	graphs    map[int]*minibatch
+	buf       *rollout
+	window    []env.Episode // the last episodeWindow finished episodes
+	update    int
+	timesteps int
+	updates   int // total planned
+	lastObs   []float64
+	box       *env.Box // action bounds for Box spaces; nil for Discrete
+
+	// Log receives one progress line every cfg.Log.Every updates; may be nil.
+	Log io.Writer
+	// OnUpdate, if set, receives every metrics row as it is produced.
+	OnUpdate func(Metrics) error
+}
+
+// episodeWindow is how many recent episodes the return and length means
+// cover, as SB3's ep_info_buffer.
+const episodeWindow = 100
+
+// New builds the environments, policy, optimiser and controllers of a run.
+func New(cfg *configs.Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg, graphs: map[int]*minibatch{}}
+	var err error
+	opts := []env.Option{}
+	if len(cfg.Env.Params) > 0 {
+		opts = append(opts, env.WithParams(cfg.Env.Params))
+	}
+	if t.vec, err = env.MakeVec(cfg.Env.ID, cfg.Env.NumEnvs, cfg.Seed, opts...); err != nil {
+		return nil, fmt.Errorf("env: %w", err)
+	}
+	spec, err := policySpec(cfg, t.vec.ObservationSpace(), t.vec.ActionSpace())
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := t.vec.ActionSpace().(env.Box); ok {
+		t.box = &b
+	}
+	if t.pol, err = policy.New(spec, cfg.Seed); err != nil {
+		return nil, err
+	}
+	t.fwd = policy.NewEvaluator(t.pol)
+	sizes := []int{}
+	for _, p := range t.pol.Params() {
+		sizes = append(sizes, p.T.Len())
+	}
+	t.opt = NewAdam(sizes, cfg.PPO.AdamEpsilon)
+	if t.ctrl, err = newController(cfg.KL.Controller); err != nil {
+		return nil, err
+	}
+	if t.loss, err = lossConfig(cfg); err != nil {
+		return nil, err
+	}
+	if ref := cfg.KL.Reference; ref.Checkpoint != "" {
+		if t.ref, err = LoadReference(ref.Checkpoint); err != nil {
+			return nil, fmt.Errorf("kl.reference.checkpoint: %w", err)
+		}
+		if err := t.ref.compatible(spec); err != nil {
+			return nil, fmt.Errorf("kl.reference.checkpoint: %w", err)
+		}
+		if ref.Target > 0 {
+			p, _ := kl.Preset("schulman2017")
+			p.Target = ref.Target
+			p.MinBeta, p.MaxBeta = cfg.KL.Controller.MinBeta, cfg.KL.Controller.MaxBeta
+			if t.refCtrl, err = kl.NewAdaptive(p, ref.Coef); err != nil {
+				return nil, fmt.Errorf("kl.reference: %w", err)
+			}
+		}
+	}
+	if cfg.Env.NormalizeObs {
+		t.obsStats = NewRunningStats(spec.ObsDim)
+	}
+	if cfg.Env.NormalizeReward {
+		t.rewScale = NewRewardScaler(cfg.Env.NumEnvs, cfg.PPO.Gamma, cfg.Env.ClipReward)
+	}
+	// Independent streams for acting and shuffling, derived from the seed
+	// with distinct stream constants so neither perturbs the other.
+	t.actPCG = rand.NewPCG(cfg.Seed, 0xa0761d6478bd642f)
+	t.shufPCG = rand.NewPCG(cfg.Seed, 0xe7037ed1a0b428db)
+	t.actRNG, t.shufRNG = rand.New(t.actPCG), rand.New(t.shufPCG)
+	t.buf = newRollout(cfg.PPO.RolloutSteps, cfg.Env.NumEnvs, spec.ObsDim, spec.ActDim, t.vec.ActionSpace().Dim())
+	t.updates = max(1, cfg.TotalTimesteps/cfg.BatchSize())
+	return t, nil
+}
+
+func policySpec(cfg *configs.Config, obs, act env.Space) (policy.Spec, error) {
+	s := policy.Spec{
+		ObsDim:     obs.Dim(),
+		Hidden:     cfg.Policy.Hidden,
+		Activation: cfg.Policy.Activation,
+		Shared:     cfg.Policy.Shared,
+		Float64:    cfg.Policy.DType == "float64",
+		InitLogStd: cfg.Policy.InitLogStd,
+	}
+	switch a := act.(type) {
+	case env.Discrete:
+		s.Discrete, s.ActDim = true, a.N
+	case env.Box:
+		s.ActDim = a.Dim()
+	default:
+		return s, fmt.Errorf("env: unsupported action space %s", act)
+	}
+	return s, s.Validate()
+}
+
+func lossConfig(cfg *configs.Config) (LossConfig, error) {
+	dir, err := kl.ParseDirection(cfg.KL.Direction)
+	if err != nil {
+		return LossConfig{}, err
+	}
+	est, err := kl.ParseEstimator(cfg.KL.Estimator)
+	if err != nil {
+		return LossConfig{}, err
+	}
+	return LossConfig{
+		Objective: Objective(cfg.PPO.Objective),
+		Direction: dir,
+		Estimator: est,
+		ValueClip: cfg.PPO.ValueClip,
+		Reference: cfg.KL.Reference.Checkpoint != "",
+	}, nil
+}
+
+func newController(c configs.ControllerConfig) (kl.Controller, error) {
+	switch c.Kind {
+	case "fixed":
+		return kl.NewFixed(c.InitBeta)
+	case "proportional":
+		return kl.NewProportional(c.Target, c.Horizon, c.InitBeta, c.MinBeta, c.MaxBeta)
+	}
+	high, low, up, down := c.Resolved()
+	return kl.NewAdaptive(kl.AdaptiveParams{
+		Target: c.Target, HighMult: high, LowMult: low, UpFactor: up, DownFactor: down,
+		MinBeta: c.MinBeta, MaxBeta: c.MaxBeta,
+	}, c.InitBeta)
+}
+
+// Policy is the network being trained.
+func (t *Trainer) Policy() *policy.Policy { return t.pol }
+
+// Updates is the number of policy updates the run will make.
+func (t *Trainer) Updates() int { return t.updates }
+
+// Run trains until the configured number of timesteps, or until ctx is
+// cancelled, in which case it returns ctx's error after a complete update.
+func (t *Trainer) Run(ctx context.Context) error {
+	start := time.Now()
+	if t.lastObs == nil {
+		obs, err := t.vec.Reset()
+		if err != nil {
+			return fmt.Errorf("env: %w", err)
+		}
+		t.lastObs = append([]float64(nil), obs...)
+	}
+	for t.update < t.updates {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t.update++
+		u0 := time.Now()
+		// 1. Anneal the learning rate (CleanRL: frac = 1 - (update-1)/updates).
+		lr := t.cfg.PPO.LearningRate
+		if t.cfg.PPO.LRSchedule == "linear" {
+			lr *= 1 - float64(t.update-1)/float64(t.updates)
+		}
+		// 2. Collect a rollout with the current policy.
+		if err := t.collect(); err != nil {
+			return err
+		}
+		// 3. Advantages and returns.
+		t.buf.advantages(t.cfg.PPO.Gamma, t.cfg.PPO.GAELambda)
+		// 4. Optimise the surrogate for several epochs of minibatches.
+		beta := t.ctrl.Beta()
+		refCoef := t.cfg.KL.Reference.Coef
+		if t.refCtrl != nil {
+			refCoef = t.refCtrl.Beta()
+		}
+		m, err := t.optimise(lr, beta, refCoef)
+		if err != nil {
+			return err
+		}
+		// 5. Measure how far the policy moved, and adapt beta from it.
+		if err := t.measure(&m); err != nil {
+			return err
+		}
+		m.Beta, m.LearningRate = beta, lr
+		klCtrl := m.KL
+		if t.loss.Direction == kl.NewOld {
+			klCtrl = m.KLReverse
+		}
+		if err := t.ctrl.Update(klCtrl, t.buf.size()); err != nil {
+			return fmt.Errorf("update %d: kl controller: %w", t.update, err)
+		}
+		if t.ref != nil {
+			m.KLRef = &m.klRef
+			m.RefCoef = &refCoef
+			if t.refCtrl != nil {
+				if err := t.refCtrl.Update(m.klRef, t.buf.size()); err != nil {
+					return fmt.Errorf("update %d: reference controller: %w", t.update, err)
+				}
+			}
+		}
+		m.Update, m.Timesteps = t.update, t.timesteps
+		if len(t.window) > 0 {
+			r, l := 0.0, 0.0
+			for _, e := range t.window {
+				r += e.Return
+				l += float64(e.Length)
+			}
+			r /= float64(len(t.window))
+			l /= float64(len(t.window))
+			m.EpisodeReturnMean, m.EpisodeLengthMean = &r, &l
+		}
+		m.SPS = float64(t.buf.size()) / time.Since(u0).Seconds()
+		m.WallSeconds = time.Since(start).Seconds()
+		if err := m.check(); err != nil {
+			return err
+		}
+		if t.Log != nil && (t.update%t.cfg.Log.Every == 0 || t.update == t.updates) {
+			fmt.Fprintln(t.Log, m.line(t.updates))
+		}
+		if t.OnUpdate != nil {
+			if err := t.OnUpdate(m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// normalize applies the running observation normalisation, if enabled, to
+// n rows of raw observations, writing into dst.
+func (t *Trainer) normalize(dst, raw []float64, n int) {
+	if t.obsStats == nil {
+		copy(dst, raw)
+		return
+	}
+	t.obsStats.Normalize(dst, raw, n, t.cfg.Env.ClipObs)
+}
+
+// collect steps the vector env for one rollout, acting with the plain-Go
+// forward pass on the network's own weights.
+func (t *Trainer) collect() error {
+	b, n := t.buf, t.cfg.Env.NumEnvs
+	dist := t.pol.Dist()
+	envAct := make([]float64, n*b.actW)
+	if t.obsStats != nil && t.timesteps == 0 {
+		t.obsStats.Update(t.lastObs, n)
+	}
+	for s := 0; s < b.steps; s++ {
+		o := b.obs[s*n*b.obsDim : (s+1)*n*b.obsDim]
+		t.normalize(o, t.lastObs, n)
+		head := b.head[s*n*b.actDim : (s+1)*n*b.actDim]
+		t.fwd.Forward(o, n, head, b.values[s*n:(s+1)*n])
+		if t.ref != nil {
+			t.ref.heads(b.refHead[s*n*b.actDim:(s+1)*n*b.actDim], t.lastObs, n)
+		}
+		for i := 0; i < n; i++ {
+			k := s*n + i
+			h := head[i*b.actDim : (i+1)*b.actDim]
+			a := b.actions[k*b.actW : (k+1)*b.actW]
+			dist.Sample(h, t.actRNG, a)
+			copy(envAct[i*b.actW:], a)
+			if t.box != nil {
+				// The sampled action is kept for the log-probability; the env
+				// gets it clipped to the box, as SB3 does.
+				for j, v := range a {
+					envAct[i*b.actW+j] = math.Max(t.box.Low[j], math.Min(t.box.High[j], v))
+				}
+			}
+			b.logp[k] = dist.LogProb(h, a)
+		}
+		st, err := t.vec.Step(envAct)
+		if err != nil {
+			return fmt.Errorf("env: %w", err)
+		}
+		t.timesteps += n
+		if t.obsStats != nil {
+			t.obsStats.Update(st.Obs, n)
+		}
+		rew := b.rewards[s*n : (s+1)*n]
+		copy(rew, st.Reward)
+		for i := 0; i < n; i++ {
+			k := s*n + i
+			b.ended[k] = st.Terminated[i] || st.Truncated[i]
+			b.nextValue[k] = 0
+			if st.Truncated[i] && !st.Terminated[i] {
+				// Bootstrap the cut-off episode from V(final observation).
+				fo := b.scratch[:b.obsDim]
+				t.normalize(fo, st.FinalObs[i*b.obsDim:(i+1)*b.obsDim], 1)
+				t.fwd.Forward(fo, 1, nil, b.nextValue[k:k+1])
+			}
+		}
+		if t.rewScale != nil {
+			t.rewScale.Scale(rew, b.ended[s*n:(s+1)*n])
+		}
+		for _, e := range st.Episodes {
+			t.window = append(t.window, e)
+		}
+		if len(t.window) > episodeWindow {
+			t.window = append(t.window[:0], t.window[len(t.window)-episodeWindow:]...)
+		}
+		t.lastObs = append(t.lastObs[:0], st.Obs...)
+	}
+	o := b.scratch[:n*b.obsDim]
+	t.normalize(o, t.lastObs, n)
+	t.fwd.Forward(o, n, nil, b.last)
+	if !t.pol.Spec.Discrete {
+		ls := dist.(policy.DiagGaussian).LogStd
+		b.logStd = append(b.logStd[:0], ls...)
+	}
+	return nil
+}
+
+// optimise runs the epochs of minibatch updates and returns the averaged
+// loss diagnostics.
+func (t *Trainer) optimise(lr, beta, refCoef float64) (Metrics, error) {
+	var m Metrics
+	b, p := t.buf, t.cfg.PPO
+	size := b.size()
+	perm := make([]int, size)
+	for i := range perm {
+		perm[i] = i
+	}
+	grads := make([]any, len(t.pol.Params()))
+	params := make([]any, len(t.pol.Params()))
+	for i, prm := range t.pol.Params() {
+		params[i] = prm.T.Data()
+	}
+	steps := 0
+	var sumPG, sumV, sumEnt, sumClip, sumKL float64
+	stop := false
+	for epoch := 0; epoch < p.Epochs && !stop; epoch++ {
+		m.Epochs = epoch + 1
+		t.shufRNG.Shuffle(size, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		for lo := 0; lo < size; lo += p.MinibatchSize {
+			idx := perm[lo:min(lo+p.MinibatchSize, size)]
+			mb, err := t.graph(len(idx))
+			if err != nil {
+				return m, err
+			}
+			t.fill(mb, idx, beta, refCoef)
+			if err := mb.vm.RunAll(); err != nil {
+				mb.vm.Reset()
+				return m, fmt.Errorf("update %d: running the loss graph: %w", t.update, err)
+			}
+			loss := scalarOf(mb.lossVal)
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				mb.vm.Reset()
+				return m, fmt.Errorf("update %d: loss is %v", t.update, loss)
+			}
+			// Early stopping (SB3): the k3 estimate of KL(old||new) on this
+			// minibatch, before its step, against target_kl × factor.
+			logr := valuesOf(mb.logrVal)
+			approx, clipped := 0.0, 0
+			for _, lr := range logr {
+				r := math.Exp(lr)
+				approx += (r - 1) - lr
+				if math.Abs(r-1) > p.ClipRange {
+					clipped++
+				}
+			}
+			approx /= float64(len(logr))
+			if p.TargetKL > 0 && approx > p.TargetKL*p.TargetKLFactor {
+				mb.vm.Reset()
+				m.EarlyStopped = true
+				stop = true
+				break
+			}
+			for i, nd := range mb.net.Params {
+				g, err := nd.Grad()
+				if err != nil {
+					mb.vm.Reset()
+					return m, fmt.Errorf("update %d: gradient of %s: %w", t.update, nd.Name(), err)
+				}
+				grads[i] = g.Data()
+			}
+			norm := ClipGradNorm(grads, p.MaxGradNorm)
+			if math.IsNaN(norm) || math.IsInf(norm, 0) {
+				mb.vm.Reset()
+				return m, fmt.Errorf("update %d: gradient norm is %v", t.update, norm)
+			}
+			t.opt.Update(params, grads, lr)
+			mb.vm.Reset()
+			steps++
+			sumPG += scalarOf(mb.pgVal)
+			sumV += scalarOf(mb.vVal)
+			sumEnt += scalarOf(mb.entVal)
+			sumKL += scalarOf(mb.klVal)
+			sumClip += float64(clipped) / float64(len(logr))
+			m.GradNorm = norm
+		}
+	}
+	if steps > 0 {
+		f := float64(steps)
+		m.PolicyLoss, m.ValueLoss, m.Entropy, m.ClipFraction = sumPG/f, sumV/f, sumEnt/f, sumClip/f
+	}
+	m.Minibatches = steps
+	return m, nil
+}
+
+// graph returns the loss graph for minibatches of size n, built on first use.
+func (t *Trainer) graph(n int) (*minibatch, error) {
+	if mb, ok := t.graphs[n]; ok {
+		return mb, nil
+	}
+	mb, err := newMinibatch(t.pol, t.loss, n, t.cfg.PPO.ClipRange)
+	if err != nil {
+		return nil, err
+	}
+	mb.setScalar(mb.vfCoef, t.cfg.PPO.ValueCoef)
+	mb.setScalar(mb.entCoef, t.cfg.PPO.EntropyCoef)
+	t.graphs[n] = mb
+	return mb, nil
+}
+
+// fill gathers the minibatch rows idx into the graph's input tensors.
+func (t *Trainer) fill(mb *minibatch, idx []int, beta, refCoef float64) {
+	b := t.buf
+	n := len(idx)
+	g := b.gather
+	gather := func(nd *G.Node, src []float64, w int) {
+		dst := g[:n*w]
+		for r, k := range idx {
+			copy(dst[r*w:(r+1)*w], src[k*w:(k+1)*w])
+		}
+		mb.set(nd, dst)
+	}
+	gather(mb.obs, b.obs, b.obsDim)
+	if t.pol.Spec.Discrete {
+		oh := g[:n*b.actDim]
+		clear(oh)
+		for r, k := range idx {
+			oh[r*b.actDim+int(b.actions[k])] = 1 // actW is 1
+		}
+		mb.set(mb.act, oh)
+	} else {
+		gather(mb.act, b.actions, b.actW)
+	}
+	gather(mb.oldLogp, b.logp, 1)
+	gather(mb.ret, b.ret, 1)
+	gather(mb.oldV, b.values, 1)
+	gather(mb.old.Head, b.head, b.actDim)
+	if mb.old.LogStd != nil {
+		tile(g[:n*b.actDim], b.logStd, n)
+		mb.set(mb.old.LogStd, g[:n*b.actDim])
+	}
+	if t.ref != nil {
+		gather(mb.ref.Head, b.refHead, b.actDim)
+		if mb.ref.LogStd != nil {
+			tile(g[:n*b.actDim], t.ref.logStd, n)
+			mb.set(mb.ref.LogStd, g[:n*b.actDim])
+		}
+	}
+	adv := g[:n]
+	for r, k := range idx {
+		adv[r] = b.adv[k]
+	}
+	if t.cfg.PPO.NormalizeAdvantages && n > 1 {
+		// Per-minibatch standardisation with the unbiased std, as CleanRL and SB3.
+		mean := 0.0
+		for _, a := range adv {
+			mean += a
+		}
+		mean /= float64(n)
+		ss := 0.0
+		for _, a := range adv {
+			ss += (a - mean) * (a - mean)
+		}
+		sd := math.Sqrt(ss / float64(n-1))
+		for r := range adv {
+			adv[r] = (adv[r] - mean) / (sd + 1e-8)
+		}
+	}
+	mb.set(mb.adv, adv)
+	mb.setScalar(mb.beta, beta)
+	mb.setScalar(mb.refCoef, refCoef)
+}
+
+func tile(dst, row []float64, n int) {
+	for r := 0; r < n; r++ {
+		copy(dst[r*len(row):], row)
+	}
+}
+
+// measure evaluates the updated policy on the whole batch: the exact KL to
+// the behaviour policy in both directions, its k3 estimate, KL to the
+// reference, and the critic's explained variance before the update.
+func (t *Trainer) measure(m *Metrics) error {
+	b := t.buf
+	n := b.size()
+	t.fwd.Forward(b.obs, n, b.newHead, nil)
+	dist := t.pol.Dist()
+	var newStd, oldStd, refStd []float64
+	if !t.pol.Spec.Discrete {
+		newStd = expAll(dist.(policy.DiagGaussian).LogStd)
+		oldStd = expAll(b.logStd)
+		if t.ref != nil {
+			refStd = expAll(t.ref.logStd)
+		}
+	}
+	var sum, sumRev, sumK3, sumRef, maxKL float64
+	for k := 0; k < n; k++ {
+		oh := b.head[k*b.actDim : (k+1)*b.actDim]
+		nh := b.newHead[k*b.actDim : (k+1)*b.actDim]
+		a := b.actions[k*b.actW : (k+1)*b.actW]
+		var d, rev float64
+		if t.pol.Spec.Discrete {
+			d, rev = kl.CategoricalLogits(oh, nh), kl.CategoricalLogits(nh, oh)
+		} else {
+			d, rev = kl.DiagGaussian(oh, oldStd, nh, newStd), kl.DiagGaussian(nh, newStd, oh, oldStd)
+		}
+		sum += d
+		sumRev += rev
+		maxKL = max(maxKL, d)
+		sumK3 += kl.Estimate(kl.K3, dist.LogProb(nh, a)-b.logp[k])
+		if t.ref != nil {
+			rh := b.refHead[k*b.actDim : (k+1)*b.actDim]
+			var dr float64
+			switch {
+			case t.pol.Spec.Discrete && t.loss.Direction == kl.OldNew:
+				dr = kl.CategoricalLogits(rh, nh)
+			case t.pol.Spec.Discrete:
+				dr = kl.CategoricalLogits(nh, rh)
+			case t.loss.Direction == kl.OldNew:
+				dr = kl.DiagGaussian(rh, refStd, nh, newStd)
+			default:
+				dr = kl.DiagGaussian(nh, newStd, rh, refStd)
+			}
+			sumRef += dr
+		}
+	}
+	f := float64(n)
+	m.KL, m.KLReverse, m.KLMax, m.ApproxKL = sum/f, sumRev/f, maxKL, sumK3/f
+	m.klRef = sumRef / f
+	m.ExplainedVariance = explainedVariance(b.values, b.ret)
+	for _, prm := range t.pol.Params() {
+		for _, v := range valuesOf(prm.T) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("update %d: parameter %s is not finite", t.update, prm.Name)
+			}
+		}
+	}
+	return nil
+}
+
+func expAll(x []float64) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = math.Exp(v)
+	}
+	return y
+}
+
+// explainedVariance is 1 - Var(ret - v)/Var(ret): 1 is a perfect critic,
+// 0 no better than a constant; NaN-free: 0 when the returns are constant.
+func explainedVariance(v, ret []float64) float64 {
+	n := float64(len(ret))
+	var mr, md float64
+	for i := range ret {
+		mr += ret[i]
+		md += ret[i] - v[i]
+	}
+	mr /= n
+	md /= n
+	var vr, vd float64
+	for i := range ret {
+		vr += (ret[i] - mr) * (ret[i] - mr)
+		d := ret[i] - v[i] - md
+		vd += d * d
+	}
+	if vr == 0 {
+		return 0
+	}
+	return 1 - vd/vr
+}

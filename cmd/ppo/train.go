@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"ppo/agent"
+	"ppo/configs"
+	"ppo/env"
+)
+
+// setFlags collects repeated --set path=value flags in order.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func cmdTrain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ppo train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML config `file` (default: the embedded configs/cartpole-adaptive-kl.yaml)")
+	seed := fs.Int64("seed", -1, "override the config's seed")
+	out := fs.String("out", "", "run `directory` (default: <log.dir>/<name>-s<seed>-<time>)")
+	var sets setFlags
+	fs.Var(&sets, "set", "override a config field, `path=value` (repeatable), e.g. --set ppo.learning_rate=1e-3")
+	quiet := fs.Bool("quiet", false, "print no progress lines")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ppo train: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath, sets, *seed)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	dir := *out
+	if dir == "" {
+		dir = agent.DefaultRunDir(cfg.Log.Dir, cfg.Name, cfg.Seed, time.Now().Format("20060102-150405"))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var log io.Writer = stdout
+	if *quiet {
+		log = nil
+	}
+	fmt.Fprintf(stdout, "run %s: %s, %s, %d steps\n", dir, cfg.Env.ID, cfg.PPO.Objective, cfg.TotalTimesteps)
+	sum, err := agent.Train(ctx, cfg, dir, log)
+	if err != nil {
+		var in *agent.InputError
+		switch {
+		case errors.As(err, &in):
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
+		case errors.Is(err, context.Canceled):
+			fmt.Fprintf(stderr, "ppo train: interrupted; checkpoint and logs are in %s\n", dir)
+			return 130
+		}
+		fmt.Fprintln(stderr, "ppo train:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "done: %d updates, %d steps; eval over %d episodes: mean return %.2f ± %.2f\nrun directory: %s\n",
+		sum.Updates, sum.Steps, sum.Eval.Episodes, sum.Eval.MeanReturn, sum.Eval.StdReturn, sum.Dir)
+	return 0
+}
+
+// loadConfig reads the config file (or the embedded default), applies the
+// overrides in order and checks the result, including the env id.
+func loadConfig(path string, sets []string, seed int64) (*configs.Config, error) {
+	var cfg *configs.Config
+	var err error
+	if path == "" {
+		cfg, err = configs.Embedded()
+	} else {
+		cfg, err = configs.Load(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sets {
+		if err := cfg.Set(s); err != nil {
+			return nil, err
+		}
+	}
+	if seed >= 0 {
+		cfg.Seed = uint64(seed)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if _, ok := env.Lookup(cfg.Env.ID); !ok {
+		return nil, fmt.Errorf("config: env.id: unknown environment %q (see ppo envs)", cfg.Env.ID)
+	}
+	return cfg, nil
+}
