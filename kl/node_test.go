@@ -196,9 +196,9 @@ func gradCases() []gradCase {
 // TestNodeGradients compares each node's symbolic gradient with central
 // differences of the same graph, in float64 and float32.
 //
-// Tolerances: the central difference has truncation error ~eps²·|f”'| and
-// rounding error ~u·C/eps, where u is the unit roundoff and C = Σ|w_i out_i|
-// the cost's magnitude. float64: eps = 1e-6 gives ~1e-12 + 1e-10·C, so
+// Tolerances: the central difference has truncation error ~eps² times the
+// third derivative and rounding error ~u·C/eps, where u is the unit
+// roundoff and C = Σ|w_i out_i| the cost's magnitude. float64: eps = 1e-6 gives ~1e-12 + 1e-10·C, so
 // 1e-6 relative (floor 1) plus 1e-9·C is loose by orders of magnitude.
 // float32: eps = 1e-2 gives ~1e-4 + 6e-6·C; we allow 1e-2 relative plus
 // 4·u·C/eps (u = 2^-24, 4 ulps of accumulated rounding in the cost). The
