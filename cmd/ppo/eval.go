@@ -11,14 +11,13 @@ import (
 
 func cmdEval(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ppo eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	run := fs.String("run", "", "run `directory` to evaluate (its final.ckpt, else its newest checkpoint)")
 	episodes := fs.Int("episodes", 10, "number of episodes")
 	seed := fs.Uint64("seed", 0, "seed of the evaluation env and of action sampling")
 	det := fs.Bool("deterministic", false, "act with the distribution's mode instead of sampling")
 	asJSON := fs.Bool("json", false, `print {"mean_return":..,"std_return":..,"episodes":..}`)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if done, code := parse(fs, args, stdout, stderr); done {
+		return code
 	}
 	switch {
 	case fs.NArg() > 0:

@@ -2,6 +2,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,4 +46,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ppo: unknown command %q (run 'ppo help')\n", args[0])
 	return 2
+}
+
+// parse parses a subcommand's flags. -h prints the usage to stdout (done,
+// status 0); a bad flag prints one line to stderr (done, status 2).
+func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (done bool, code int) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return false, 0
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fmt.Fprintf(stdout, "usage: %s [flags]\n", fs.Name())
+		fs.PrintDefaults()
+		return true, 0
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+	return true, 2
 }

@@ -25,15 +25,14 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
 func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ppo train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "YAML config `file` (default: the embedded configs/cartpole-adaptive-kl.yaml)")
 	seed := fs.Int64("seed", -1, "override the config's seed")
 	out := fs.String("out", "", "run `directory` (default: <log.dir>/<name>-s<seed>-<time>)")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config field, `path=value` (repeatable), e.g. --set ppo.learning_rate=1e-3")
 	quiet := fs.Bool("quiet", false, "print no progress lines")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if done, code := parse(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ppo train: unexpected argument %q\n", fs.Arg(0))
