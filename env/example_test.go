@@ -35,9 +35,11 @@ func newCorridor(cfg env.Config) (env.Env, error) {
 	return &corridor{length: int(n), slip: cfg.Params["slip"], src: src, rng: rand.New(src)}, nil
 }
 
-func (c *corridor) ObservationSpace() env.Space { return env.Box{Low: []float64{0}, High: []float64{1}} }
-func (c *corridor) ActionSpace() env.Space      { return env.Discrete{N: 2} }
-func (c *corridor) obs() []float64              { return []float64{float64(c.pos) / float64(c.length-1)} }
+func (c *corridor) ObservationSpace() env.Space {
+	return env.Box{Low: []float64{0}, High: []float64{1}}
+}
+func (c *corridor) ActionSpace() env.Space { return env.Discrete{N: 2} }
+func (c *corridor) obs() []float64         { return []float64{float64(c.pos) / float64(c.length-1)} }
 
 func (c *corridor) Reset() ([]float64, error) {
 	c.pos = c.rng.IntN(c.length - 1) // start anywhere but at the goal
