@@ -14,6 +14,9 @@ const usage = `usage: ppo <command> [flags]
 commands:
   train   train a policy from a YAML config
   eval    evaluate a trained run
+  inspect summarise run directories side by side
+  plot    chart runs' return, KL, beta and clip fraction
+  sweep   run a config over seeds and a grid of overrides
   kl      compute KL divergences between distributions
   envs    list the registered environments
 
@@ -36,6 +39,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdTrain(args[1:], stdout, stderr)
 	case "eval":
 		return cmdEval(args[1:], stdout, stderr)
+	case "inspect":
+		return cmdInspect(args[1:], stdout, stderr)
+	case "plot":
+		return cmdPlot(args[1:], stdout, stderr)
+	case "sweep":
+		return cmdSweep(args[1:], stdout, stderr)
 	case "kl":
 		return cmdKL(args[1:], stdout, stderr)
 	case "envs":

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config field, `path=value` (repeatable), e.g. --set ppo.learning_rate=1e-3")
 	quiet := fs.Bool("quiet", false, "print no progress lines")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for go tool pprof)")
 	if done, code := parse(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -46,6 +48,19 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	dir := *out
 	if dir == "" {
 		dir = agent.DefaultRunDir(cfg.Log.Dir, cfg.Name, cfg.Seed, time.Now().Format("20060102-150405"))
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
