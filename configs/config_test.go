@@ -382,6 +382,9 @@ func TestParseRefusals(t *testing.T) {
 		{"env:\n  params: [1]\n", "config: env.params: must be a mapping of names to numbers, got a list"},
 		{"env:\n  params: {length: long}\n", `config: env.params.length: must be a number, got "long"`},
 		{"name: [a]", "config: name: must be a string, got a list"},
+		{"log: {dir: \"a\\nb\"}", `config: log.dir: must not contain control characters, got "a\nb"`},
+		{"\"a\\nb\": 1", `config: "a\nb": unknown field "a\nb"`},
+		{"env: {params: {\"a\\tb\": 1}}", `config: env.params: invalid key "a\tb"`},
 
 		// Ranges, one per constrained field.
 		{"total_timesteps: 0", "config: total_timesteps: must be > 0, got 0"},
@@ -580,6 +583,7 @@ func TestSetRefusals(t *testing.T) {
 		{"ppo={epocs: 3}", `config: ppo.epocs: unknown field "epocs" (did you mean "epochs"?)`},
 		{"env.normalize_obs=on", `config: env.normalize_obs: must be true or false, got "on"`},
 		{"seed=-3", "config: seed: must be >= 0, got -3"},
+		{"env.params.\xff=0", `config: --set "env.params.\xff=0": not valid UTF-8`},
 		{"ppo.epochs=1\n---\n2", `config: ppo.epochs: cannot read value "1\n---\n2": multiple YAML documents; want exactly one`},
 	} {
 		c := Default()

@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -28,9 +30,13 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Path == "" {
-		return "config: " + e.Problem
+		return "config: " + oneLine(e.Problem)
 	}
-	return "config: " + e.Path + ": " + e.Problem
+	p := e.Path
+	if strings.IndexFunc(p, unicode.IsControl) >= 0 || !utf8.ValidString(p) {
+		p = strconv.Quote(p) // keys are free text in env.params and in unknown fields
+	}
+	return "config: " + p + ": " + oneLine(e.Problem)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -125,6 +131,9 @@ func syntaxError(err error) *Error {
 // the section or map at path; a list replaces. Set checks the path and the type only:
 // call Validate after the last override, since overrides may be valid only together.
 func (c *Config) Set(assignment string) error {
+	if !utf8.ValidString(assignment) {
+		return errorf("", "--set %q: not valid UTF-8", assignment)
+	}
 	path, value, ok := strings.Cut(assignment, "=")
 	if !ok {
 		return errorf("", "--set %q: missing '=' (want path=value)", assignment)

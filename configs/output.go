@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -89,7 +90,11 @@ func toNode(v reflect.Value) *yaml.Node {
 }
 
 func strNode(s string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		n.Style = yaml.DoubleQuotedStyle // block styles do not keep every line break
+	}
+	return n
 }
 
 // scalarText writes a number or bool as YAML reads it back.

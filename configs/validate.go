@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Validate checks ranges, enumerated values and cross-field constraints, returning the first
@@ -178,9 +180,19 @@ func checkLeaves(v reflect.Value, path string) error {
 			if k == "" {
 				return errorf(path, "empty key")
 			}
+			if strings.IndexFunc(k, unicode.IsControl) >= 0 || !utf8.ValidString(k) {
+				return errorf(path, "invalid key %q", k)
+			}
 			if err := checkLeaves(v.MapIndex(reflect.ValueOf(k)), join(path, k)); err != nil {
 				return err
 			}
+		}
+	case reflect.String:
+		if !utf8.ValidString(v.String()) {
+			return errorf(path, "must be valid UTF-8, got %q", v.String())
+		}
+		if strings.IndexFunc(v.String(), unicode.IsControl) >= 0 {
+			return errorf(path, "must not contain control characters, got %q", v.String())
 		}
 	case reflect.Float64:
 		if x := v.Float(); math.IsNaN(x) || math.IsInf(x, 0) {
