@@ -64,6 +64,7 @@ func CheckFactory(t testing.TB, f Factory, maxEpisodeSteps int) {
 	t.Helper()
 	c := &checker{t: t, f: f, max: maxEpisodeSteps}
 	c.run("spaces", c.spaces)
+	c.run("step before reset", c.beforeReset)
 	c.run("reset/step contract", c.contract)
 	c.run("invalid actions", c.invalid)
 	c.run("determinism", c.determinism)
@@ -183,14 +184,22 @@ func checkObs(s env.Space, obs []float64) error {
 	return nil
 }
 
-// contract runs episodes with random actions (some outside Box bounds), checking every result.
-func (c *checker) contract() error {
+func (c *checker) beforeReset() error {
 	e, err := c.make(2)
 	if err != nil {
 		return err
 	}
 	if _, err := e.Step(sample(rand.New(rand.NewPCG(0, 0)), e.ActionSpace(), 0)); err == nil {
 		return errors.New("Step before Reset: no error")
+	}
+	return nil
+}
+
+// contract runs episodes with random actions (some outside Box bounds), checking every result.
+func (c *checker) contract() error {
+	e, err := c.make(2)
+	if err != nil {
+		return err
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	obs, err := e.Reset()
@@ -366,9 +375,10 @@ func (c *checker) state() error {
 		return fmt.Errorf("State after SetState(%v) is %v", s, got)
 	}
 	if len(s) > 0 {
-		s[0] = math.NaN() // State must return a copy
-		if got := st.State(); math.IsNaN(got[0]) {
-			return errors.New("State returns the environment's own slice, not a copy")
+		s2 := st.State()
+		s2[0] = math.NaN() // State must return a fresh copy each time
+		if math.IsNaN(s[0]) || math.IsNaN(st.State()[0]) {
+			return errors.New("State returns a shared slice, not a copy")
 		}
 	}
 	if err := st.SetState(make([]float64, len(s)+1)); err == nil {
