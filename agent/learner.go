@@ -221,3 +221,31 @@ func (b *builder) do(n *G.Node, err error) *G.Node {
 	}
 	return n
 }
+
+// grads returns the parameter gradients of the last run, in Policy.Params
+// order, as []float32 or []float64 views of gorgonia's buffers.
+func (mb *minibatch) grads(dst []any) error {
+	for i, nd := range mb.net.Params {
+		g, err := nd.Grad()
+		if err != nil {
+			return fmt.Errorf("gradient of %s: %w", nd.Name(), err)
+		}
+		dst[i] = g.Data()
+	}
+	return nil
+}
+
+// zeroGrads clears the gradient buffers. The tape machine adds each run's
+// gradient into the parameters' dual values and Reset does not clear
+// them, so without this every step would carry the sum of all earlier
+// gradients.
+func (mb *minibatch) zeroGrads(grads []any) {
+	for _, g := range grads {
+		switch g := g.(type) {
+		case []float32:
+			clear(g)
+		case []float64:
+			clear(g)
+		}
+	}
+}

@@ -166,3 +166,34 @@ func TestLossValue(t *testing.T) {
 		t.Fatalf("loss = %v, want %v", got, want)
 	}
 }
+
+// TestGradientsDoNotAccumulate: gorgonia's tape machine adds each run's
+// gradient into the dual values; after zeroGrads a second run on the same
+// inputs must give the same gradient, not twice it.
+func TestGradientsDoNotAccumulate(t *testing.T) {
+	c := newLossCase(t, true, LossConfig{Objective: KLPenalty}, 6)
+	g := make([]any, len(c.mb.net.Params))
+	var first [][]float64
+	for rep := 0; rep < 3; rep++ {
+		if err := c.mb.vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.mb.grads(g); err != nil {
+			t.Fatal(err)
+		}
+		for i, gi := range g {
+			d := gi.([]float64)
+			if rep == 0 {
+				first = append(first, append([]float64(nil), d...))
+				continue
+			}
+			for j := range d {
+				if d[j] != first[i][j] {
+					t.Fatalf("run %d: gradient %d[%d] = %v, first run gave %v", rep, i, j, d[j], first[i][j])
+				}
+			}
+		}
+		c.mb.zeroGrads(g)
+		c.mb.vm.Reset()
+	}
+}

@@ -102,3 +102,42 @@ func (r *RunDir) Close() error {
 	}
 	return err
 }
+
+// openRunDir reopens an existing run's logs for appending after keeping
+// only the rows of updates up to keep, so a resumed run continues the
+// logs exactly where its checkpoint left off. Both files are rewritten
+// atomically before anything is appended.
+func openRunDir(dir string, keep int, withRef bool) (*RunDir, error) {
+	for _, name := range []string{JSONLFile, CSVFile} {
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		lines := bytes.SplitAfter(data, []byte("\n"))
+		header := 0
+		if name == CSVFile {
+			header = 1
+		}
+		n := header + keep
+		if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+			lines = lines[:len(lines)-1]
+		}
+		if len(lines) < n {
+			return nil, fmt.Errorf("%s has %d rows, the checkpoint is at update %d", path, len(lines)-header, keep)
+		}
+		if err := WriteFileAtomic(path, bytes.Join(lines[:n], nil)); err != nil {
+			return nil, err
+		}
+	}
+	r := &RunDir{Path: dir, withRef: withRef}
+	var err error
+	if r.jsonl, err = os.OpenFile(filepath.Join(dir, JSONLFile), os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		return nil, err
+	}
+	if r.csv, err = os.OpenFile(filepath.Join(dir, CSVFile), os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		r.jsonl.Close()
+		return nil, err
+	}
+	return r, nil
+}

@@ -48,7 +48,64 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, log io.Writer) 
 	if err != nil {
 		return nil, &InputError{err}
 	}
+	return t.train(ctx, rd, log)
+}
+
+// Resume continues the run in dir from its newest intact checkpoint, so
+// that its logs end up identical, row for row, to an uninterrupted run's
+// (timing fields aside). Rows logged after that checkpoint are dropped and
+// recomputed. Corrupt checkpoints are skipped, saying so on notes (which,
+// like log, may be nil).
+func Resume(ctx context.Context, dir string, log, notes io.Writer) (*Summary, error) {
+	if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
+		return nil, &InputError{fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
+	}
+	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, &InputError{fmt.Errorf("resume %s: %w", dir, err)}
+	}
+	t, err := New(cfg)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	sort.Sort(sort.Reverse(sort.StringSlice(paths)))
+	var restored string
+	for _, p := range paths {
+		c, err := ReadCheckpoint(p)
+		if err == nil {
+			err = t.Restore(c)
+		}
+		if err != nil {
+			if notes != nil {
+				fmt.Fprintf(notes, "skipping checkpoint %s: %v\n", filepath.Base(p), err)
+			}
+			// A failed restore may have changed part of the state: start afresh.
+			if t, err = New(cfg); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		restored = p
+		break
+	}
+	if restored == "" {
+		return nil, &InputError{fmt.Errorf("run %s has no intact checkpoint to resume from", dir)}
+	}
+	if notes != nil {
+		fmt.Fprintf(notes, "resuming %s from %s (update %d)\n", dir, filepath.Base(restored), t.update)
+	}
+	rd, err := openRunDir(dir, t.update, t.ref != nil)
+	if err != nil {
+		return nil, err
+	}
+	return t.train(ctx, rd, log)
+}
+
+// train runs the remaining updates, logging into rd and checkpointing.
+func (t *Trainer) train(ctx context.Context, rd *RunDir, log io.Writer) (*Summary, error) {
 	defer rd.Close()
+	cfg := t.cfg
 	t.Log = log
 	ev := t.evaluator()
 	var last Metrics
@@ -78,7 +135,7 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, log io.Writer) 
 		}
 		return nil, runErr
 	}
-	if err := t.save(filepath.Join(dir, FinalCkpt)); err != nil {
+	if err := t.save(filepath.Join(rd.Path, FinalCkpt)); err != nil {
 		return nil, err
 	}
 	r, err := ev.Run(cfg.Eval.Episodes, evalSeed(cfg.Seed, 0), cfg.Eval.Deterministic)
@@ -86,10 +143,10 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, log io.Writer) 
 		return nil, err
 	}
 	ej, _ := json.MarshalIndent(r, "", "  ")
-	if err := WriteFileAtomic(filepath.Join(dir, EvalFile), append(ej, '\n')); err != nil {
+	if err := WriteFileAtomic(filepath.Join(rd.Path, EvalFile), append(ej, '\n')); err != nil {
 		return nil, err
 	}
-	return &Summary{Dir: dir, Updates: t.update, Steps: t.timesteps, Eval: r, Last: last}, nil
+	return &Summary{Dir: rd.Path, Updates: t.update, Steps: t.timesteps, Eval: r, Last: last}, nil
 }
 
 // evalSeed derives evaluation seeds from the run seed, away from the

@@ -42,12 +42,16 @@ type Trainer struct {
 	timesteps int
 	updates   int // total planned
 	lastObs   []float64
+	params    []any    // the weights' backing slices, in Policy.Params order
+	grads     []any    // views of the gradient buffers of the last graph run
 	box       *env.Box // action bounds for Box spaces; nil for Discrete
 
 	// Log receives one progress line every cfg.Log.Every updates; may be nil.
 	Log io.Writer
 	// OnUpdate, if set, receives every metrics row as it is produced.
 	OnUpdate func(Metrics) error
+	// afterUpdate lets tests act at an exact point of a run.
+	afterUpdate func(update int)
 }
 
 // episodeWindow is how many recent episodes the return and length means
@@ -84,6 +88,10 @@ func New(cfg *configs.Config) (*Trainer, error) {
 		sizes = append(sizes, p.T.Len())
 	}
 	t.opt = NewAdam(sizes, cfg.PPO.AdamEpsilon)
+	for _, p := range t.pol.Params() {
+		t.params = append(t.params, p.T.Data())
+	}
+	t.grads = make([]any, len(t.params))
 	if t.ctrl, err = newController(cfg.KL.Controller); err != nil {
 		return nil, err
 	}
@@ -263,6 +271,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 				return err
 			}
 		}
+		if t.afterUpdate != nil {
+			t.afterUpdate(t.update)
+		}
 	}
 	return nil
 }
@@ -355,87 +366,100 @@ func (t *Trainer) collect() error {
 // loss diagnostics.
 func (t *Trainer) optimise(lr, beta, refCoef float64) (Metrics, error) {
 	var m Metrics
-	b, p := t.buf, t.cfg.PPO
-	size := b.size()
+	size := t.buf.size()
 	perm := make([]int, size)
 	for i := range perm {
 		perm[i] = i
 	}
-	grads := make([]any, len(t.pol.Params()))
-	params := make([]any, len(t.pol.Params()))
-	for i, prm := range t.pol.Params() {
-		params[i] = prm.T.Data()
-	}
-	steps := 0
-	var sumPG, sumV, sumEnt, sumClip, sumKL float64
-	stop := false
-	for epoch := 0; epoch < p.Epochs && !stop; epoch++ {
+	var sum stepStats
+	for epoch := 0; epoch < t.cfg.PPO.Epochs; epoch++ {
 		m.Epochs = epoch + 1
 		t.shufRNG.Shuffle(size, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		for lo := 0; lo < size; lo += p.MinibatchSize {
-			idx := perm[lo:min(lo+p.MinibatchSize, size)]
-			mb, err := t.graph(len(idx))
+		for lo := 0; lo < size; lo += t.cfg.PPO.MinibatchSize {
+			idx := perm[lo:min(lo+t.cfg.PPO.MinibatchSize, size)]
+			st, err := t.step(idx, lr, beta, refCoef)
 			if err != nil {
-				return m, err
+				return m, fmt.Errorf("update %d: %w", t.update, err)
 			}
-			t.fill(mb, idx, beta, refCoef)
-			if err := mb.vm.RunAll(); err != nil {
-				mb.vm.Reset()
-				return m, fmt.Errorf("update %d: running the loss graph: %w", t.update, err)
-			}
-			loss := scalarOf(mb.lossVal)
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				mb.vm.Reset()
-				return m, fmt.Errorf("update %d: loss is %v", t.update, loss)
-			}
-			// Early stopping (SB3): the k3 estimate of KL(old||new) on this
-			// minibatch, before its step, against target_kl × factor.
-			logr := valuesOf(mb.logrVal)
-			approx, clipped := 0.0, 0
-			for _, lr := range logr {
-				r := math.Exp(lr)
-				approx += (r - 1) - lr
-				if math.Abs(r-1) > p.ClipRange {
-					clipped++
-				}
-			}
-			approx /= float64(len(logr))
-			if p.TargetKL > 0 && approx > p.TargetKL*p.TargetKLFactor {
-				mb.vm.Reset()
+			if st.stopped {
 				m.EarlyStopped = true
-				stop = true
 				break
 			}
-			for i, nd := range mb.net.Params {
-				g, err := nd.Grad()
-				if err != nil {
-					mb.vm.Reset()
-					return m, fmt.Errorf("update %d: gradient of %s: %w", t.update, nd.Name(), err)
-				}
-				grads[i] = g.Data()
-			}
-			norm := ClipGradNorm(grads, p.MaxGradNorm)
-			if math.IsNaN(norm) || math.IsInf(norm, 0) {
-				mb.vm.Reset()
-				return m, fmt.Errorf("update %d: gradient norm is %v", t.update, norm)
-			}
-			t.opt.Update(params, grads, lr)
-			mb.vm.Reset()
-			steps++
-			sumPG += scalarOf(mb.pgVal)
-			sumV += scalarOf(mb.vVal)
-			sumEnt += scalarOf(mb.entVal)
-			sumKL += scalarOf(mb.klVal)
-			sumClip += float64(clipped) / float64(len(logr))
-			m.GradNorm = norm
+			sum.add(st)
+			m.GradNorm = st.gradNorm
+		}
+		if m.EarlyStopped {
+			break
 		}
 	}
-	if steps > 0 {
-		f := float64(steps)
-		m.PolicyLoss, m.ValueLoss, m.Entropy, m.ClipFraction = sumPG/f, sumV/f, sumEnt/f, sumClip/f
+	if n := float64(sum.steps); n > 0 {
+		m.PolicyLoss, m.ValueLoss, m.Entropy, m.ClipFraction = sum.pg/n, sum.v/n, sum.ent/n, sum.clip/n
 	}
-	m.Minibatches = steps
+	m.Minibatches = sum.steps
 	return m, nil
+}
+
+// stepStats are the diagnostics of minibatch steps, summed.
+type stepStats struct {
+	steps            int
+	pg, v, ent, clip float64
+	gradNorm         float64
+	stopped          bool
+}
+
+func (s *stepStats) add(o stepStats) {
+	s.steps++
+	s.pg += o.pg
+	s.v += o.v
+	s.ent += o.ent
+	s.clip += o.clip
+}
+
+// step runs the loss graph on the minibatch rows idx and takes one Adam
+// step, unless the early-stopping rule says to stop first.
+func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) {
+	var st stepStats
+	p := t.cfg.PPO
+	mb, err := t.graph(len(idx))
+	if err != nil {
+		return st, err
+	}
+	t.fill(mb, idx, beta, refCoef)
+	defer mb.vm.Reset()
+	if err := mb.vm.RunAll(); err != nil {
+		return st, fmt.Errorf("running the loss graph: %w", err)
+	}
+	if err := mb.grads(t.grads); err != nil {
+		return st, err
+	}
+	defer mb.zeroGrads(t.grads)
+	if loss := scalarOf(mb.lossVal); math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return st, fmt.Errorf("loss is %v", loss)
+	}
+	// Early stopping as SB3: the k3 estimate of KL(old||new) on this
+	// minibatch, before its step, against target_kl × factor.
+	logr := valuesOf(mb.logrVal)
+	approx, clipped := 0.0, 0
+	for _, lr := range logr {
+		r := math.Exp(lr)
+		approx += (r - 1) - lr
+		if math.Abs(r-1) > p.ClipRange {
+			clipped++
+		}
+	}
+	approx /= float64(len(logr))
+	if p.TargetKL > 0 && approx > p.TargetKL*p.TargetKLFactor {
+		st.stopped = true
+		return st, nil
+	}
+	st.gradNorm = ClipGradNorm(t.grads, p.MaxGradNorm)
+	if math.IsNaN(st.gradNorm) || math.IsInf(st.gradNorm, 0) {
+		return st, fmt.Errorf("gradient norm is %v", st.gradNorm)
+	}
+	t.opt.Update(t.params, t.grads, lr)
+	st.pg, st.v, st.ent = scalarOf(mb.pgVal), scalarOf(mb.vVal), scalarOf(mb.entVal)
+	st.clip = float64(clipped) / float64(len(logr))
+	return st, nil
 }
 
 // graph returns the loss graph for minibatches of size n, built on first use.

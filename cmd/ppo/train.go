@@ -31,6 +31,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "run `directory` (default: <log.dir>/<name>-s<seed>-<time>)")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config field, `path=value` (repeatable), e.g. --set ppo.learning_rate=1e-3")
+	resume := fs.String("resume", "", "continue the run in `directory` from its newest intact checkpoint")
 	quiet := fs.Bool("quiet", false, "print no progress lines")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for go tool pprof)")
 	if done, code := parse(fs, args, stdout, stderr); done {
@@ -40,14 +41,22 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ppo train: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath, sets, *seed)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	dir := *out
-	if dir == "" {
-		dir = agent.DefaultRunDir(cfg.Log.Dir, cfg.Name, cfg.Seed, time.Now().Format("20060102-150405"))
+	var cfg *configs.Config
+	dir := *resume
+	if *resume != "" {
+		if *cfgPath != "" || len(sets) > 0 || *seed >= 0 || *out != "" {
+			fmt.Fprintln(stderr, "ppo train: --resume takes the run's own config; drop --config, --set, --seed and --out")
+			return 2
+		}
+	} else {
+		var err error
+		if cfg, err = loadConfig(*cfgPath, sets, *seed); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		if dir = *out; dir == "" {
+			dir = agent.DefaultRunDir(cfg.Log.Dir, cfg.Name, cfg.Seed, time.Now().Format("20060102-150405"))
+		}
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -62,14 +71,28 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// The first SIGINT/SIGTERM stops after the update in progress and
+	// checkpoints; restoring default handling then makes a second one end
+	// the process at once (logs are whole rows, checkpoints atomic).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+		fmt.Fprintln(stderr, "ppo train: stopping after this update (interrupt again to quit at once)")
+	}()
 	var log io.Writer = stdout
 	if *quiet {
 		log = nil
 	}
-	fmt.Fprintf(stdout, "run %s: %s, %s, %d steps\n", dir, cfg.Env.ID, cfg.PPO.Objective, cfg.TotalTimesteps)
-	sum, err := agent.Train(ctx, cfg, dir, log)
+	var sum *agent.Summary
+	var err error
+	if cfg == nil {
+		sum, err = agent.Resume(ctx, dir, log, stdout)
+	} else {
+		fmt.Fprintf(stdout, "run %s: %s, %s, %d steps\n", dir, cfg.Env.ID, cfg.PPO.Objective, cfg.TotalTimesteps)
+		sum, err = agent.Train(ctx, cfg, dir, log)
+	}
 	if err != nil {
 		var in *agent.InputError
 		switch {

@@ -1,0 +1,155 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// interruptAt starts a run of cfg in dir and cancels it after update k,
+// as a signal would.
+func interruptAt(t *testing.T, dir string, k int, sets ...string) {
+	t.Helper()
+	cfg := smallConfig(t, sets...)
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := cfg.YAML()
+	rd, err := CreateRunDir(dir, y, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tr.afterUpdate = func(u int) {
+		if u == k {
+			cancel()
+		}
+	}
+	if _, err := tr.train(ctx, rd, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v", err)
+	}
+}
+
+// TestResumeIdentical interrupts runs after several different updates,
+// resumes them and checks metrics.jsonl is row for row the uninterrupted
+// run's (timing aside), and so is the final checkpoint.
+func TestResumeIdentical(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sets []string
+	}{
+		{"cartpole", nil},
+		{"pendulum-normalised", []string{"env.id=Pendulum-v1", "env.normalize_obs=true", "env.normalize_reward=true", "ppo.objective=clip_kl"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, _ := train(t, smallConfig(t, tc.sets...))
+			wantRows, _ := json.Marshal(readRows(t, want))
+			wantCkpt, _ := os.ReadFile(filepath.Join(want, FinalCkpt))
+			for _, k := range []int{1, 2, 3, 5} {
+				dir := filepath.Join(t.TempDir(), "run")
+				interruptAt(t, dir, k, tc.sets...)
+				if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
+					t.Fatalf("resume after update %d: %v", k, err)
+				}
+				got, _ := json.Marshal(readRows(t, dir))
+				if string(got) != string(wantRows) {
+					gr, wr := readRows(t, dir), readRows(t, want)
+					for i := range wr {
+						a, _ := json.Marshal(gr[i])
+						b, _ := json.Marshal(wr[i])
+						if string(a) != string(b) {
+							t.Logf("row %d:\n got %s\nwant %s", i, a, b)
+							break
+						}
+					}
+					t.Fatalf("interrupted after update %d: resumed metrics differ from the uninterrupted run", k)
+				}
+				ckpt, _ := os.ReadFile(filepath.Join(dir, FinalCkpt))
+				if string(ckpt) != string(wantCkpt) {
+					t.Fatalf("interrupted after update %d: final checkpoint differs", k)
+				}
+			}
+		})
+	}
+}
+
+// TestResumeSkipsCorrupt damages the newest checkpoint: resume falls back
+// to the previous intact one, says so, and still ends identical.
+func TestResumeSkipsCorrupt(t *testing.T) {
+	want, _ := train(t, smallConfig(t))
+	wantRows, _ := json.Marshal(readRows(t, want))
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 5)
+	// Checkpoints at 2 and 4 (checkpoint_every 2) and 5 (the interrupt).
+	newest := filepath.Join(dir, "ckpt-000005.ckpt")
+	b, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(newest, b[:len(b)/2], 0o644)
+	os.WriteFile(filepath.Join(dir, "ckpt-000004.ckpt"), []byte("not a checkpoint"), 0o644)
+	var notes bytes.Buffer
+	if _, err := Resume(context.Background(), dir, nil, &notes); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(readRows(t, dir))
+	if string(got) != string(wantRows) {
+		t.Fatal("resumed from an older checkpoint, metrics differ")
+	}
+	n := notes.String()
+	if !strings.Contains(n, "skipping checkpoint ckpt-000005.ckpt") || !strings.Contains(n, "skipping checkpoint ckpt-000004.ckpt") || !strings.Contains(n, "ckpt-000002.ckpt (update 2)") {
+		t.Fatalf("notes: %q", n)
+	}
+	if _, err := Resume(context.Background(), dir, nil, nil); err == nil {
+		t.Fatal("resuming a finished run was accepted")
+	}
+}
+
+// TestCheckpointRefusals: foreign, truncated and bit-flipped checkpoints
+// are errors, never panics.
+func TestCheckpointRefusals(t *testing.T) {
+	c := &Checkpoint{Sections: map[string][]byte{"a": []byte("hello"), "b": nil}}
+	b, _ := c.MarshalBinary()
+	back, err := ParseCheckpoint(b)
+	if err != nil || string(back.Sections["a"]) != "hello" || len(back.Sections) != 2 {
+		t.Fatalf("round trip: %v %v", back, err)
+	}
+	for i := 0; i < len(b); i++ {
+		if _, err := ParseCheckpoint(b[:i]); err == nil {
+			t.Fatalf("truncation at %d accepted", i)
+		}
+		d := append([]byte(nil), b...)
+		d[i] ^= 1
+		if _, err := ParseCheckpoint(d); err == nil {
+			t.Fatalf("bit flip at %d accepted", i)
+		}
+	}
+}
+
+// FuzzParseCheckpoint: no input panics the checkpoint reader, and what it
+// accepts re-encodes to the same bytes.
+func FuzzParseCheckpoint(f *testing.F) {
+	c := &Checkpoint{Sections: map[string][]byte{"policy": []byte{1, 2, 3}, "state": []byte(`{"update":1}`)}}
+	b, _ := c.MarshalBinary()
+	f.Add(b)
+	f.Add([]byte("PPOCKPT1"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseCheckpoint(data)
+		if err != nil {
+			return
+		}
+		out, _ := c.MarshalBinary()
+		if string(out) != string(data) {
+			t.Fatal("accepted checkpoint does not re-encode to itself")
+		}
+		// The sections must not crash the policy and state decoders either.
+		c.policyAndState()
+	})
+}
