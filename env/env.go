@@ -70,8 +70,8 @@ func WithParams(p map[string]float64) Option {
 }
 
 // WithWorkers makes MakeVec step its environments on k goroutines; results are identical to
-// sequential stepping. k <= 1 (the default) steps sequentially, which is faster for cheap envs.
-// Make ignores it.
+// sequential stepping. k <= 1 (the default) steps sequentially, which is faster for cheap envs
+// and allocates nothing per step (parallel steps start k goroutines each). Make ignores it.
 func WithWorkers(k int) Option { return func(o *options) { o.workers = k } }
 
 func collect(opts []Option) options {

@@ -33,14 +33,14 @@ func gridWorldSpec() Spec {
 		Doc: "walk from the top-left to the bottom-right corner of a size×size grid around a wall " +
 			"down the middle column (open in the bottom row); -1 per step",
 		Params: []Param{
-			{"size", 5, "rows and columns (integer, at least 2)"},
+			{"size", 5, "rows and columns (integer in [2, 32]; larger grids cannot be crossed within the time limit)"},
 			{"slip", 0.1, "probability that a move goes in a random direction"},
 		},
 		MaxEpisodeSteps: 100,
 		New: func(cfg Config) (Env, error) {
 			size := cfg.Params["size"]
-			if size != math.Trunc(size) || size < 2 || size > 64 {
-				return nil, fmt.Errorf("size %v: want an integer in [2, 64]", size)
+			if size != math.Trunc(size) || size < 2 || size > 32 {
+				return nil, fmt.Errorf("size %v: want an integer in [2, 32]", size)
 			}
 			return NewGridWorld(GridLayout(int(size)), cfg.Params["slip"], cfg)
 		},

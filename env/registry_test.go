@@ -102,6 +102,7 @@ func TestMakeErrors(t *testing.T) {
 		{"NaN param", "CartPole-v1", []Option{WithParams(map[string]float64{"length": math.NaN()})}, "not finite"},
 		{"nonsense value", "CartPole-v1", []Option{WithParams(map[string]float64{"tau": -1})}, "must be positive"},
 		{"grid size", "GridWorld-v0", []Option{WithParams(map[string]float64{"size": 2.5})}, "size 2.5"},
+		{"grid too big for its limit", "GridWorld-v0", []Option{WithParams(map[string]float64{"size": 33})}, "size 33"},
 		{"slip", "GridWorld-v0", []Option{WithParams(map[string]float64{"slip": 1.5})}, "slip 1.5"},
 		{"arms", "Bandit-v0", []Option{WithParams(map[string]float64{"arms": 1})}, "arms 1"},
 	} {

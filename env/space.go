@@ -39,6 +39,7 @@ func (d Discrete) index(v float64) (int, bool) {
 	return int(v), true
 }
 
+// String prints Discrete(N), as Gymnasium does.
 func (d Discrete) String() string { return "Discrete(" + strconv.Itoa(d.N) + ")" }
 
 // Box is the axis-aligned box of vectors x with Low[i] <= x[i] <= High[i]; bounds may be infinite.
