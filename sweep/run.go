@@ -1,0 +1,205 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"ppo/agent"
+)
+
+// Options control how Run runs a sweep.
+type Options struct {
+	// Parallel is how many runs train at once (>= 1). Results do not
+	// depend on it: each run is deterministic and independent.
+	Parallel int
+	// Shard selects the jobs to run; the zero Shard runs them all.
+	Shard Shard
+	// Progress receives one line per run as it ends; may be nil.
+	Progress io.Writer
+}
+
+// Run runs the jobs of sweep s in opt.Shard into the sweep directory dir
+// (see Spec.Claim), each into dir/<label>/seed-<n>, then writes the
+// summary of those jobs into dir. Runs already finished there (by an
+// earlier invocation) are kept, as are recorded failures; an unfinished
+// run directory is refused, since it may belong to a process still running.
+//
+// When ctx is cancelled no further run starts, the running ones stop as
+// agent.Train does (after a checkpoint), the partial summary is written and
+// ctx's error is returned. If runs fail, the others still run and the error
+// counts the failures. Input problems are *agent.InputError. The summary
+// is returned whenever it was written.
+func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error) {
+	if opt.Parallel < 1 {
+		return nil, &agent.InputError{Err: fmt.Errorf("--parallel must be >= 1, got %d", opt.Parallel)}
+	}
+	if err := s.Claim(dir); err != nil {
+		return nil, err
+	}
+	var jobs, todo []Job
+	for _, j := range s.Jobs() {
+		if !opt.Shard.Has(j.Index) {
+			continue
+		}
+		jobs = append(jobs, j)
+		path := filepath.Join(dir, j.Dir())
+		st, err := runState(path)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case st == "absent":
+			todo = append(todo, j)
+		case st == "unfinished":
+			return nil, &agent.InputError{Err: fmt.Errorf("%s holds an unfinished run; remove it to run it again", path)}
+		case st == "":
+			if err := sameConfig(s, j, path); err != nil {
+				return nil, &agent.InputError{Err: err}
+			}
+		}
+	}
+
+	p := &progress{w: opt.Progress, total: len(jobs), done: len(jobs) - len(todo)}
+	if p.done > 0 && p.w != nil {
+		fmt.Fprintf(p.w, "keeping %d runs already in %s\n", p.done, dir)
+	}
+	failed := runAll(ctx, s, dir, todo, opt.Parallel, p)
+
+	sum := Summarize(s, jobs, []string{dir})
+	if !opt.Shard.Whole() {
+		sum.Shard = opt.Shard.String()
+	}
+	if err := sum.Write(dir, opt.Shard); err != nil {
+		return nil, fmt.Errorf("writing summary: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	if failed > 0 {
+		return sum, fmt.Errorf("%d of %d runs failed (see %s in their directories)", failed, len(todo), ErrorFile)
+	}
+	return sum, nil
+}
+
+// sameConfig checks that a finished run's config.yaml is job j's config.
+func sameConfig(s *Spec, j Job, path string) error {
+	cfg, err := s.Config(j)
+	if err != nil {
+		return err
+	}
+	want, err := cfg.YAML()
+	if err != nil {
+		return err
+	}
+	got, err := os.ReadFile(filepath.Join(path, agent.ConfigFile))
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("%s holds a run of another config; remove it to run it again", path)
+	}
+	return nil
+}
+
+// progress prints one line per ended run.
+type progress struct {
+	mu          sync.Mutex
+	w           io.Writer
+	total, done int
+}
+
+func (p *progress) line(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if p.w != nil {
+		fmt.Fprintf(p.w, "[%d/%d] %s\n", p.done, p.total, fmt.Sprintf(format, args...))
+	}
+}
+
+// runAll trains jobs with n workers, in job order, and returns how many
+// failed. It starts no run once ctx is done.
+func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, n int, p *progress) (failed int) {
+	next := make(chan Job)
+	go func() {
+		defer close(next)
+		for _, j := range jobs {
+			select {
+			case next <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(n, max(1, len(jobs))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				if ctx.Err() != nil {
+					continue // drain: the feeder stops soon
+				}
+				if !runOne(ctx, s, dir, j, p) {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return failed
+}
+
+// runOne trains job j and reports whether it did not fail (an
+// interrupted run is not a failure).
+func runOne(ctx context.Context, s *Spec, dir string, j Job, p *progress) bool {
+	path := filepath.Join(dir, j.Dir())
+	fail := func(err error) bool {
+		msg := strings.Join(strings.Fields(err.Error()), " ")
+		if werr := agent.WriteFileAtomic(filepath.Join(path, ErrorFile), []byte(msg+"\n")); werr != nil {
+			msg += "; could not record it: " + werr.Error()
+		}
+		p.line("%s seed %d: failed: %s", j.Label, j.Seed, msg)
+		return false
+	}
+	cfg, err := s.Config(j)
+	if err != nil {
+		os.MkdirAll(path, 0o755)
+		return fail(err)
+	}
+	start := time.Now()
+	res, err := agent.Train(ctx, cfg, path, nil)
+	wall := time.Since(start).Seconds()
+	switch {
+	case err == nil:
+		p.line("%s seed %d: eval return %.2f, %.1f s", j.Label, j.Seed, res.Eval.MeanReturn, wall)
+		return true
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		if !hasCheckpoint(path) {
+			// Stopped before its first update: nothing worth keeping, and
+			// removing it lets the same sweep be run again.
+			os.RemoveAll(path)
+			p.line("%s seed %d: interrupted before the first update", j.Label, j.Seed)
+			return true
+		}
+		p.line("%s seed %d: interrupted after %.1f s (checkpoint kept in %s)", j.Label, j.Seed, wall, path)
+		return true
+	}
+	return fail(err)
+}
+
+func hasCheckpoint(dir string) bool {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.ckpt"))
+	return len(m) > 0
+}

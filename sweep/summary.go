@@ -1,0 +1,416 @@
+package sweep
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"ppo/agent"
+	"ppo/configs"
+)
+
+// ErrorFile is written into a run directory whose run failed, so that the
+// failure is reported by later summaries and the run is not retried.
+const ErrorFile = "error.txt"
+
+// Stat is a mean and sample standard deviation (n-1 denominator) across
+// seeds. Mean is nil without values and Std with fewer than two.
+type Stat struct {
+	Mean *float64 `json:"mean"`
+	Std  *float64 `json:"std"`
+	N    int      `json:"n"`
+}
+
+func statOf(xs []float64) Stat {
+	s := Stat{N: len(xs)}
+	if len(xs) == 0 {
+		return s
+	}
+	var m float64
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	s.Mean = &m
+	if len(xs) > 1 {
+		var ss float64
+		for _, x := range xs {
+			ss += (x - m) * (x - m)
+		}
+		sd := math.Sqrt(ss / float64(len(xs)-1))
+		s.Std = &sd
+	}
+	return s
+}
+
+// RunResult is what one finished run contributes, read from its own files.
+type RunResult struct {
+	Job       int    `json:"job"`
+	Seed      uint64 `json:"seed"`
+	Dir       string `json:"dir"` // relative to the sweep directory
+	Updates   int    `json:"updates"`
+	Timesteps int    `json:"timesteps"`
+	// EvalReturn is eval.json's mean_return.
+	EvalReturn float64 `json:"eval_return"`
+	// EpisodeReturn is the last update's episode_return_mean, nil if no
+	// training episode had finished.
+	EpisodeReturn *float64 `json:"episode_return"`
+	// KLMean is the mean over updates of the KL the controller sees: kl,
+	// or kl_reverse when kl.direction is new_old. KLInBand is the fraction
+	// of updates with that KL in KLBand = [target/high_mult,
+	// target*high_mult] (inclusive), from the run's config.yaml.
+	KLMean   float64    `json:"kl_mean"`
+	KLInBand float64    `json:"kl_in_band"`
+	KLBand   [2]float64 `json:"kl_band"`
+	// SPS is the mean over updates of sps; WallSeconds the last update's
+	// wall_seconds. Both are timings and vary between identical runs.
+	SPS         float64 `json:"sps"`
+	WallSeconds float64 `json:"wall_seconds"`
+}
+
+// ComboSummary aggregates one combination's finished runs.
+type ComboSummary struct {
+	Label string   `json:"label"`
+	Sets  []string `json:"sets"`
+	// Jobs is how many of the combination's runs the summary covers.
+	Jobs          int         `json:"jobs"`
+	Runs          []RunResult `json:"runs"`
+	EvalReturn    Stat        `json:"eval_return"`
+	EpisodeReturn Stat        `json:"episode_return"`
+	KLMean        Stat        `json:"kl_mean"`
+	KLInBand      Stat        `json:"kl_in_band"`
+	SPS           Stat        `json:"sps"`
+}
+
+// Missing is a job without a finished run. State is "absent" (no run
+// directory), "unfinished" (interrupted, or still running elsewhere),
+// "failed: <error>" or "unreadable: <error>".
+type Missing struct {
+	Job   int    `json:"job"`
+	Label string `json:"label"`
+	Seed  uint64 `json:"seed"`
+	Dir   string `json:"dir"`
+	State string `json:"state"`
+	// Shard is "i/n" when the shard count is known (collect reads it from
+	// the shards' partial summaries).
+	Shard string `json:"shard,omitempty"`
+}
+
+// Summary is a sweep's results, in the order of the sweep's combinations.
+type Summary struct {
+	Config string `json:"config"`
+	Seeds  string `json:"seeds"`
+	// Shard is "i/n" for a shard's partial summary, "all" otherwise.
+	Shard    string         `json:"shard"`
+	Jobs     int            `json:"jobs"`
+	Finished int            `json:"finished"`
+	Combos   []ComboSummary `json:"combos"`
+	Missing  []Missing      `json:"missing"`
+}
+
+// Summarize reads the runs of jobs (a subset of s.Jobs, in order) from the
+// sweep directories dirs, taking each job's run from the first directory
+// that holds it finished.
+func Summarize(s *Spec, jobs []Job, dirs []string) *Summary {
+	sum := &Summary{Config: s.ConfigPath, Seeds: FormatSeeds(s.Seeds), Shard: "all", Jobs: len(jobs), Missing: []Missing{}}
+	idx := map[int]int{} // combination -> position in sum.Combos
+	for _, j := range jobs {
+		ci, ok := idx[j.Combo]
+		if !ok {
+			ci = len(sum.Combos)
+			idx[j.Combo] = ci
+			c := s.Combos[j.Combo]
+			sum.Combos = append(sum.Combos, ComboSummary{Label: c.Label, Sets: c.Sets, Runs: []RunResult{}})
+		}
+		cs := &sum.Combos[ci]
+		cs.Jobs++
+		r, state := findRun(j, dirs)
+		if state != "" {
+			sum.Missing = append(sum.Missing, Missing{Job: j.Index, Label: j.Label, Seed: j.Seed, Dir: j.Dir(), State: state})
+			continue
+		}
+		cs.Runs = append(cs.Runs, *r)
+		sum.Finished++
+	}
+	for i := range sum.Combos {
+		sum.Combos[i].aggregate()
+	}
+	return sum
+}
+
+func (cs *ComboSummary) aggregate() {
+	var ev, ep, klm, band, sps []float64
+	for _, r := range cs.Runs {
+		ev = append(ev, r.EvalReturn)
+		if r.EpisodeReturn != nil {
+			ep = append(ep, *r.EpisodeReturn)
+		}
+		klm = append(klm, r.KLMean)
+		band = append(band, r.KLInBand)
+		sps = append(sps, r.SPS)
+	}
+	cs.EvalReturn, cs.EpisodeReturn, cs.KLMean, cs.KLInBand, cs.SPS = statOf(ev), statOf(ep), statOf(klm), statOf(band), statOf(sps)
+}
+
+// findRun looks for job j's finished run in dirs; otherwise it returns the
+// most telling state found: failed or unreadable, then unfinished, then
+// absent.
+func findRun(j Job, dirs []string) (*RunResult, string) {
+	best, bestRank := "absent", 0
+	for _, d := range dirs {
+		path := filepath.Join(d, j.Dir())
+		st, err := runState(path)
+		if err != nil {
+			st = "unreadable: " + err.Error()
+		}
+		if st == "" {
+			r, err := ReadRun(path)
+			if err == nil {
+				r.Job, r.Seed, r.Dir = j.Index, j.Seed, j.Dir()
+				return r, ""
+			}
+			st = "unreadable: " + err.Error()
+		}
+		rank := 2
+		switch st {
+		case "absent":
+			rank = 0
+		case "unfinished":
+			rank = 1
+		}
+		if rank > bestRank {
+			best, bestRank = st, rank
+		}
+	}
+	return nil, best
+}
+
+// runState is "" for a finished run, "absent", "unfinished", or
+// "failed: <error>" (from error.txt).
+func runState(path string) (string, error) {
+	if _, err := os.Stat(filepath.Join(path, agent.EvalFile)); err == nil {
+		return "", nil
+	}
+	if b, err := os.ReadFile(filepath.Join(path, ErrorFile)); err == nil {
+		return "failed: " + strings.TrimSpace(string(b)), nil
+	}
+	entries, err := os.ReadDir(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "absent", nil
+	case err != nil:
+		return "", err
+	case len(entries) == 0:
+		return "absent", nil
+	}
+	return "unfinished", nil
+}
+
+// metricsRow holds the metrics.jsonl fields a summary uses.
+type metricsRow struct {
+	Update            *int     `json:"update"`
+	Timesteps         int      `json:"timesteps"`
+	KL                *float64 `json:"kl"`
+	KLReverse         *float64 `json:"kl_reverse"`
+	EpisodeReturnMean *float64 `json:"episode_return_mean"`
+	SPS               float64  `json:"sps"`
+	WallSeconds       float64  `json:"wall_seconds"`
+}
+
+// ReadRun computes a finished run's summary numbers from its config.yaml,
+// metrics.jsonl and eval.json.
+func ReadRun(dir string) (*RunResult, error) {
+	cfg, err := configs.Load(filepath.Join(dir, agent.ConfigFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", agent.ConfigFile, err)
+	}
+	eb, err := os.ReadFile(filepath.Join(dir, agent.EvalFile))
+	if err != nil {
+		return nil, err
+	}
+	var ev struct {
+		MeanReturn *float64 `json:"mean_return"`
+	}
+	if err := json.Unmarshal(eb, &ev); err != nil || ev.MeanReturn == nil {
+		return nil, fmt.Errorf("%s: no mean_return (%v)", agent.EvalFile, err)
+	}
+	f, err := os.Open(filepath.Join(dir, agent.JSONLFile))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ctl := cfg.KL.Controller
+	high, _, _, _ := ctl.Resolved()
+	r := &RunResult{EvalReturn: *ev.MeanReturn, KLBand: [2]float64{ctl.Target / high, ctl.Target * high}}
+	reverse := cfg.KL.Direction == "new_old"
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	var inBand int
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var m metricsRow
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", agent.JSONLFile, line, err)
+		}
+		k := m.KL
+		if reverse {
+			k = m.KLReverse
+		}
+		if m.Update == nil || k == nil {
+			return nil, fmt.Errorf("%s line %d: no update or kl", agent.JSONLFile, line)
+		}
+		r.Updates++
+		r.Timesteps = m.Timesteps
+		r.KLMean += *k
+		if r.KLBand[0] <= *k && *k <= r.KLBand[1] {
+			inBand++
+		}
+		r.SPS += m.SPS
+		r.WallSeconds = m.WallSeconds
+		r.EpisodeReturn = m.EpisodeReturnMean
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if r.Updates == 0 {
+		return nil, fmt.Errorf("%s is empty", agent.JSONLFile)
+	}
+	n := float64(r.Updates)
+	r.KLMean /= n
+	r.KLInBand = float64(inBand) / n
+	r.SPS /= n
+	return r, nil
+}
+
+// JSON gives the summary as indented JSON.
+func (s *Summary) JSON() []byte {
+	b, _ := json.MarshalIndent(s, "", "  ")
+	return append(b, '\n')
+}
+
+// Markdown gives the summary as a markdown table, one row per combination,
+// followed by the list of missing runs.
+func (s *Summary) Markdown() []byte {
+	var b bytes.Buffer
+	title := "Sweep summary"
+	if s.Shard != "all" {
+		title += " (shard " + s.Shard + ")"
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	fmt.Fprintf(&b, "Config `%s`, seeds %s: %d of %d runs finished. Values are mean ± sample std across seeds.\n",
+		s.Config, s.Seeds, s.Finished, s.Jobs)
+	b.WriteString("KL is the KL the controller sees, averaged over updates; \"in band\" is the fraction of updates with it in [target/high_mult, target·high_mult].\n\n")
+	b.WriteString("| combination | runs | eval return | episode return | KL mean | KL in band | band | SPS |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, c := range s.Combos {
+		band := "–"
+		if len(c.Runs) > 0 {
+			band = fmt.Sprintf("[%.4g, %.4g]", c.Runs[0].KLBand[0], c.Runs[0].KLBand[1])
+		}
+		fmt.Fprintf(&b, "| %s | %d/%d | %s | %s | %s | %s | %s | %s |\n", c.Label, len(c.Runs), c.Jobs,
+			fmtStat(c.EvalReturn, "%.2f"), fmtStat(c.EpisodeReturn, "%.2f"), fmtStat(c.KLMean, "%.3g"),
+			fmtStat(c.KLInBand, "%.2f"), band, fmtStat(c.SPS, "%.0f"))
+	}
+	if len(s.Missing) > 0 {
+		fmt.Fprintf(&b, "\n## Missing runs (%d)\n\n", len(s.Missing))
+		for _, m := range s.Missing {
+			fmt.Fprintf(&b, "- %s\n", m)
+		}
+	}
+	return b.Bytes()
+}
+
+// String describes the missing run on one line.
+func (m Missing) String() string {
+	s := fmt.Sprintf("job %d: %s seed %d (%s): %s", m.Job, m.Label, m.Seed, m.Dir, m.State)
+	if m.Shard != "" {
+		s += ", shard " + m.Shard
+	}
+	return s
+}
+
+func fmtStat(s Stat, f string) string {
+	switch {
+	case s.Mean == nil:
+		return "–"
+	case s.Std == nil:
+		return fmt.Sprintf(f, *s.Mean)
+	}
+	return fmt.Sprintf(f+" ± "+f, *s.Mean, *s.Std)
+}
+
+// stem names a summary's files: summary.{md,json} for a whole sweep and
+// summary.shard-i-of-n.{md,json} for a shard, so shards sharing a
+// directory do not overwrite each other.
+func stem(sh Shard) string {
+	if sh.Whole() {
+		return "summary"
+	}
+	return fmt.Sprintf("summary.shard-%d-of-%d", sh.Index, sh.Count)
+}
+
+var shardSummary = regexp.MustCompile(`^summary\.shard-(\d+)-of-(\d+)\.json$`)
+
+// Write writes the summary's markdown and JSON files into dir.
+func (s *Summary) Write(dir string, sh Shard) error {
+	base := filepath.Join(dir, stem(sh))
+	if err := agent.WriteFileAtomic(base+".json", s.JSON()); err != nil {
+		return err
+	}
+	return agent.WriteFileAtomic(base+".md", s.Markdown())
+}
+
+// Collect merges the shards of one sweep: dirs are the shards' sweep
+// directories (or one directory they share). Their sweep.json files must
+// describe the same sweep. The summary covers every job of the sweep; jobs
+// without a finished run are listed in Missing, with their shard when the
+// shards' partial summaries agree on the shard count.
+func Collect(dirs []string) (*Spec, *Summary, error) {
+	if len(dirs) == 0 {
+		return nil, nil, &agent.InputError{Err: errors.New("--collect needs at least one directory")}
+	}
+	var spec *Spec
+	for _, d := range dirs {
+		s, err := ReadSpec(d)
+		if err != nil {
+			return nil, nil, &agent.InputError{Err: err}
+		}
+		if spec == nil {
+			spec = s
+			continue
+		}
+		if err := spec.Compare(s); err != nil {
+			return nil, nil, &agent.InputError{Err: fmt.Errorf("%s and %s hold different sweeps: %w", dirs[0], d, err)}
+		}
+	}
+	sum := Summarize(spec, spec.Jobs(), dirs)
+	counts := map[int]bool{}
+	for _, d := range dirs {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if m := shardSummary.FindStringSubmatch(e.Name()); m != nil {
+				n, _ := strconv.Atoi(m[2])
+				counts[n] = true
+			}
+		}
+	}
+	if len(counts) == 1 {
+		for n := range counts {
+			for i := range sum.Missing {
+				sum.Missing[i].Shard = fmt.Sprintf("%d/%d", sum.Missing[i].Job%n, n)
+			}
+		}
+	}
+	return spec, sum, nil
+}
