@@ -1,0 +1,291 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"ppo/configs"
+)
+
+// Summary digests one run: what was trained, how far it got, how well it
+// did and how the KL controller behaved. Pointer fields are nil (null in
+// JSON) when the run has no data for them yet.
+type Summary struct {
+	Run            string `json:"run"`
+	Dir            string `json:"dir"`
+	Env            string `json:"env"`
+	Objective      string `json:"objective"`
+	Controller     string `json:"controller"`
+	Preset         string `json:"preset,omitempty"` // adaptive controllers only
+	Seed           uint64 `json:"seed"`
+	Steps          int    `json:"steps"`
+	TotalTimesteps int    `json:"total_timesteps"`
+	Updates        int    `json:"updates"`
+	Finished       bool   `json:"finished"` // eval.json exists
+
+	// FinalReturn is episode_return_mean of the last row and BestReturn
+	// its largest value over the rows.
+	FinalReturn *float64 `json:"final_return"`
+	BestReturn  *float64 `json:"best_return"`
+	// EvalReturn and EvalReturnStd come from eval.json.
+	EvalReturn    *float64 `json:"eval_return"`
+	EvalReturnStd *float64 `json:"eval_return_std"`
+
+	// KLMetric names the row field the controller follows: kl, or
+	// kl_reverse when the penalty is KL(new||old). KLMean and KLMax are its
+	// mean and largest value over updates, and KLInBand the fraction of
+	// updates with it inside KLBand = [target/high_mult, target*high_mult].
+	KLMetric string     `json:"kl_metric"`
+	KLMean   *float64   `json:"kl_mean"`
+	KLMax    *float64   `json:"kl_max"`
+	KLTarget float64    `json:"kl_target"`
+	KLBand   [2]float64 `json:"kl_band"`
+	KLInBand *float64   `json:"kl_in_band"`
+
+	BetaMin    *float64 `json:"beta_min"`
+	BetaMax    *float64 `json:"beta_max"`
+	EarlyStops int      `json:"early_stops"`
+	SPSMean    *float64 `json:"sps_mean"`
+}
+
+// KLBand returns the band of per-update KL the controller aims for,
+// [target/high, target*high] with high the resolved high_mult.
+func KLBand(c configs.ControllerConfig) (lo, hi float64) {
+	high, _, _, _ := c.Resolved()
+	return c.Target / high, c.Target * high
+}
+
+// Summarize digests a loaded run.
+func Summarize(r *Run) Summary {
+	c := r.Config
+	s := Summary{
+		Run:            r.Name,
+		Dir:            r.Dir,
+		Env:            c.Env.ID,
+		Objective:      c.PPO.Objective,
+		Controller:     c.KL.Controller.Kind,
+		Seed:           c.Seed,
+		TotalTimesteps: c.TotalTimesteps,
+		Updates:        len(r.Rows),
+		Finished:       r.Eval != nil,
+		KLMetric:       "kl",
+		KLTarget:       c.KL.Controller.Target,
+	}
+	if s.Controller == configs.ControllerAdaptive {
+		s.Preset = c.KL.Controller.Preset
+	}
+	if c.KL.Direction == "new_old" {
+		s.KLMetric = "kl_reverse"
+	}
+	lo, hi := KLBand(c.KL.Controller)
+	s.KLBand = [2]float64{lo, hi}
+	if r.Eval != nil {
+		s.EvalReturn, s.EvalReturnStd = ptr(r.Eval.MeanReturn), ptr(r.Eval.StdReturn)
+	}
+	if len(r.Rows) == 0 {
+		return s
+	}
+	last := r.Rows[len(r.Rows)-1]
+	s.Steps = last.Timesteps
+	if last.EpisodeReturnMean != nil {
+		s.FinalReturn = ptr(*last.EpisodeReturnMean)
+	}
+	var klSum, spsSum float64
+	inBand := 0
+	for i, m := range r.Rows {
+		if v := m.EpisodeReturnMean; v != nil && (s.BestReturn == nil || *v > *s.BestReturn) {
+			s.BestReturn = ptr(*v)
+		}
+		k := m.KL
+		if s.KLMetric == "kl_reverse" {
+			k = m.KLReverse
+		}
+		klSum += k
+		if i == 0 || k > *s.KLMax {
+			s.KLMax = ptr(k)
+		}
+		if k >= lo && k <= hi {
+			inBand++
+		}
+		if i == 0 || m.Beta < *s.BetaMin {
+			s.BetaMin = ptr(m.Beta)
+		}
+		if i == 0 || m.Beta > *s.BetaMax {
+			s.BetaMax = ptr(m.Beta)
+		}
+		if m.EarlyStopped {
+			s.EarlyStops++
+		}
+		spsSum += m.SPS
+	}
+	n := float64(len(r.Rows))
+	s.KLMean = ptr(klSum / n)
+	s.KLInBand = ptr(float64(inBand) / n)
+	s.SPSMean = ptr(spsSum / n)
+	return s
+}
+
+func ptr(x float64) *float64 { return &x }
+
+// WriteJSON writes {"runs": [...]} for the summaries, indented.
+func WriteJSON(w io.Writer, sums []Summary) error {
+	if sums == nil {
+		sums = []Summary{}
+	}
+	b, err := json.MarshalIndent(struct {
+		Runs []Summary `json:"runs"`
+	}{sums}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// Table layout: one row per quantity and one column per run, in blocks
+// of as many runs as fit in tableWidth columns.
+const (
+	tableWidth = 100
+	labelWidth = 14
+	maxName    = 22 // longer run names are shown as "run N" with a key below the table
+	colGap     = 2
+)
+
+// WriteTable writes the summaries side by side, runs as columns, wrapping
+// to further blocks when the runs do not fit in 100 columns.
+func WriteTable(w io.Writer, sums []Summary) error {
+	rows := tableRows()
+	heads := make([]string, len(sums))
+	var key []string
+	for i, s := range sums {
+		heads[i] = s.Run
+		if len([]rune(heads[i])) > maxName {
+			heads[i] = "run " + strconv.Itoa(i+1)
+			key = append(key, fmt.Sprintf("  %s: %s", heads[i], s.Dir))
+		}
+	}
+	cells := make([][]string, len(sums))
+	widths := make([]int, len(sums))
+	for i, s := range sums {
+		widths[i] = len([]rune(heads[i]))
+		for _, r := range rows {
+			c := r.cell(s)
+			cells[i] = append(cells[i], c)
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	var b strings.Builder
+	for start := 0; start < len(sums); {
+		end, width := start, labelWidth
+		for end < len(sums) && (end == start || width+colGap+widths[end] <= tableWidth) {
+			width += colGap + widths[end]
+			end++
+		}
+		if start > 0 {
+			b.WriteByte('\n')
+		}
+		line := func(label string, col func(i int) string) {
+			var l strings.Builder
+			l.WriteString(pad(label, labelWidth))
+			for i := start; i < end; i++ {
+				l.WriteString(strings.Repeat(" ", colGap))
+				l.WriteString(padLeft(col(i), widths[i]))
+			}
+			b.WriteString(strings.TrimRight(l.String(), " "))
+			b.WriteByte('\n')
+		}
+		line("run", func(i int) string { return heads[i] })
+		for j, r := range rows {
+			line(r.label, func(i int) string { return cells[i][j] })
+		}
+		start = end
+	}
+	if len(key) > 0 {
+		b.WriteString("\n")
+		b.WriteString(strings.Join(key, "\n"))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type tableRow struct {
+	label string
+	cell  func(s Summary) string
+}
+
+func tableRows() []tableRow {
+	return []tableRow{
+		{"env", func(s Summary) string { return s.Env }},
+		{"objective", func(s Summary) string { return s.Objective }},
+		{"controller", func(s Summary) string { return s.Controller }},
+		{"preset", func(s Summary) string { return orDash(s.Preset) }},
+		{"seed", func(s Summary) string { return strconv.FormatUint(s.Seed, 10) }},
+		{"steps", func(s Summary) string { return fmt.Sprintf("%d/%d", s.Steps, s.TotalTimesteps) }},
+		{"updates", func(s Summary) string { return strconv.Itoa(s.Updates) }},
+		{"status", func(s Summary) string {
+			if s.Finished {
+				return "finished"
+			}
+			return "in progress"
+		}},
+		{"return final", func(s Summary) string { return fmtOpt(s.FinalReturn, "%.2f") }},
+		{"return best", func(s Summary) string { return fmtOpt(s.BestReturn, "%.2f") }},
+		{"eval return", func(s Summary) string {
+			if s.EvalReturn == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f ± %.2f", *s.EvalReturn, *s.EvalReturnStd)
+		}},
+		{"kl mean", func(s Summary) string { return fmtOpt(s.KLMean, "%.4g") }},
+		{"kl max", func(s Summary) string { return fmtOpt(s.KLMax, "%.4g") }},
+		{"kl target", func(s Summary) string { return fmt.Sprintf("%.3g", s.KLTarget) }},
+		{"kl band", func(s Summary) string { return fmt.Sprintf("%.3g–%.3g", s.KLBand[0], s.KLBand[1]) }},
+		{"kl in band", func(s Summary) string {
+			if s.KLInBand == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.0f%% (%d/%d)", 100**s.KLInBand, int(math.Round(*s.KLInBand*float64(s.Updates))), s.Updates)
+		}},
+		{"beta range", func(s Summary) string {
+			if s.BetaMin == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.3g–%.3g", *s.BetaMin, *s.BetaMax)
+		}},
+		{"early stops", func(s Summary) string { return strconv.Itoa(s.EarlyStops) }},
+		{"sps mean", func(s Summary) string { return fmtOpt(s.SPSMean, "%.0f") }},
+	}
+}
+
+func fmtOpt(x *float64, format string) string {
+	if x == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *x)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func pad(s string, w int) string {
+	if n := len([]rune(s)); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+func padLeft(s string, w int) string {
+	if n := len([]rune(s)); n < w {
+		return strings.Repeat(" ", w-n) + s
+	}
+	return s
+}
