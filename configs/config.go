@@ -177,8 +177,9 @@ type EvalConfig struct {
 	Deterministic bool `yaml:"deterministic" doc:"Act with the distribution's mode instead of sampling. Default true."`
 }
 
-// Default returns a new Config holding every default; it equals the embedded
-// configs/cartpole-adaptive-kl.yaml, which a test checks.
+// Default returns a new Config holding every schema default. The embedded
+// configs/cartpole-adaptive-kl.yaml is these defaults with CartPole-tuned
+// rollout and optimiser settings on top, which a test checks.
 func Default() *Config {
 	high, low, up, down, _ := presetFactors(PresetSchulman2017)
 	return &Config{
