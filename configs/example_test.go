@@ -25,7 +25,7 @@ func ExampleConfig_Set() {
 	fmt.Println(c.Set("ppo.epochs=2.5"))
 	fmt.Println(c.Set("ppo.epocs=3"))
 	// Output:
-	// 0.001 [128 128] map[length:0.7] 2048
+	// 0.001 [128 128] map[length:0.7] 256
 	// config: ppo.epochs: must be an integer, got 2.5
 	// config: ppo.epocs: unknown field "epocs" (did you mean "epochs"?)
 }
