@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
+
+	"ppo/agent/tfevents"
 )
 
 // Run directory layout:
@@ -33,6 +36,19 @@ type RunDir struct {
 	withRef bool
 	jsonl   *os.File
 	csv     *os.File
+	tb      *tfevents.Writer // nil unless log.tensorboard
+}
+
+// EnableTensorBoard makes Append also write every metric as a TensorBoard
+// scalar (step = timesteps) into an events file in the run directory. A
+// resumed run starts a new events file; TensorBoard reads them together.
+func (r *RunDir) EnableTensorBoard() error {
+	w, err := tfevents.Create(r.Path)
+	if err != nil {
+		return fmt.Errorf("tensorboard: %w", err)
+	}
+	r.tb = w
+	return nil
 }
 
 // CreateRunDir makes dir (it must not exist or must be empty) and writes
@@ -86,7 +102,29 @@ func (r *RunDir) Append(m Metrics) error {
 	if err := r.jsonl.Sync(); err != nil {
 		return err
 	}
-	return r.writeCSV(m.CSVRow(r.withRef))
+	if err := r.writeCSV(m.CSVRow(r.withRef)); err != nil {
+		return err
+	}
+	if r.tb == nil {
+		return nil
+	}
+	var all map[string]any
+	if err := json.Unmarshal(line, &all); err != nil {
+		return err
+	}
+	scalars := map[string]float64{}
+	for k, v := range all {
+		switch v := v.(type) {
+		case float64:
+			scalars[k] = v
+		case bool:
+			scalars[k] = map[bool]float64{false: 0, true: 1}[v]
+		}
+	}
+	if err := r.tb.Scalars(int64(m.Timesteps), float64(time.Now().UnixNano())/1e9, scalars); err != nil {
+		return err
+	}
+	return r.tb.Flush()
 }
 
 // CheckpointPath is where the checkpoint after update u goes.
@@ -97,6 +135,11 @@ func (r *RunDir) CheckpointPath(u int) string {
 // Close closes the log files.
 func (r *RunDir) Close() error {
 	err := r.jsonl.Close()
+	if r.tb != nil {
+		if cerr := r.tb.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if cerr := r.csv.Close(); err == nil {
 		err = cerr
 	}

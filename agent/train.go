@@ -106,6 +106,11 @@ func Resume(ctx context.Context, dir string, log, notes io.Writer) (*Summary, er
 func (t *Trainer) train(ctx context.Context, rd *RunDir, log io.Writer) (*Summary, error) {
 	defer rd.Close()
 	cfg := t.cfg
+	if cfg.Log.TensorBoard {
+		if err := rd.EnableTensorBoard(); err != nil {
+			return nil, err
+		}
+	}
 	t.Log = log
 	ev := t.evaluator()
 	var last Metrics

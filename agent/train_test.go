@@ -70,7 +70,7 @@ func TestTrainSmoke(t *testing.T) {
 		sets []string
 	}{
 		{"cartpole-klpen", nil},
-		{"cartpole-clip-k3-target", []string{"ppo.objective=clip", "kl.estimator=k3", "ppo.target_kl=0.005"}},
+		{"cartpole-clip-k3-target-tb", []string{"ppo.objective=clip", "kl.estimator=k3", "ppo.target_kl=0.005", "log.tensorboard=true"}},
 		{"pendulum-clipkl-norm-f64", []string{"env.id=Pendulum-v1", "ppo.objective=clip_kl", "env.normalize_obs=true",
 			"env.normalize_reward=true", "policy.dtype=float64", "kl.direction=new_old", "ppo.value_clip=0.2"}},
 	} {
@@ -80,6 +80,9 @@ func TestTrainSmoke(t *testing.T) {
 				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 					t.Errorf("run directory lacks %s", f)
 				}
+			}
+			if tb, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*")); (len(tb) == 1) != strings.HasSuffix(tc.name, "-tb") {
+				t.Errorf("TensorBoard event files: %v", tb)
 			}
 			rows := readRows(t, dir)
 			if len(rows) != 6 || sum.Updates != 6 || sum.Steps != 1536 {
