@@ -2,7 +2,10 @@ package agent
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	"ppo/configs"
 )
 
 // TestGAE checks hand-computed advantages with γ = 0.9, λ = 0.8 for one
@@ -125,5 +128,40 @@ func TestRunningStats(t *testing.T) {
 	s.Normalize(dst, []float64{3, 1000}, 1, 5)
 	if math.Abs(dst[0]) > 1e-3 || dst[1] != 5 {
 		t.Errorf("normalised %v, want [0 5]", dst)
+	}
+}
+
+// TestWatch: beta pinned at a clamp for 10 updates and KL over 4× target
+// for 5 updates are each reported once per streak, and only with a penalty.
+func TestWatch(t *testing.T) {
+	c := configs.Default().KL.Controller
+	var w watch
+	var got []string
+	for u := 1; u <= 25; u++ {
+		got = append(got, w.observe(u, 0.001, c.MinBeta, c, true)...)
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "update 10: beta has been at its clamp") {
+		t.Fatalf("clamp warnings: %q", got)
+	}
+	w, got = watch{}, nil
+	for u := 1; u <= 7; u++ {
+		d := 0.05
+		if u == 3 {
+			d = 0.01 // breaks the streak
+		}
+		got = append(got, w.observe(u, d, 1, c, true)...)
+	}
+	if len(got) != 0 {
+		t.Fatalf("warned before a 5-update streak: %q", got)
+	}
+	got = append(got, w.observe(8, 0.05, 1, c, true)...)
+	if len(got) != 1 || !strings.Contains(got[0], "update 8: KL 0.05 has been over 4× its target 0.01 for 5 updates") {
+		t.Fatalf("KL warnings: %q", got)
+	}
+	w = watch{}
+	for u := 1; u <= 20; u++ {
+		if g := w.observe(u, 1, c.MinBeta, c, false); len(g) > 0 {
+			t.Fatalf("warned without a penalty: %q", g)
+		}
 	}
 }

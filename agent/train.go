@@ -35,6 +35,8 @@ type Summary struct {
 // log.checkpoint_every updates, and final.ckpt and eval.json at the end.
 // Progress lines go to log. When ctx is cancelled the job stops after the
 // update in progress, writes a checkpoint and returns ctx's error.
+//
+// Warnings about the run's health go to log as well.
 func Train(ctx context.Context, cfg *configs.Config, dir string, log io.Writer) (*Summary, error) {
 	t, err := New(cfg)
 	if err != nil {
@@ -106,6 +108,7 @@ func Resume(ctx context.Context, dir string, log, notes io.Writer) (*Summary, er
 func (t *Trainer) train(ctx context.Context, rd *RunDir, log io.Writer) (*Summary, error) {
 	defer rd.Close()
 	cfg := t.cfg
+	t.Warn = log
 	if cfg.Log.TensorBoard {
 		if err := rd.EnableTensorBoard(); err != nil {
 			return nil, err

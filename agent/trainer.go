@@ -48,6 +48,9 @@ type Trainer struct {
 
 	// Log receives one progress line every cfg.Log.Every updates; may be nil.
 	Log io.Writer
+	// Warn receives warnings about the run's health; may be nil.
+	Warn  io.Writer
+	watch watch
 	// OnUpdate, if set, receives every metrics row as it is produced.
 	OnUpdate func(Metrics) error
 	// afterUpdate lets tests act at an exact point of a run.
@@ -237,6 +240,11 @@ func (t *Trainer) Run(ctx context.Context) error {
 		}
 		if err := t.ctrl.Update(klCtrl, t.buf.size()); err != nil {
 			return fmt.Errorf("update %d: kl controller: %w", t.update, err)
+		}
+		if t.Warn != nil {
+			for _, w := range t.watch.observe(t.update, klCtrl, t.ctrl.Beta(), t.cfg.KL.Controller, t.penalised()) {
+				fmt.Fprintln(t.Warn, "warning:", w)
+			}
 		}
 		if t.ref != nil {
 			m.KLRef = &m.klRef
@@ -636,4 +644,49 @@ func explainedVariance(v, ret []float64) float64 {
 		return 0
 	}
 	return 1 - vd/vr
+}
+
+// penalised says whether the loss has a KL penalty whose beta matters.
+func (t *Trainer) penalised() bool {
+	return t.loss.Objective == KLPenalty || t.loss.Objective == ClipKL
+}
+
+// watch notices a run going wrong slowly: beta pinned at a clamp, or the
+// KL far over its target, for many updates in a row. Each streak is
+// reported once, when it reaches its length.
+type watch struct {
+	atClamp, overTarget int
+}
+
+// Streak lengths (updates) before a warning.
+const (
+	clampStreak = 10
+	overStreak  = 5
+	// overFactor × target counts as far over: twice the widest preset's upper threshold.
+	overFactor = 4
+)
+
+func (w *watch) observe(update int, d, beta float64, c configs.ControllerConfig, penalised bool) []string {
+	if !penalised || c.Kind == "fixed" {
+		return nil
+	}
+	var out []string
+	if beta <= c.MinBeta || beta >= c.MaxBeta {
+		w.atClamp++
+	} else {
+		w.atClamp = 0
+	}
+	if w.atClamp == clampStreak {
+		out = append(out, fmt.Sprintf("update %d: beta has been at its clamp (%g) for %d updates; the KL target %g is out of reach of the penalty (see kl.controller.min_beta/max_beta, ppo.learning_rate)",
+			update, beta, clampStreak, c.Target))
+	}
+	if d > overFactor*c.Target {
+		w.overTarget++
+	} else {
+		w.overTarget = 0
+	}
+	if w.overTarget == overStreak {
+		out = append(out, fmt.Sprintf("update %d: KL %.4g has been over %d× its target %g for %d updates", update, d, overFactor, c.Target, overStreak))
+	}
+	return out
 }
