@@ -1,0 +1,432 @@
+package sweep
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/stat"
+	"gopkg.in/yaml.v3"
+
+	"ppo/agent"
+)
+
+// tinySpec is 2 combinations × 2 seeds of the tiny config; the grid moves
+// the KL target so the band differs between combinations, and the high
+// constant learning rate puts some updates' KL inside the band and some
+// outside.
+func tinySpec(t *testing.T) *Spec {
+	t.Helper()
+	s, err := New("tiny.yaml", nil, tinyBase(t, "ppo.learning_rate=0.01", "ppo.lr_schedule=constant"),
+		axes(t, "kl.controller.target=0.001,0.01"), []uint64{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// sweepOnce runs s (or a shard of it) into a fresh directory.
+func sweepOnce(t *testing.T, s *Spec, dir string, opt Options) *Summary {
+	t.Helper()
+	sum, err := Run(context.Background(), s, dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// untimed is the summary's JSON with the timing fields (sps, wall_seconds)
+// removed, which vary between identical runs.
+func untimed(t *testing.T, s *Summary) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(s.JSON(), &v); err != nil {
+		t.Fatal(err)
+	}
+	var strip func(any)
+	strip = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			delete(x, "sps")
+			delete(x, "wall_seconds")
+			for _, e := range x {
+				strip(e)
+			}
+		case []any:
+			for _, e := range x {
+				strip(e)
+			}
+		}
+	}
+	strip(v)
+	b, _ := json.MarshalIndent(v, "", " ")
+	return string(b)
+}
+
+// TestSummaryNumbers recomputes every summary number from the runs' own
+// files, read generically, with gonum's stat (an independent mean and
+// n-1 standard deviation).
+func TestSummaryNumbers(t *testing.T) {
+	s := tinySpec(t)
+	dir := t.TempDir()
+	var progress bytes.Buffer
+	sum := sweepOnce(t, s, dir, Options{Parallel: 1, Progress: &progress})
+	if sum.Jobs != 4 || sum.Finished != 4 || len(sum.Missing) != 0 || len(sum.Combos) != 2 || sum.Shard != "all" {
+		t.Fatalf("summary header: %+v", sum)
+	}
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("progress: %q", progress.String())
+	}
+	for k, j := range s.Jobs() {
+		// Lines come in job order with one worker.
+		want := j.Label + " seed " + []string{"1", "2"}[j.Seed-1] + ": eval return "
+		if !strings.Contains(lines[k], want) || !strings.HasSuffix(lines[k], " s") {
+			t.Errorf("progress line %d %q lacks %q and a wall time", k, lines[k], want)
+		}
+	}
+	partial := 0 // runs with some updates in the band and some not
+	for ci, c := range sum.Combos {
+		var ev, ep, klm, band []float64
+		for _, r := range c.Runs {
+			run := filepath.Join(dir, r.Dir)
+			var e map[string]any
+			b, _ := os.ReadFile(filepath.Join(run, agent.EvalFile))
+			if err := json.Unmarshal(b, &e); err != nil {
+				t.Fatal(err)
+			}
+			var cfg map[string]any
+			b, _ = os.ReadFile(filepath.Join(run, agent.ConfigFile))
+			if err := yaml.Unmarshal(b, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			ctl := cfg["kl"].(map[string]any)["controller"].(map[string]any)
+			target := toF(ctl["target"])
+			high := 1.5 // preset schulman2017: PPO paper section 4
+			if want := [2]float64{target / high, target * high}; r.KLBand != want {
+				t.Errorf("%s: band %v, want %v", r.Dir, r.KLBand, want)
+			}
+			if want := []float64{0.001, 0.01}[ci]; target != want {
+				t.Errorf("%s: config target %v, want %v", r.Dir, target, want)
+			}
+			rows := jsonl(t, filepath.Join(run, agent.JSONLFile))
+			var kls []float64
+			in := 0
+			for _, row := range rows {
+				k := row["kl"].(float64)
+				kls = append(kls, k)
+				if target/high <= k && k <= target*high {
+					in++
+				}
+			}
+			last := rows[len(rows)-1]
+			ev = append(ev, e["mean_return"].(float64))
+			if last["episode_return_mean"] != nil {
+				ep = append(ep, last["episode_return_mean"].(float64))
+			}
+			klm = append(klm, stat.Mean(kls, nil))
+			band = append(band, float64(in)/float64(len(rows)))
+			if r.Updates != len(rows) || r.Updates != 4 || r.Timesteps != int(last["timesteps"].(float64)) {
+				t.Errorf("%s: %d updates, %d steps; file has %d rows", r.Dir, r.Updates, r.Timesteps, len(rows))
+			}
+			near(t, r.Dir+" eval", r.EvalReturn, ev[len(ev)-1])
+			near(t, r.Dir+" kl", r.KLMean, klm[len(klm)-1])
+			near(t, r.Dir+" band", r.KLInBand, band[len(band)-1])
+			if 0 < in && in < len(rows) {
+				partial++
+			}
+		}
+		for _, q := range []struct {
+			name string
+			got  Stat
+			xs   []float64
+		}{{"eval_return", c.EvalReturn, ev}, {"episode_return", c.EpisodeReturn, ep}, {"kl_mean", c.KLMean, klm}, {"kl_in_band", c.KLInBand, band}} {
+			if q.got.N != 2 || len(q.xs) != 2 || q.got.Mean == nil || q.got.Std == nil {
+				t.Errorf("%s %s: %+v from %v", c.Label, q.name, q.got, q.xs)
+				continue
+			}
+			near(t, c.Label+" "+q.name+" mean", *q.got.Mean, stat.Mean(q.xs, nil))
+			near(t, c.Label+" "+q.name+" std", *q.got.Std, stat.StdDev(q.xs, nil))
+		}
+	}
+	if partial == 0 {
+		t.Error("no run has its KL in the band for only some updates: the band check is not exercised")
+	}
+	// The written files hold the same summary; the markdown has one row
+	// per combination with the label and the run count.
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil || !bytes.Equal(b, sum.JSON()) {
+		t.Errorf("summary.json differs from the returned summary (%v)", err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	for _, c := range sum.Combos {
+		if !strings.Contains(string(md), "| "+c.Label+" | 2/2 | ") {
+			t.Errorf("summary.md lacks a row for %s:\n%s", c.Label, md)
+		}
+	}
+	// Running the same sweep again keeps the finished runs and gives the
+	// same summary, timings included.
+	var again bytes.Buffer
+	sum2 := sweepOnce(t, s, dir, Options{Parallel: 1, Progress: &again})
+	if !bytes.Equal(sum2.JSON(), sum.JSON()) || !strings.Contains(again.String(), "keeping 4 runs") {
+		t.Errorf("rerun: %q", again.String())
+	}
+}
+
+// near compares two computations of one number; 1e-12 relative allows
+// for summation order only.
+func near(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func toF(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return math.NaN()
+}
+
+func jsonl(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+// TestParallelShardsCollect: --parallel 1 and 3 give the same summary; two
+// shards in separate directories, and two shards in one shared directory,
+// collect to that same summary; every run's log matches row for row.
+func TestParallelShardsCollect(t *testing.T) {
+	s := tinySpec(t)
+	tmp := t.TempDir()
+	serial := filepath.Join(tmp, "serial")
+	want := untimed(t, sweepOnce(t, s, serial, Options{Parallel: 1}))
+	par := filepath.Join(tmp, "parallel")
+	if got := untimed(t, sweepOnce(t, s, par, Options{Parallel: 3})); got != want {
+		t.Errorf("parallel 3 summary:\n%s\nwant\n%s", got, want)
+	}
+	for _, j := range s.Jobs() {
+		a, b := jsonl(t, filepath.Join(serial, j.Dir(), agent.JSONLFile)), jsonl(t, filepath.Join(par, j.Dir(), agent.JSONLFile))
+		for _, rows := range [][]map[string]any{a, b} {
+			for _, r := range rows {
+				delete(r, "sps")
+				delete(r, "wall_seconds")
+			}
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: logs differ between parallel 1 and 3", j.Dir())
+		}
+	}
+
+	// Separate directories, each shard with its partial summary.
+	d0, d1 := filepath.Join(tmp, "s0"), filepath.Join(tmp, "s1")
+	p0 := sweepOnce(t, s, d0, Options{Parallel: 2, Shard: Shard{0, 2}})
+	p1 := sweepOnce(t, s, d1, Options{Parallel: 1, Shard: Shard{1, 2}})
+	if p0.Jobs != 2 || p1.Jobs != 2 || p0.Shard != "0/2" || p0.Finished != 2 {
+		t.Errorf("shard summaries: %+v / %+v", p0, p1)
+	}
+	for _, j := range s.Jobs() {
+		in, other := d0, d1
+		if j.Index%2 == 1 {
+			in, other = d1, d0
+		}
+		if _, err := os.Stat(filepath.Join(in, j.Dir(), agent.EvalFile)); err != nil {
+			t.Errorf("job %d not in its shard: %v", j.Index, err)
+		}
+		if _, err := os.Stat(filepath.Join(other, j.Dir())); err == nil {
+			t.Errorf("job %d also in the other shard", j.Index)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(d0, "summary.shard-0-of-2.json")); err != nil {
+		t.Error(err)
+	}
+	_, got, err := Collect([]string{d0, d1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := untimed(t, got); u != want {
+		t.Errorf("collected summary:\n%s\nwant\n%s", u, want)
+	}
+
+	// One shared directory, shards run at once.
+	shared := filepath.Join(tmp, "shared")
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := Run(context.Background(), s, shared, Options{Parallel: 1, Shard: Shard{i, 2}}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, got, err = Collect([]string{shared}); err != nil || untimed(t, got) != want {
+		t.Errorf("collected shared directory (%v):\n%s", err, untimed(t, got))
+	}
+
+	// A missing job is reported with its state and shard.
+	os.RemoveAll(filepath.Join(d1, s.Jobs()[3].Dir()))
+	os.Remove(filepath.Join(d1, s.Jobs()[1].Dir(), agent.EvalFile))
+	_, got, err = Collect([]string{d0, d1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMissing := []Missing{
+		{Job: 1, Label: s.Jobs()[1].Label, Seed: 2, Dir: s.Jobs()[1].Dir(), State: "unfinished", Shard: "1/2"},
+		{Job: 3, Label: s.Jobs()[3].Label, Seed: 2, Dir: s.Jobs()[3].Dir(), State: "absent", Shard: "1/2"},
+	}
+	if got.Finished != 2 || !reflect.DeepEqual(got.Missing, wantMissing) {
+		t.Errorf("missing: %+v, finished %d", got.Missing, got.Finished)
+	}
+	md := string(got.Markdown())
+	if !strings.Contains(md, "## Missing runs (2)") || !strings.Contains(md, "job 3: "+s.Jobs()[3].Label+" seed 2") {
+		t.Errorf("markdown does not list the missing runs:\n%s", md)
+	}
+	// Re-running shard 1 refuses the unfinished run and leaves it alone.
+	_, err = Run(context.Background(), s, d1, Options{Parallel: 1, Shard: Shard{1, 2}})
+	var in *agent.InputError
+	if !errors.As(err, &in) || !strings.Contains(err.Error(), "unfinished run") {
+		t.Errorf("rerun over an unfinished run: %v", err)
+	}
+
+	// Shards of different sweeps are refused.
+	other, _ := New("tiny.yaml", nil, tinyBase(t, "ppo.learning_rate=0.01", "ppo.lr_schedule=constant"),
+		axes(t, "kl.controller.target=0.001,0.01"), []uint64{1, 2, 3})
+	od := filepath.Join(tmp, "other")
+	if err := other.Claim(od); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Collect([]string{d0, od}); !errors.As(err, &in) || !strings.Contains(err.Error(), "hold different sweeps: seeds differ") {
+		t.Errorf("collect of different sweeps: %v", err)
+	}
+	if _, _, err := Collect([]string{d0, tmp}); !errors.As(err, &in) || !strings.Contains(err.Error(), "not a sweep directory") {
+		t.Errorf("collect of a non-sweep directory: %v", err)
+	}
+}
+
+// cancelOnLine cancels a context when the n-th progress line arrives.
+type cancelOnLine struct {
+	mu     sync.Mutex
+	n      int
+	cancel context.CancelFunc
+	buf    bytes.Buffer
+}
+
+func (c *cancelOnLine) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestInterrupt: cancelling after the first run starts no further run,
+// writes a partial summary and returns context.Canceled; running the sweep
+// again finishes it with the summary of an uninterrupted sweep.
+func TestInterrupt(t *testing.T) {
+	s := tinySpec(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &cancelOnLine{n: 1, cancel: cancel}
+	sum, err := Run(ctx, s, dir, Options{Parallel: 1, Progress: w})
+	if !errors.Is(err, context.Canceled) || sum == nil {
+		t.Fatalf("interrupted sweep: %v", err)
+	}
+	if sum.Finished != 1 || len(sum.Missing) != 3 || sum.Missing[0].State != "absent" {
+		t.Errorf("partial summary: finished %d, missing %+v", sum.Finished, sum.Missing)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil || !bytes.Equal(b, sum.JSON()) {
+		t.Errorf("partial summary.json not written (%v)", err)
+	}
+	for _, j := range s.Jobs()[1:] {
+		if _, err := os.Stat(filepath.Join(dir, j.Dir())); err == nil {
+			t.Errorf("job %d started after the interrupt", j.Index)
+		}
+	}
+	full := sweepOnce(t, s, dir, Options{Parallel: 2})
+	ref := sweepOnce(t, s, t.TempDir(), Options{Parallel: 2})
+	if untimed(t, full) != untimed(t, ref) {
+		t.Errorf("resumed sweep differs from an uninterrupted one")
+	}
+}
+
+// TestInterruptMidRun: a run cancelled while training keeps its checkpoint
+// and is reported unfinished.
+func TestInterruptMidRun(t *testing.T) {
+	s, err := New("tiny.yaml", nil, tinyBase(t, "total_timesteps=100000", "log.checkpoint_every=1"), nil, []uint64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := filepath.Join(dir, s.Jobs()[0].Dir())
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancel once the run has logged an update.
+		for ctx.Err() == nil {
+			if b, _ := os.ReadFile(filepath.Join(run, agent.JSONLFile)); len(b) > 0 {
+				cancel()
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	sum, err := Run(ctx, s, dir, Options{Parallel: 1})
+	if !errors.Is(err, context.Canceled) || sum == nil {
+		t.Fatalf("interrupted sweep: %v", err)
+	}
+	if len(sum.Missing) != 1 || sum.Missing[0].State != "unfinished" || !hasCheckpoint(run) {
+		t.Errorf("missing %+v; checkpoint kept %v", sum.Missing, hasCheckpoint(run))
+	}
+}
+
+// TestFailedRunRecorded: a run directory holding error.txt is reported as
+// failed and not run again.
+func TestFailedRunRecorded(t *testing.T) {
+	s := tinySpec(t)
+	dir := t.TempDir()
+	if err := s.Claim(dir); err != nil {
+		t.Fatal(err)
+	}
+	j := s.Jobs()[0]
+	os.MkdirAll(filepath.Join(dir, j.Dir()), 0o755)
+	os.WriteFile(filepath.Join(dir, j.Dir(), ErrorFile), []byte("update 3: kl is NaN\n"), 0o644)
+	sum := sweepOnce(t, s, dir, Options{Parallel: 2, Shard: Shard{0, 2}})
+	if sum.Finished != 1 || len(sum.Missing) != 1 || sum.Missing[0].State != "failed: update 3: kl is NaN" {
+		t.Errorf("summary: finished %d, missing %+v", sum.Finished, sum.Missing)
+	}
+	if _, err := os.Stat(filepath.Join(dir, j.Dir(), agent.ConfigFile)); err == nil {
+		t.Error("the failed job was run again")
+	}
+}
