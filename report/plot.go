@@ -532,8 +532,9 @@ func render(path, format string, panels []*plot.Plot, legend []legendEntry) erro
 	lrows := (len(legend) + lcols - 1) / lcols
 	sty := plot.NewLegend().TextStyle
 	sty.Font.Size = vg.Points(11)
-	entryH := sty.Rectangle("Xg").Max.Y * 1.35
-	legendH := vg.Length(lrows)*entryH + 0.25*vg.Inch
+	textH := sty.Rectangle("Xg").Max.Y
+	gap := 0.4 * textH // between legend rows
+	legendH := vg.Length(lrows)*(textH+gap) + 0.2*vg.Inch
 	height := vg.Length(rows)*panelHeight + legendH
 
 	var canvas vg.CanvasWriterTo
@@ -554,6 +555,7 @@ func render(path, format string, panels []*plot.Plot, legend []legendEntry) erro
 		l.TextStyle = sty
 		l.Top, l.Left = true, true
 		l.ThumbnailWidth = vg.Points(24)
+		l.Padding = gap
 		for i := c; i < len(legend); i += lcols {
 			l.Add(legend[i].label, legend[i].thumbs...)
 		}

@@ -12,11 +12,10 @@ import (
 func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ppo inspect", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, `print {"runs": [...]} as JSON instead of a table`)
-	args, dirs := splitArgs(args)
-	if done, code := parse(fs, args, stdout, stderr); done {
+	dirs, done, code := parseMixed(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
-	dirs = append(dirs, fs.Args()...)
 	if len(dirs) == 0 {
 		fmt.Fprintln(stderr, "ppo inspect: name at least one run directory")
 		return 2
@@ -42,13 +41,23 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// splitArgs separates the leading directories of args (ppo inspect DIR...
-// --json) from the flags after them, since package flag stops at the
-// first non-flag argument.
-func splitArgs(args []string) (flags, dirs []string) {
-	i := 0
-	for i < len(args) && (len(args[i]) == 0 || args[i][0] != '-') {
-		i++
+// parseMixed parses flags placed anywhere among the positional
+// arguments (ppo inspect DIR... --json), which package flag alone stops
+// at, and returns the positional ones in order. Everything after "--" is
+// positional.
+func parseMixed(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, done bool, code int) {
+	for {
+		if done, code := parse(fs, args, stdout, stderr); done {
+			return nil, true, code
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, false, 0
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), false, 0
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	return args[i:], args[:i]
 }

@@ -15,11 +15,10 @@ func cmdPlot(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "chart `file`, .png or .svg (required)")
 	metrics := fs.String("metrics", strings.Join(report.DefaultMetrics(), ","),
 		"comma-separated `names` of the row fields to draw, one panel each")
-	args, dirs := splitArgs(args)
-	if done, code := parse(fs, args, stdout, stderr); done {
+	dirs, done, code := parseMixed(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
-	dirs = append(dirs, fs.Args()...)
 	if *out == "" {
 		fmt.Fprintln(stderr, "ppo plot: --out FILE.png or FILE.svg is required")
 		return 2
