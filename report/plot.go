@@ -408,13 +408,21 @@ func addBand(p *plot.Plot, xmin, xmax, lo, hi float64) {
 	p.Add(edges...)
 }
 
+// noData marks a panel without a single point, whatever its axes' range.
 func noData(p *plot.Plot) {
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-	l, _ := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 0.5, Y: 0.5}}, Labels: []string{"no data"}})
-	l.TextStyle[0].XAlign = draw.XCenter
-	l.TextStyle[0].YAlign = draw.YCenter
-	l.TextStyle[0].Color = color.Gray{Y: 120}
-	p.Add(l)
+	p.Y.Min, p.Y.Max = 0, 1
+	p.HideY()
+	p.Add(centreText("no data"))
+}
+
+// centreText is a plotter writing its text in the middle of the data area.
+type centreText string
+
+func (s centreText) Plot(c draw.Canvas, p *plot.Plot) {
+	sty := p.Title.TextStyle
+	sty.Color = color.Gray{Y: 110}
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YCenter
+	c.FillText(sty, c.Center(), string(s))
 }
 
 func xys(xs, ys []float64) plotter.XYs {
