@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
@@ -33,7 +32,7 @@ type envsInfo struct {
 	ObservationSpec envsSpace   `json:"observation_space"`
 	ActionSpec      envsSpace   `json:"action_space"`
 	MaxEpisodeSteps *int        `json:"max_episode_steps"`
-	RewardThreshold *envsFloat  `json:"reward_threshold"`
+	RewardThreshold *jsonFloat  `json:"reward_threshold"`
 	Params          []envsParam `json:"params"`
 	obs, act        env.Space   // for the text form
 	spec            env.Spec
@@ -43,31 +42,16 @@ type envsSpace struct {
 	Type string      `json:"type"`
 	N    *int        `json:"n,omitempty"`
 	Dim  int         `json:"dim"`
-	Low  []envsFloat `json:"low,omitempty"`
-	High []envsFloat `json:"high,omitempty"`
+	Low  []jsonFloat `json:"low,omitempty"`
+	High []jsonFloat `json:"high,omitempty"`
 }
 
 type envsParam struct {
 	Name    string    `json:"name"`
-	Default envsFloat `json:"default"`
+	Default jsonFloat `json:"default"`
 	Doc     string    `json:"doc"`
 }
 
-// envsFloat writes the infinite Box bounds JSON cannot hold as the strings "+Inf" and "-Inf".
-type envsFloat float64
-
-func (f envsFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"+Inf"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Inf"`), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
-}
 
 func envsSpaceOf(s env.Space) envsSpace {
 	switch s := s.(type) {
@@ -77,8 +61,8 @@ func envsSpaceOf(s env.Space) envsSpace {
 	case env.Box:
 		out := envsSpace{Type: "Box", Dim: s.Dim()}
 		for i := range s.Low {
-			out.Low = append(out.Low, envsFloat(s.Low[i]))
-			out.High = append(out.High, envsFloat(s.High[i]))
+			out.Low = append(out.Low, jsonFloat(s.Low[i]))
+			out.High = append(out.High, jsonFloat(s.High[i]))
 		}
 		return out
 	}
@@ -131,11 +115,11 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) int {
 			info.MaxEpisodeSteps = &n
 		}
 		if spec.HasRewardThreshold {
-			r := envsFloat(spec.RewardThreshold)
+			r := jsonFloat(spec.RewardThreshold)
 			info.RewardThreshold = &r
 		}
 		for _, p := range spec.Params {
-			info.Params = append(info.Params, envsParam{Name: p.Name, Default: envsFloat(p.Default), Doc: p.Doc})
+			info.Params = append(info.Params, envsParam{Name: p.Name, Default: jsonFloat(p.Default), Doc: p.Doc})
 		}
 		infos = append(infos, info)
 	}

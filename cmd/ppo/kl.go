@@ -39,42 +39,25 @@ const klMaxGridPoints = 100_000_000
 // klResult is what ppo kl prints; grid fields are set only with --grid.
 type klResult struct {
 	Kind           string   `json:"kind"`
-	KL             klFloat  `json:"kl"`
-	KLReverse      klFloat  `json:"kl_reverse"`
-	EntropyP       klFloat  `json:"entropy_p"`
-	EntropyQ       klFloat  `json:"entropy_q"`
+	KL             jsonFloat  `json:"kl"`
+	KLReverse      jsonFloat  `json:"kl_reverse"`
+	EntropyP       jsonFloat  `json:"entropy_p"`
+	EntropyQ       jsonFloat  `json:"entropy_q"`
 	Grid           *klGrid  `json:"grid,omitempty"`
-	GridSum        *klFloat `json:"grid_sum,omitempty"`
-	GridSumTimesDx *klFloat `json:"grid_sum_times_dx,omitempty"`
-	GridIntegral   *klFloat `json:"grid_integral,omitempty"`
+	GridSum        *jsonFloat `json:"grid_sum,omitempty"`
+	GridSumTimesDx *jsonFloat `json:"grid_sum_times_dx,omitempty"`
+	GridIntegral   *jsonFloat `json:"grid_integral,omitempty"`
 }
 
 type klGrid struct {
-	Lo klFloat `json:"lo"`
-	Hi klFloat `json:"hi"`
+	Lo jsonFloat `json:"lo"`
+	Hi jsonFloat `json:"hi"`
 	N  int     `json:"n"`
 }
 
-// klFloat marshals with full round-trip precision, and writes the
-// non-finite values JSON cannot hold as strings: KL(P||Q) is +Inf when Q
-// gives zero probability to an outcome P can produce.
-type klFloat float64
-
-func (f klFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"+Inf"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Inf"`), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
-}
 
 // String gives the shortest decimal that reads back as the same float64.
-func (f klFloat) String() string { return strconv.FormatFloat(float64(f), 'g', -1, 64) }
+func (f jsonFloat) String() string { return strconv.FormatFloat(float64(f), 'g', -1, 64) }
 
 // klUsageError is bad input: reported on one line with exit status 2.
 type klUsageError struct{ msg string }
@@ -248,10 +231,10 @@ func klCategoricalFlags(fs *flag.FlagSet) func() (klResult, error) {
 		}
 		if pIsProb && qIsProb {
 			return klResult{
-				KL:        klFloat(kl.CategoricalProbs(p, q)),
-				KLReverse: klFloat(kl.CategoricalProbs(q, p)),
-				EntropyP:  klFloat(kl.CategoricalEntropy(p)),
-				EntropyQ:  klFloat(kl.CategoricalEntropy(q)),
+				KL:        jsonFloat(kl.CategoricalProbs(p, q)),
+				KLReverse: jsonFloat(kl.CategoricalProbs(q, p)),
+				EntropyP:  jsonFloat(kl.CategoricalEntropy(p)),
+				EntropyQ:  jsonFloat(kl.CategoricalEntropy(q)),
 			}, nil
 		}
 		// Mixed or logits only: work in log space, where a probability
@@ -263,10 +246,10 @@ func klCategoricalFlags(fs *flag.FlagSet) func() (klResult, error) {
 			q = klLogs(q)
 		}
 		return klResult{
-			KL:        klFloat(kl.CategoricalLogits(p, q)),
-			KLReverse: klFloat(kl.CategoricalLogits(q, p)),
-			EntropyP:  klFloat(kl.CategoricalEntropyLogits(p)),
-			EntropyQ:  klFloat(kl.CategoricalEntropyLogits(q)),
+			KL:        jsonFloat(kl.CategoricalLogits(p, q)),
+			KLReverse: jsonFloat(kl.CategoricalLogits(q, p)),
+			EntropyP:  jsonFloat(kl.CategoricalEntropyLogits(p)),
+			EntropyQ:  jsonFloat(kl.CategoricalEntropyLogits(q)),
 		}, nil
 	}
 }
@@ -328,10 +311,10 @@ func klNormalFlags(fs *flag.FlagSet) func() (klResult, error) {
 		}
 		p, q := ms[0], ms[1]
 		r := klResult{
-			KL:        klFloat(kl.Normal(p[0], p[1], q[0], q[1])),
-			KLReverse: klFloat(kl.Normal(q[0], q[1], p[0], p[1])),
-			EntropyP:  klFloat(kl.NormalEntropy(p[1])),
-			EntropyQ:  klFloat(kl.NormalEntropy(q[1])),
+			KL:        jsonFloat(kl.Normal(p[0], p[1], q[0], q[1])),
+			KLReverse: jsonFloat(kl.Normal(q[0], q[1], p[0], p[1])),
+			EntropyP:  jsonFloat(kl.NormalEntropy(p[1])),
+			EntropyQ:  jsonFloat(kl.NormalEntropy(q[1])),
 		}
 		if !gf.set {
 			return r, nil
@@ -342,10 +325,10 @@ func klNormalFlags(fs *flag.FlagSet) func() (klResult, error) {
 		}
 		pd, qd := kl.NormalPDF(p[0], p[1]), kl.NormalPDF(q[0], q[1])
 		sum := kl.GridSum(pd, qd, lo, hi, n)
-		sumDx := klFloat(sum * (hi - lo) / float64(n-1))
-		integral := klFloat(kl.GridIntegral(pd, qd, lo, hi, n))
-		r.Grid = &klGrid{klFloat(lo), klFloat(hi), n}
-		r.GridSum, r.GridSumTimesDx, r.GridIntegral = (*klFloat)(&sum), &sumDx, &integral
+		sumDx := jsonFloat(sum * (hi - lo) / float64(n-1))
+		integral := jsonFloat(kl.GridIntegral(pd, qd, lo, hi, n))
+		r.Grid = &klGrid{jsonFloat(lo), jsonFloat(hi), n}
+		r.GridSum, r.GridSumTimesDx, r.GridIntegral = (*jsonFloat)(&sum), &sumDx, &integral
 		return r, nil
 	}
 }
@@ -401,10 +384,10 @@ func klGaussianFlags(fs *flag.FlagSet) func() (klResult, error) {
 		}
 		pm, ps, qm, qs := v[0], v[1], v[2], v[3]
 		return klResult{
-			KL:        klFloat(kl.DiagGaussian(pm, ps, qm, qs)),
-			KLReverse: klFloat(kl.DiagGaussian(qm, qs, pm, ps)),
-			EntropyP:  klFloat(kl.DiagGaussianEntropy(ps)),
-			EntropyQ:  klFloat(kl.DiagGaussianEntropy(qs)),
+			KL:        jsonFloat(kl.DiagGaussian(pm, ps, qm, qs)),
+			KLReverse: jsonFloat(kl.DiagGaussian(qm, qs, pm, ps)),
+			EntropyP:  jsonFloat(kl.DiagGaussianEntropy(ps)),
+			EntropyQ:  jsonFloat(kl.DiagGaussianEntropy(qs)),
 		}, nil
 	}
 }
