@@ -52,7 +52,6 @@ type envsParam struct {
 	Doc     string    `json:"doc"`
 }
 
-
 func envsSpaceOf(s env.Space) envsSpace {
 	switch s := s.(type) {
 	case env.Discrete:

@@ -38,12 +38,12 @@ const klMaxGridPoints = 100_000_000
 
 // klResult is what ppo kl prints; grid fields are set only with --grid.
 type klResult struct {
-	Kind           string   `json:"kind"`
+	Kind           string     `json:"kind"`
 	KL             jsonFloat  `json:"kl"`
 	KLReverse      jsonFloat  `json:"kl_reverse"`
 	EntropyP       jsonFloat  `json:"entropy_p"`
 	EntropyQ       jsonFloat  `json:"entropy_q"`
-	Grid           *klGrid  `json:"grid,omitempty"`
+	Grid           *klGrid    `json:"grid,omitempty"`
 	GridSum        *jsonFloat `json:"grid_sum,omitempty"`
 	GridSumTimesDx *jsonFloat `json:"grid_sum_times_dx,omitempty"`
 	GridIntegral   *jsonFloat `json:"grid_integral,omitempty"`
@@ -52,9 +52,8 @@ type klResult struct {
 type klGrid struct {
 	Lo jsonFloat `json:"lo"`
 	Hi jsonFloat `json:"hi"`
-	N  int     `json:"n"`
+	N  int       `json:"n"`
 }
-
 
 // String gives the shortest decimal that reads back as the same float64.
 func (f jsonFloat) String() string { return strconv.FormatFloat(float64(f), 'g', -1, 64) }
