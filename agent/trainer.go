@@ -17,6 +17,13 @@ import (
 	"ppo/policy"
 )
 
+// Progresser is a log that shows progress itself (a progress bar) instead
+// of receiving a line every log.every updates.
+type Progresser interface {
+	io.Writer
+	Progress(m Metrics, updates, totalSteps int)
+}
+
 // Trainer runs PPO as configured. Build it with New, then call Run.
 type Trainer struct {
 	cfg     *configs.Config
@@ -271,7 +278,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 		if err := m.check(); err != nil {
 			return err
 		}
-		if t.Log != nil && (t.update%t.cfg.Log.Every == 0 || t.update == t.updates) {
+		if p, ok := t.Log.(Progresser); ok {
+			p.Progress(m, t.updates, t.cfg.TotalTimesteps)
+		} else if t.Log != nil && (t.update%t.cfg.Log.Every == 0 || t.update == t.updates) {
 			fmt.Fprintln(t.Log, m.line(t.updates))
 		}
 		if t.OnUpdate != nil {

@@ -82,8 +82,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ppo train: stopping after this update (interrupt again to quit at once)")
 	}()
 	var log io.Writer = stdout
-	if *quiet {
+	switch {
+	case *quiet:
 		log = nil
+	case isTerminal(stderr):
+		log = agent.NewBar(stderr, 100)
 	}
 	var sum *agent.Summary
 	var err error
@@ -139,4 +142,15 @@ func loadConfig(path string, sets []string, seed int64) (*configs.Config, error)
 		return nil, fmt.Errorf("config: env.id: unknown environment %q (see ppo envs)", cfg.Env.ID)
 	}
 	return cfg, nil
+}
+
+// isTerminal says whether w is a character device, where a progress bar
+// redrawn in place reads well; logs piped to files get plain lines.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
