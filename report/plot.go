@@ -154,9 +154,9 @@ func panelTitle(metric string) string {
 	case "episode_length_mean":
 		return "episode length (mean of recent episodes)"
 	case "kl":
-		return "KL(old || new) per update, target band shaded"
+		return "KL(old || new) per update (log scale), target band shaded"
 	case "kl_reverse":
-		return "KL(new || old) per update, target band shaded"
+		return "KL(new || old) per update (log scale), target band shaded"
 	case "beta":
 		return "KL penalty coefficient beta (log scale)"
 	case "ref_coef":
@@ -172,8 +172,15 @@ func panelTitle(metric string) string {
 }
 
 // logMetric reports whether a metric is drawn on a log axis: the
-// multiplicative coefficients, which move by factors.
-func logMetric(metric string) bool { return metric == "beta" || metric == "ref_coef" }
+// multiplicative coefficients, which move by factors, and the KLs, which
+// span decades within a run and whose target band is a ratio.
+func logMetric(metric string) bool {
+	switch metric {
+	case "beta", "ref_coef", "kl", "kl_reverse", "kl_max", "kl_ref", "approx_kl":
+		return true
+	}
+	return false
+}
 
 // klMetric returns the field that holds the KL a run's controller
 // follows, for the default KL panel.
