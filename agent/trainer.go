@@ -245,8 +245,14 @@ func (t *Trainer) Run(ctx context.Context) error {
 		if t.loss.Direction == kl.NewOld {
 			klCtrl = m.KLReverse
 		}
-		if err := t.ctrl.Update(klCtrl, t.buf.size()); err != nil {
-			return fmt.Errorf("update %d: kl controller: %w", t.update, err)
+		if math.IsNaN(klCtrl) || math.IsInf(klCtrl, 0) {
+			return fmt.Errorf("update %d: kl is %v", t.update, klCtrl)
+		}
+		// Beta only moves when the loss has a KL term for it to weigh.
+		if t.penalised() {
+			if err := t.ctrl.Update(klCtrl, t.buf.size()); err != nil {
+				return fmt.Errorf("update %d: kl controller: %w", t.update, err)
+			}
 		}
 		if t.Warn != nil {
 			for _, w := range t.watch.observe(t.update, klCtrl, t.ctrl.Beta(), t.cfg.KL.Controller, t.penalised()) {
