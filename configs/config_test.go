@@ -125,7 +125,7 @@ func TestShippedValues(t *testing.T) {
 		},
 		"mountaincar-adaptive-kl.yaml": {
 			{"env.id", envID, "MountainCar-v0"}, {"total_timesteps", total, 1000000}, {"env.normalize_obs", normObs, true},
-			{"env.num_envs", numEnvs, 16}, {"ppo.rollout_steps", steps, 256}, {"ppo.entropy_coef", ent, 0.0},
+			{"env.num_envs", numEnvs, 16}, {"ppo.rollout_steps", steps, 16}, {"ppo.entropy_coef", ent, 0.0},
 		},
 		"mountaincarcontinuous-adaptive-kl.yaml": {
 			{"env.id", envID, "MountainCarContinuous-v0"}, {"env.normalize_obs", normObs, true},
