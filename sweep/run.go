@@ -24,18 +24,25 @@ type Options struct {
 	Shard Shard
 	// Progress receives one line per run as it ends; may be nil.
 	Progress io.Writer
+	// Resume continues unfinished runs of the selected jobs from their
+	// newest intact checkpoint (agent.Resume), or trains them afresh when
+	// none is usable, instead of refusing them. Set it only when no other
+	// process is running those jobs, e.g. for a scheduler's retry of a task.
+	Resume bool
 }
 
 // Run runs the jobs of sweep s in opt.Shard into the sweep directory dir
 // (see Spec.Claim), each into dir/<label>/seed-<n>, then writes the
 // summary of those jobs into dir. Runs already finished there (by an
 // earlier invocation) are kept, as are recorded failures; an unfinished
-// run directory is refused, since it may belong to a process still running.
+// run directory is refused, since it may belong to a process still
+// running, unless opt.Resume is set. Runs continued from a checkpoint
+// end identical to uninterrupted ones (timings aside).
 //
 // When ctx is cancelled no further run starts, the running ones stop as
 // agent.Train does (after a checkpoint), the partial summary is written and
 // ctx's error is returned. If runs fail, the others still run and the error
-// counts the failures. Input problems are *agent.InputError. The summary
+// counts the failures, including those recorded earlier. Input problems are *agent.InputError. The summary
 // is returned whenever it was written.
 func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error) {
 	if opt.Parallel < 1 {
@@ -45,6 +52,7 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 		return nil, err
 	}
 	var jobs, todo []Job
+	resume := map[int]bool{}
 	for _, j := range s.Jobs() {
 		if !opt.Shard.Has(j.Index) {
 			continue
@@ -58,8 +66,16 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 		switch {
 		case st == "absent":
 			todo = append(todo, j)
+		case st == "unfinished" && !opt.Resume:
+			return nil, &agent.InputError{Err: fmt.Errorf("%s holds an unfinished run; rerun with --resume to continue it, or remove it", path)}
 		case st == "unfinished":
-			return nil, &agent.InputError{Err: fmt.Errorf("%s holds an unfinished run; remove it to run it again", path)}
+			if _, err := os.Stat(filepath.Join(path, agent.ConfigFile)); err == nil {
+				if err := sameConfig(s, j, path); err != nil {
+					return nil, &agent.InputError{Err: err}
+				}
+			}
+			resume[j.Index] = true
+			todo = append(todo, j)
 		case st == "":
 			if err := sameConfig(s, j, path); err != nil {
 				return nil, &agent.InputError{Err: err}
@@ -71,7 +87,7 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 	if p.done > 0 && p.w != nil {
 		fmt.Fprintf(p.w, "keeping %d runs already in %s\n", p.done, dir)
 	}
-	failed := runAll(ctx, s, dir, todo, opt.Parallel, p)
+	failed := runAll(ctx, s, dir, todo, resume, opt.Parallel, p)
 
 	sum := Summarize(s, jobs, []string{dir})
 	if !opt.Shard.Whole() {
@@ -83,8 +99,14 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}
+	failed = 0 // count recorded failures too, from this invocation or an earlier one
+	for _, m := range sum.Missing {
+		if strings.HasPrefix(m.State, "failed") {
+			failed++
+		}
+	}
 	if failed > 0 {
-		return sum, fmt.Errorf("%d of %d runs failed (see %s in their directories)", failed, len(todo), ErrorFile)
+		return sum, fmt.Errorf("%d of %d runs failed (see %s in their directories)", failed, len(jobs), ErrorFile)
 	}
 	return sum, nil
 }
@@ -127,7 +149,7 @@ func (p *progress) line(format string, args ...any) {
 
 // runAll trains jobs with n workers, in job order, and returns how many
 // failed. It starts no run once ctx is done.
-func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, n int, p *progress) (failed int) {
+func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, resume map[int]bool, n int, p *progress) (failed int) {
 	next := make(chan Job)
 	go func() {
 		defer close(next)
@@ -149,7 +171,7 @@ func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, n int, p *prog
 				if ctx.Err() != nil {
 					continue // drain: the feeder stops soon
 				}
-				if !runOne(ctx, s, dir, j, p) {
+				if !runOne(ctx, s, dir, j, resume[j.Index], p) {
 					mu.Lock()
 					failed++
 					mu.Unlock()
@@ -161,12 +183,14 @@ func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, n int, p *prog
 	return failed
 }
 
-// runOne trains job j and reports whether it did not fail (an
-// interrupted run is not a failure).
-func runOne(ctx context.Context, s *Spec, dir string, j Job, p *progress) bool {
+// runOne trains job j, continuing its unfinished run when resume is set,
+// and reports whether it did not fail (an interrupted run is not a
+// failure).
+func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *progress) bool {
 	path := filepath.Join(dir, j.Dir())
 	fail := func(err error) bool {
 		msg := strings.Join(strings.Fields(err.Error()), " ")
+		os.MkdirAll(path, 0o755)
 		if werr := agent.WriteFileAtomic(filepath.Join(path, ErrorFile), []byte(msg+"\n")); werr != nil {
 			msg += "; could not record it: " + werr.Error()
 		}
@@ -175,15 +199,32 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, p *progress) bool {
 	}
 	cfg, err := s.Config(j)
 	if err != nil {
-		os.MkdirAll(path, 0o755)
 		return fail(err)
 	}
 	start := time.Now()
-	res, err := agent.Train(ctx, cfg, path, nil)
+	var res *agent.Summary
+	how := ""
+	if resume {
+		res, err = agent.Resume(ctx, path, nil, nil)
+		var in *agent.InputError
+		if errors.As(err, &in) {
+			// No usable checkpoint (or one past the last update without
+			// eval.json): the run is deterministic, so train it afresh.
+			if err := os.RemoveAll(path); err != nil {
+				return fail(err)
+			}
+			res, err = agent.Train(ctx, cfg, path, nil)
+			how = " (restarted)"
+		} else {
+			how = " (resumed)"
+		}
+	} else {
+		res, err = agent.Train(ctx, cfg, path, nil)
+	}
 	wall := time.Since(start).Seconds()
 	switch {
 	case err == nil:
-		p.line("%s seed %d: eval return %.2f, %.1f s", j.Label, j.Seed, res.Eval.MeanReturn, wall)
+		p.line("%s seed %d: eval return %.2f, %.1f s%s", j.Label, j.Seed, res.Eval.MeanReturn, wall, how)
 		return true
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		if !hasCheckpoint(path) {

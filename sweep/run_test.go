@@ -384,9 +384,14 @@ func TestInterrupt(t *testing.T) {
 }
 
 // TestInterruptMidRun: a run cancelled while training keeps its checkpoint
-// and is reported unfinished.
+// and is reported unfinished; running the sweep again refuses it without
+// Resume, and with Resume continues it to the summary of an uninterrupted
+// sweep. An unfinished run without a checkpoint is trained afresh.
 func TestInterruptMidRun(t *testing.T) {
-	s, err := New("tiny.yaml", nil, tinyBase(t, "total_timesteps=100000", "log.checkpoint_every=1"), nil, []uint64{1})
+	// 32 updates: long enough to cancel after the first, short enough to
+	// finish quickly.
+	s, err := New("tiny.yaml", nil, tinyBase(t, "total_timesteps=4096", "log.checkpoint_every=1"),
+		axes(t, "ppo.learning_rate=0.001,0.003"), []uint64{1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +399,7 @@ func TestInterruptMidRun(t *testing.T) {
 	run := filepath.Join(dir, s.Jobs()[0].Dir())
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		// Cancel once the run has logged an update.
+		// Cancel once the first run has logged an update.
 		for ctx.Err() == nil {
 			if b, _ := os.ReadFile(filepath.Join(run, agent.JSONLFile)); len(b) > 0 {
 				cancel()
@@ -406,27 +411,74 @@ func TestInterruptMidRun(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || sum == nil {
 		t.Fatalf("interrupted sweep: %v", err)
 	}
-	if len(sum.Missing) != 1 || sum.Missing[0].State != "unfinished" || !hasCheckpoint(run) {
-		t.Errorf("missing %+v; checkpoint kept %v", sum.Missing, hasCheckpoint(run))
+	if len(sum.Missing) != 2 || sum.Missing[0].State != "unfinished" || sum.Missing[1].State != "absent" || !hasCheckpoint(run) {
+		t.Fatalf("missing %+v; checkpoint kept %v", sum.Missing, hasCheckpoint(run))
+	}
+	// Make the second job an unfinished run with no checkpoint: a process
+	// killed before its first update.
+	cfg, _ := s.Config(s.Jobs()[1])
+	y, _ := cfg.YAML()
+	second := filepath.Join(dir, s.Jobs()[1].Dir())
+	os.MkdirAll(second, 0o755)
+	os.WriteFile(filepath.Join(second, agent.ConfigFile), y, 0o644)
+
+	_, err = Run(context.Background(), s, dir, Options{Parallel: 1})
+	var in *agent.InputError
+	if !errors.As(err, &in) || !strings.Contains(err.Error(), "unfinished run; rerun with --resume") {
+		t.Fatalf("rerun without Resume: %v", err)
+	}
+	var progress bytes.Buffer
+	got := sweepOnce(t, s, dir, Options{Parallel: 2, Resume: true, Progress: &progress})
+	if !strings.Contains(progress.String(), "(resumed)") || !strings.Contains(progress.String(), "(restarted)") {
+		t.Errorf("progress: %q", progress.String())
+	}
+	ref := sweepOnce(t, s, t.TempDir(), Options{Parallel: 2})
+	if untimed(t, got) != untimed(t, ref) {
+		t.Errorf("resumed sweep:\n%s\nwant\n%s", untimed(t, got), untimed(t, ref))
 	}
 }
 
-// TestFailedRunRecorded: a run directory holding error.txt is reported as
-// failed and not run again.
-func TestFailedRunRecorded(t *testing.T) {
-	s := tinySpec(t)
-	dir := t.TempDir()
-	if err := s.Claim(dir); err != nil {
+// TestFailedRuns: runs that fail while the sweep runs (their reference
+// checkpoint vanished after validation) are recorded in error.txt, named
+// in the summary and the error, and not retried by the next invocation;
+// the other runs go on.
+func TestFailedRuns(t *testing.T) {
+	tmp := t.TempDir()
+	first, err := New("tiny.yaml", nil, tinyBase(t), nil, []uint64{1})
+	if err != nil {
 		t.Fatal(err)
 	}
-	j := s.Jobs()[0]
-	os.MkdirAll(filepath.Join(dir, j.Dir()), 0o755)
-	os.WriteFile(filepath.Join(dir, j.Dir(), ErrorFile), []byte("update 3: kl is NaN\n"), 0o644)
-	sum := sweepOnce(t, s, dir, Options{Parallel: 2, Shard: Shard{0, 2}})
-	if sum.Finished != 1 || len(sum.Missing) != 1 || sum.Missing[0].State != "failed: update 3: kl is NaN" {
-		t.Errorf("summary: finished %d, missing %+v", sum.Finished, sum.Missing)
+	sweepOnce(t, first, filepath.Join(tmp, "first"), Options{Parallel: 1})
+	ref := filepath.Join(tmp, "ref.ckpt")
+	b, err := os.ReadFile(filepath.Join(tmp, "first", first.Jobs()[0].Dir(), agent.FinalCkpt))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, j.Dir(), agent.ConfigFile)); err == nil {
-		t.Error("the failed job was run again")
+	os.WriteFile(ref, b, 0o644)
+	s, err := New("tiny.yaml", nil, tinyBase(t), axes(t, "kl.reference.checkpoint='',"+ref), []uint64{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(ref)
+	dir := filepath.Join(tmp, "sweep")
+	var progress bytes.Buffer
+	sum, err := Run(context.Background(), s, dir, Options{Parallel: 2, Progress: &progress})
+	if err == nil || err.Error() != "2 of 4 runs failed (see error.txt in their directories)" {
+		t.Errorf("error %v", err)
+	}
+	if sum.Finished != 2 || len(sum.Missing) != 2 || strings.Count(progress.String(), ": failed: kl.reference.checkpoint") != 2 {
+		t.Fatalf("finished %d, missing %+v, progress %q", sum.Finished, sum.Missing, progress.String())
+	}
+	for i, m := range sum.Missing {
+		j := s.Jobs()[2+i]
+		b, _ := os.ReadFile(filepath.Join(dir, j.Dir(), ErrorFile))
+		if m.Job != j.Index || !strings.HasPrefix(m.State, "failed: kl.reference.checkpoint") || m.State != "failed: "+strings.TrimSpace(string(b)) {
+			t.Errorf("missing %+v; error.txt %q", m, b)
+		}
+	}
+	var again bytes.Buffer
+	sum2, err := Run(context.Background(), s, dir, Options{Parallel: 2, Progress: &again})
+	if err == nil || !bytes.Equal(sum2.JSON(), sum.JSON()) || !strings.Contains(again.String(), "keeping 4 runs") {
+		t.Errorf("rerun: %v, %q", err, again.String())
 	}
 }

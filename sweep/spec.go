@@ -91,9 +91,7 @@ func New(configPath string, sets []string, base *configs.Config, grid []Axis, se
 	}
 	s := &Spec{Version: specVersion, ConfigPath: configPath, Sets: append([]string{}, sets...), Base: string(y),
 		Grid: grid, Seeds: seeds, Combos: Combos(grid)}
-	if s.Sets == nil {
-		s.Sets = []string{}
-	}
+	s.normalize()
 	// Each value alone first, so that an unknown path or a value of the
 	// wrong type is named as such rather than as a bad combination.
 	for _, a := range grid {
@@ -116,19 +114,19 @@ func New(configPath string, sets []string, base *configs.Config, grid []Axis, se
 		labels[c.Label] = true
 		cfg, err := s.config(c, seeds[0])
 		if err != nil {
-			return nil, fmt.Errorf("--grid combination %s: %w", c.Label, err)
+			return nil, fmt.Errorf("--grid combination %s: %w", strings.Join(c.Sets, " "), err)
 		}
 		if _, err := agent.New(cfg); err != nil {
-			return nil, fmt.Errorf("--grid combination %s: %w", c.Label, err)
+			return nil, fmt.Errorf("--grid combination %s: %w", strings.Join(c.Sets, " "), err)
 		}
 		cy, err := cfg.YAML()
 		if err != nil {
 			return nil, err
 		}
 		if other, ok := seen[string(cy)]; ok {
-			return nil, fmt.Errorf("--grid combinations %s and %s give the same config", other, c.Label)
+			return nil, fmt.Errorf("--grid combinations %s and %s give the same config", other, strings.Join(c.Sets, " "))
 		}
-		seen[string(cy)] = c.Label
+		seen[string(cy)] = strings.Join(c.Sets, " ")
 	}
 	return s, nil
 }
@@ -298,6 +296,7 @@ func ReadSpec(dir string) (*Spec, error) {
 	if s.Version != specVersion {
 		return nil, fmt.Errorf("%s: version %d, want %d", filepath.Join(dir, SpecFile), s.Version, specVersion)
 	}
+	s.normalize()
 	if len(s.Seeds) == 0 || len(s.Combos) == 0 {
 		return nil, fmt.Errorf("%s: no seeds or no combinations", filepath.Join(dir, SpecFile))
 	}
@@ -305,6 +304,22 @@ func ReadSpec(dir string) (*Spec, error) {
 		return nil, fmt.Errorf("%s: combinations do not match the grid", filepath.Join(dir, SpecFile))
 	}
 	return &s, nil
+}
+
+// normalize makes absent lists empty, so that a Spec compares equal to
+// itself read back from JSON.
+func (s *Spec) normalize() {
+	if s.Sets == nil {
+		s.Sets = []string{}
+	}
+	if s.Grid == nil {
+		s.Grid = []Axis{}
+	}
+	for i := range s.Combos {
+		if s.Combos[i].Sets == nil {
+			s.Combos[i].Sets = []string{}
+		}
+	}
 }
 
 // Claim makes dir a directory of sweep s: it creates dir and sweep.json,
@@ -324,7 +339,8 @@ func (s *Spec) Claim(dir string) error {
 		return err
 	}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "."+SpecFile+".") {
+		// Another claimer may have just created sweep.json, or be about to.
+		if e.Name() != SpecFile && !strings.HasPrefix(e.Name(), "."+SpecFile+".") {
 			return &agent.InputError{Err: fmt.Errorf("%s exists and is not a sweep directory (no %s); choose another --out", dir, SpecFile)}
 		}
 	}

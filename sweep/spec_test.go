@@ -190,6 +190,18 @@ func TestSpecConfig(t *testing.T) {
 	if !reflect.DeepEqual(r, s) {
 		t.Errorf("sweep.json read back as %+v, want %+v", r, s)
 	}
+	// Without a grid: one combination, "base", and the same round trip.
+	s, err = New("c.yaml", nil, tinyBase(t), nil, []uint64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	if err := s.Claim(dir); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = ReadSpec(dir); err != nil || !reflect.DeepEqual(r, s) || s.Compare(r) != nil || len(r.Combos) != 1 || r.Combos[0].Label != "base" {
+		t.Errorf("sweep.json without a grid read back as %+v (%v), want %+v", r, err, s)
+	}
 }
 
 // TestClaim: same sweep accepted (also by concurrent claimers), a

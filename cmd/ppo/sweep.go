@@ -22,9 +22,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	// ones checkpoint; a second one ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	done := make(chan struct{})
-	defer close(done)
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		select {
 		case <-ctx.Done():
 			stop()
@@ -32,7 +32,10 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 		case <-done:
 		}
 	}()
-	return runSweep(ctx, args, stdout, stderr)
+	code := runSweep(ctx, args, stdout, stderr)
+	close(done)
+	<-exited
+	return code
 }
 
 // runSweep is ppo sweep with the interrupt as a context, for tests.
@@ -46,6 +49,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	parallel := fs.Int("parallel", 1, "how many runs train at once")
 	shardFlag := fs.String("shard", "", "run only shard `i/n` of the jobs (job k goes to shard k mod n; i counts from 0)")
 	out := fs.String("out", "", "sweep `directory` (default: <log.dir>/sweep-<name>-<time>; required with --shard)")
+	resume := fs.Bool("resume", false, "continue unfinished runs of this sweep (or shard) from their checkpoints; only when no other process runs them")
 	collect := fs.Bool("collect", false, "merge the sweep directories given as arguments into one summary")
 
 	// Directories may come before or after flags: parse around them.
@@ -148,7 +152,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, ", %d at a time\n", *parallel)
 
-	sum, err := sweep.Run(ctx, spec, dir, sweep.Options{Parallel: *parallel, Shard: shard, Progress: stdout})
+	sum, err := sweep.Run(ctx, spec, dir, sweep.Options{Parallel: *parallel, Shard: shard, Progress: stdout, Resume: *resume})
 	switch {
 	case errors.As(err, &in):
 		return fail("%v", err)
