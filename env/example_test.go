@@ -14,7 +14,7 @@ import (
 	"ppo/env/envtest"
 )
 
-// ADDING.md begin
+// README begin
 
 // corridor is a walk along cells 0..length-1. Action 0 steps left, 1 steps right; with
 // probability slip the step goes the other way. Reaching the right end pays 1 and ends the episode.
@@ -140,26 +140,32 @@ func ExampleRegistry_Register() {
 	// env: Corridor-v0 has no parameter "width" (parameters: length, slip)
 }
 
-// ADDING.md end
+// README end
 
-// TestAddingDocIsTheExample keeps ADDING.md's code identical to the compiled example above.
+// TestAddingDocIsTheExample keeps the Go code of the README's "Adding an
+// environment" section identical to the compiled example above.
 func TestAddingDocIsTheExample(t *testing.T) {
 	src, err := os.ReadFile("example_test.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, _ := strings.Cut(string(src), "// ADDING.md begin\n")
-	code, _, ok := strings.Cut(rest, "// ADDING.md end\n")
+	_, rest, _ := strings.Cut(string(src), "// README begin\n")
+	code, _, ok := strings.Cut(rest, "// README end\n")
 	if !ok {
 		t.Fatal("markers missing in example_test.go")
 	}
-	doc, err := os.ReadFile("ADDING.md")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, doc, ok := strings.Cut(string(readme), "\n## Adding an environment\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Adding an environment" section`)
+	}
+	doc, _, _ = strings.Cut(doc, "\n## ")
 	var block strings.Builder
 	in := false
-	sc := bufio.NewScanner(strings.NewReader(string(doc)))
+	sc := bufio.NewScanner(strings.NewReader(doc))
 	for sc.Scan() {
 		switch line := sc.Text(); {
 		case line == "```go":
@@ -171,6 +177,6 @@ func TestAddingDocIsTheExample(t *testing.T) {
 		}
 	}
 	if strings.TrimSpace(block.String()) != strings.TrimSpace(code) {
-		t.Error("ADDING.md's Go code differs from the example in example_test.go: update ADDING.md")
+		t.Error(`the README's "Adding an environment" code differs from the example in env/example_test.go: update the README`)
 	}
 }
