@@ -2,6 +2,8 @@ package policy
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -309,5 +311,47 @@ func TestSpecValidate(t *testing.T) {
 		if _, err := New(s, 1); err == nil {
 			t.Errorf("%+v accepted", s)
 		}
+	}
+}
+
+func TestParamCount(t *testing.T) {
+	for _, tc := range specs {
+		p, _ := New(tc.s, 1)
+		if c, ok := tc.s.paramCount(); !ok || c != p.NumParams() {
+			t.Errorf("%s: paramCount %d, network has %d", tc.name, c, p.NumParams())
+		}
+	}
+}
+
+// FuzzUnmarshal: no input panics the weight reader or makes it allocate
+// a network its data cannot fill.
+func FuzzUnmarshal(f *testing.F) {
+	for _, tc := range specs[:2] {
+		p, _ := New(tc.s, 1)
+		b, _ := p.MarshalBinary()
+		f.Add(b)
+	}
+	f.Add([]byte(weightMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if p, err := Unmarshal(data); err == nil {
+			b, _ := p.MarshalBinary()
+			if !bytes.Equal(b, data) {
+				t.Fatal("accepted weights do not re-encode to themselves")
+			}
+		}
+	})
+}
+
+// TestUnmarshalHugeSpec: a well-formed file (valid checksum) whose header
+// claims a gigantic network is refused before anything is allocated.
+func TestUnmarshalHugeSpec(t *testing.T) {
+	hdr := []byte(`{"spec":{"obs_dim":4,"discrete":true,"act_dim":2,"hidden":[1073741824,1073741824],"activation":"tanh"},"params":[]}`)
+	var b bytes.Buffer
+	b.WriteString(weightMagic)
+	binary.Write(&b, binary.LittleEndian, uint32(len(hdr)))
+	b.Write(hdr)
+	binary.Write(&b, binary.LittleEndian, crc32.Checksum(b.Bytes(), castagnoli))
+	if _, err := Unmarshal(b.Bytes()); err == nil {
+		t.Fatal("a header claiming 2^60 weights was accepted")
 	}
 }

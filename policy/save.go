@@ -88,16 +88,24 @@ func Unmarshal(data []byte) (*Policy, error) {
 		return nil, fmt.Errorf("policy: weight file header: %w", err)
 	}
 	rest = rest[n:]
+	if err := h.Spec.Validate(); err != nil {
+		return nil, err
+	}
+	size := 4
+	if h.Spec.Float64 {
+		size = 8
+	}
+	// Check the data can hold the network before allocating it, so a
+	// crafted header cannot ask for gigabytes.
+	if c, ok := h.Spec.paramCount(); !ok || c*size != len(rest) {
+		return nil, fmt.Errorf("policy: weight file holds %d bytes of weights, its spec needs %d", len(rest), c*size)
+	}
 	p, err := New(h.Spec, 0)
 	if err != nil {
 		return nil, err
 	}
 	if len(h.Params) != len(p.params) {
 		return nil, fmt.Errorf("policy: weight file has %d tensors, spec needs %d", len(h.Params), len(p.params))
-	}
-	size := 4
-	if h.Spec.Float64 {
-		size = 8
 	}
 	for i, ph := range h.Params {
 		prm := p.params[i]
@@ -144,4 +152,35 @@ func (p *Policy) CopyFrom(q *Policy) error {
 		}
 	}
 	return nil
+}
+
+// paramCount is the number of weights a network of spec s has; ok is false
+// if it would overflow.
+func (s Spec) paramCount() (n int, ok bool) {
+	const limit = 1 << 40
+	add := func(in, out int) {
+		n += in*out + out
+	}
+	layers := func() {
+		in := s.ObsDim
+		for _, h := range s.Hidden {
+			if in > limit/max(h, 1) {
+				n = limit
+				return
+			}
+			add(in, h)
+			in = h
+		}
+	}
+	layers()
+	if !s.Shared {
+		layers()
+	}
+	last := s.Hidden[len(s.Hidden)-1]
+	add(last, s.ActDim)
+	add(last, 1)
+	if !s.Discrete {
+		n += s.ActDim
+	}
+	return n, n < limit
 }
