@@ -1,7 +1,5 @@
 package policy
 
-import "math"
-
 // Evaluator runs the network in plain Go on the policy's own weight slices:
 // about 25 times cheaper than a gorgonia graph for the small batches of
 // acting. It computes in the policy's dtype, like the graph, and owns
@@ -31,113 +29,79 @@ func (e *Evaluator) Forward(obs []float64, n int, head, value []float64) {
 
 type float interface{ ~float32 | ~float64 }
 
-type layerT[T float] struct {
-	w, b    []T
-	in, out int
+// evalTower is a tower with the policy's weight slices; the tensors are
+// updated in place, so the slices stay current.
+type evalTower[T float] struct {
+	buf *towerBuf[T]
+	ws  [][]T
 }
 
+func newEvalTower[T float](ls []Layer, relu, actLast bool) evalTower[T] {
+	s := towerShape{in: ls[0].In, relu: relu, actLast: actLast}
+	var ws [][]T
+	for _, l := range ls {
+		s.outs = append(s.outs, l.Out)
+		ws = append(ws, l.W.T.Data().([]T), l.B.T.Data().([]T))
+	}
+	return evalTower[T]{newTowerBuf[T](s), ws}
+}
+
+func (t evalTower[T]) forward(x []T, n int) []T { return t.buf.forward(x, n, t.ws) }
+
+// eval holds the towers as the graph builds them: actor and critic each
+// ending in its head, or a shared trunk and two one-layer heads.
 type eval[T float] struct {
-	actor, critic []layerT[T]
-	shared, relu  bool
-	pi, v         layerT[T]
-	in, width     int
-	x, a, b, o    []T // scratch: input, two ping-pong activations, head output
+	shared        bool
+	actor, critic evalTower[T] // with their heads; the trunk when shared
+	pi, v         evalTower[T] // the heads on a shared trunk
+	in            int
+	x             []T
 }
 
 func newEval[T float](p *Policy) *eval[T] {
-	conv := func(l Layer) layerT[T] {
-		return layerT[T]{w: l.W.T.Data().([]T), b: l.B.T.Data().([]T), in: l.In, out: l.Out}
+	relu := p.Spec.Activation == "relu"
+	e := &eval[T]{shared: p.Spec.Shared, in: p.Spec.ObsDim}
+	if e.shared {
+		e.actor = newEvalTower[T](p.Actor, relu, true)
+		e.pi = newEvalTower[T]([]Layer{p.PiHead}, relu, false)
+		e.v = newEvalTower[T]([]Layer{p.VHead}, relu, false)
+		return e
 	}
-	e := &eval[T]{
-		shared: p.Spec.Shared, relu: p.Spec.Activation == "relu",
-		pi: conv(p.PiHead), v: conv(p.VHead), in: p.Spec.ObsDim,
-	}
-	for _, l := range p.Actor {
-		e.actor = append(e.actor, conv(l))
-		e.width = max(e.width, l.Out)
-	}
-	for _, l := range p.Critic {
-		e.critic = append(e.critic, conv(l))
-	}
+	e.actor = newEvalTower[T](append(append([]Layer{}, p.Actor...), p.PiHead), relu, false)
+	e.critic = newEvalTower[T](append(append([]Layer{}, p.Critic...), p.VHead), relu, false)
 	return e
 }
 
 func (e *eval[T]) forward(obs []float64, n int, head, value []float64) {
 	if len(e.x) < n*e.in {
 		e.x = make([]T, n*e.in)
-		e.a, e.b = make([]T, n*e.width), make([]T, n*e.width)
-		e.o = make([]T, n*max(e.pi.out, 1))
 	}
 	x := e.x[:n*e.in]
 	for i, v := range obs[:n*e.in] {
 		x[i] = T(v)
 	}
-	if head != nil || (e.shared && value != nil) {
-		h := e.trunk(e.actor, x, n)
-		if head != nil {
-			e.head(h, n, e.pi, head)
+	out := func(dst []float64, y []T) {
+		for i, v := range y {
+			dst[i] = float64(v)
 		}
-		if e.shared && value != nil {
-			e.head(h, n, e.v, value)
+	}
+	if e.shared {
+		if head == nil && value == nil {
 			return
 		}
-	}
-	if value != nil {
-		e.head(e.trunk(e.critic, x, n), n, e.v, value)
-	}
-}
-
-func (e *eval[T]) trunk(ls []layerT[T], x []T, n int) []T {
-	cur := x
-	for i, l := range ls {
-		out := e.a[:n*l.out]
-		if i%2 == 1 {
-			out = e.b[:n*l.out]
+		h := e.actor.forward(x, n)
+		if head != nil {
+			out(head, e.pi.forward(h, n))
 		}
-		dense(cur, n, l, out)
-		e.activate(out)
-		cur = out
-	}
-	return cur
-}
-
-func (e *eval[T]) head(h []T, n int, l layerT[T], dst []float64) {
-	o := e.o[:n*l.out]
-	dense(h, n, l, o)
-	for i, v := range o {
-		dst[i] = float64(v)
-	}
-}
-
-func (e *eval[T]) activate(a []T) {
-	if e.relu {
-		for i, v := range a {
-			if v < 0 {
-				a[i] = 0
-			}
+		if value != nil {
+			out(value, e.v.forward(h, n))
 		}
 		return
 	}
-	for i, v := range a {
-		a[i] = T(math.Tanh(float64(v)))
+	if head != nil {
+		out(head, e.actor.forward(x, n))
 	}
-}
-
-// dense computes y = x·W + b for n rows, accumulating in T like the graph's
-// matrix multiply so both agree closely in float32.
-func dense[T float](x []T, n int, l layerT[T], y []T) {
-	for r := 0; r < n; r++ {
-		yr := y[r*l.out : (r+1)*l.out]
-		copy(yr, l.b)
-		xr := x[r*l.in : (r+1)*l.in]
-		for k, xv := range xr {
-			if xv == 0 {
-				continue
-			}
-			wk := l.w[k*l.out : (k+1)*l.out]
-			for j, wv := range wk {
-				yr[j] += xv * wv
-			}
-		}
+	if value != nil {
+		out(value, e.critic.forward(x, n))
 	}
 }

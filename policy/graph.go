@@ -5,7 +5,6 @@ import (
 	"math"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"ppo/kl"
 )
@@ -41,49 +40,46 @@ func (p *Policy) Build(g *G.ExprGraph, batch int) (*Net, error) {
 		nodes[prm] = nd
 		n.Params = append(n.Params, nd)
 	}
-	act := G.Tanh
-	if p.Spec.Activation == "relu" {
-		act = G.Rectify
-	}
-	dense := func(x *G.Node, l Layer) (*G.Node, error) {
-		xw, err := G.Mul(x, nodes[l.W])
-		if err != nil {
-			return nil, fmt.Errorf("policy: %s: %w", l.W.Name, err)
-		}
-		return G.BroadcastAdd(xw, nodes[l.B], nil, []byte{0})
-	}
-	trunk := func(ls []Layer) (*G.Node, error) {
-		h := n.Obs
+	relu := p.Spec.Activation == "relu"
+	// tower adds one fused op for a stack of layers (op.go).
+	tower := func(label string, x *G.Node, ls []Layer, actLast, squeeze, wantDX bool) (*G.Node, error) {
+		s := towerShape{in: ls[0].In, relu: relu, actLast: actLast}
+		args := G.Nodes{x}
 		for _, l := range ls {
-			y, err := dense(h, l)
-			if err != nil {
-				return nil, err
-			}
-			if h, err = act(y); err != nil {
-				return nil, err
-			}
+			s.outs = append(s.outs, l.Out)
+			args = append(args, nodes[l.W], nodes[l.B])
 		}
-		return h, nil
+		var r towerRunner
+		if p.Spec.Float64 {
+			r = newRunner[float64](s, batch, squeeze, wantDX)
+		} else {
+			r = newRunner[float32](s, batch, squeeze, wantDX)
+		}
+		nd, err := G.ApplyOp(newTowerOp(r, label), args...)
+		if err != nil {
+			return nil, fmt.Errorf("policy: %s: %w", label, err)
+		}
+		return nd, nil
 	}
-	ha, err := trunk(p.Actor)
-	if err != nil {
-		return nil, err
-	}
-	hc := ha
-	if !p.Spec.Shared {
-		if hc, err = trunk(p.Critic); err != nil {
+	var err error
+	if p.Spec.Shared {
+		trunk, err := tower("trunk", n.Obs, p.Actor, true, false, false)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if n.Head, err = dense(ha, p.PiHead); err != nil {
-		return nil, err
-	}
-	v, err := dense(hc, p.VHead)
-	if err != nil {
-		return nil, err
-	}
-	if n.Value, err = G.Reshape(v, tensor.Shape{batch}); err != nil {
-		return nil, err
+		if n.Head, err = tower("pi", trunk, []Layer{p.PiHead}, false, false, true); err != nil {
+			return nil, err
+		}
+		if n.Value, err = tower("v", trunk, []Layer{p.VHead}, false, true, true); err != nil {
+			return nil, err
+		}
+	} else {
+		if n.Head, err = tower("actor", n.Obs, append(append([]Layer{}, p.Actor...), p.PiHead), false, false, false); err != nil {
+			return nil, err
+		}
+		if n.Value, err = tower("critic", n.Obs, append(append([]Layer{}, p.Critic...), p.VHead), false, true, false); err != nil {
+			return nil, err
+		}
 	}
 	if !p.Spec.Discrete {
 		zeros := G.NewMatrix(g, dt, G.WithShape(batch, p.Spec.ActDim), G.WithName("zeros"), G.WithInit(G.Zeroes()))
