@@ -49,9 +49,10 @@ type Trainer struct {
 	timesteps int
 	updates   int // total planned
 	lastObs   []float64
-	params    []any    // the weights' backing slices, in Policy.Params order
-	grads     []any    // views of the gradient buffers of the last graph run
-	box       *env.Box // action bounds for Box spaces; nil for Discrete
+	params    []any       // the weights' backing slices, in Policy.Params order
+	grads     []any       // views of the gradient buffers of the last graph run
+	box       *env.Box    // action bounds for Box spaces; nil for Discrete
+	clock     *phaseClock // times the phases for Bench; nil otherwise
 
 	// Log receives one progress line every cfg.Log.Every updates; may be nil.
 	Log io.Writer
@@ -314,6 +315,9 @@ func (t *Trainer) normalize(dst, raw []float64, n int) {
 // collect steps the vector env for one rollout, acting with the plain-Go
 // forward pass on the network's own weights.
 func (t *Trainer) collect() error {
+	if t.clock != nil {
+		defer t.clock.add(&t.clock.collect, time.Now())
+	}
 	b, n := t.buf, t.cfg.Env.NumEnvs
 	dist := t.pol.Dist()
 	envAct := make([]float64, n*b.actW)
@@ -343,7 +347,14 @@ func (t *Trainer) collect() error {
 			}
 			b.logp[k] = dist.LogProb(h, a)
 		}
+		var t0 time.Time
+		if t.clock != nil {
+			t0 = time.Now()
+		}
 		st, err := t.vec.Step(envAct)
+		if t.clock != nil {
+			t.clock.add(&t.clock.env, t0)
+		}
 		if err != nil {
 			return fmt.Errorf("env: %w", err)
 		}
@@ -441,6 +452,10 @@ func (s *stepStats) add(o stepStats) {
 // step runs the loss graph on the minibatch rows idx and takes one Adam
 // step, unless the early-stopping rule says to stop first.
 func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) {
+	if t.clock != nil {
+		defer t.clock.add(&t.clock.learn, time.Now())
+		t.clock.rows += len(idx)
+	}
 	var st stepStats
 	p := t.cfg.PPO
 	mb, err := t.graph(len(idx))

@@ -49,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdKL(args[1:], stdout, stderr)
 	case "envs":
 		return cmdEnvs(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,208 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"ppo/configs"
+	"ppo/policy"
+)
+
+// phaseClock accumulates the wall time of a run's phases for Bench.
+type phaseClock struct {
+	collect, env, learn time.Duration
+	rows                int // minibatch rows put through the loss graph
+}
+
+func (c *phaseClock) add(d *time.Duration, since time.Time) { *d += time.Since(since) }
+
+// Phase is the wall time one phase of training took.
+type Phase struct {
+	Seconds float64 `json:"seconds"`
+	// Share is the fraction of the run's wall time.
+	Share float64 `json:"share"`
+	// StepsPerSec is the run's env steps over this phase's time alone: the
+	// throughput if every other phase were free.
+	StepsPerSec float64 `json:"env_steps_per_sec"`
+}
+
+// BenchResult is the throughput of a training run, split by phase.
+type BenchResult struct {
+	Name          string  `json:"name"`
+	EnvID         string  `json:"env_id"`
+	NumEnvs       int     `json:"num_envs"`
+	MinibatchSize int     `json:"minibatch_size"`
+	Epochs        int     `json:"epochs"`
+	Updates       int     `json:"updates"`
+	Steps         int     `json:"env_steps"`
+	Seconds       float64 `json:"seconds"`
+	// CPUSeconds is the process's CPU time over the run, all threads.
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	StepsPerSec float64 `json:"env_steps_per_sec"`
+	// Acting is the policy's forward pass and action sampling during
+	// rollouts, Env the vector env's steps, Learning the minibatch updates
+	// (gathering, loss graph forward and backward, clipping, Adam), Other
+	// the rest: advantages, after-update measurements, bookkeeping.
+	Acting   Phase `json:"acting"`
+	Env      Phase `json:"env"`
+	Learning Phase `json:"learning"`
+	Other    Phase `json:"other"`
+	// LearnFLOPs counts the matrix products of learning analytically (see
+	// LearnFLOPsPerSample); LearnGFLOPS is that over the learning time.
+	LearnFLOPs  float64 `json:"learn_flops"`
+	LearnGFLOPS float64 `json:"learn_gflops"`
+	// SgemmGFLOPS is gonum's Sgemm, timed in the same process, on the
+	// learning's largest product: minibatch × hidden by hidden × hidden.
+	SgemmGFLOPS float64 `json:"sgemm_gflops"`
+	SgemmShape  [3]int  `json:"sgemm_mnk"`
+	GOMAXPROCS  int     `json:"gomaxprocs"`
+	// LoadAverage is the 1-minute load average at the end (Linux; 0
+	// elsewhere): benchmark figures mean little on a busy machine.
+	LoadAverage float64 `json:"load_average"`
+}
+
+// Bench trains as cfg says for the given number of updates (the whole
+// run when updates <= 0 or more than the run has), writing nothing, and
+// reports the throughput. The learning-rate schedule is the full run's,
+// so a short benchmark does the same work per update as the real run.
+func Bench(ctx context.Context, cfg *configs.Config, updates int) (*BenchResult, error) {
+	t, err := New(cfg)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	if updates <= 0 || updates > t.updates {
+		updates = t.updates
+	}
+	t.clock = &phaseClock{}
+	run, stop := context.WithCancel(ctx)
+	defer stop()
+	t.OnUpdate = func(m Metrics) error {
+		if m.Update >= updates {
+			stop()
+		}
+		return nil
+	}
+	cpu0, start := processCPU(), time.Now()
+	err = t.Run(run)
+	wall, cpu := time.Since(start), processCPU()-cpu0
+	if err != nil && (ctx.Err() != nil || !errors.Is(err, context.Canceled)) {
+		return nil, err
+	}
+	c := t.clock
+	r := &BenchResult{
+		Name: cfg.Name, EnvID: cfg.Env.ID, NumEnvs: cfg.Env.NumEnvs,
+		MinibatchSize: cfg.PPO.MinibatchSize, Epochs: cfg.PPO.Epochs,
+		Updates: t.update, Steps: t.timesteps,
+		Seconds: wall.Seconds(), CPUSeconds: cpu.Seconds(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+	}
+	r.StepsPerSec = float64(r.Steps) / r.Seconds
+	phase := func(d time.Duration) Phase {
+		return Phase{Seconds: d.Seconds(), Share: d.Seconds() / r.Seconds, StepsPerSec: float64(r.Steps) / d.Seconds()}
+	}
+	r.Acting, r.Env, r.Learning = phase(c.collect-c.env), phase(c.env), phase(c.learn)
+	r.Other = phase(wall - c.collect - c.learn)
+	r.LearnFLOPs = LearnFLOPsPerSample(t.pol.Spec) * float64(c.rows)
+	r.LearnGFLOPS = r.LearnFLOPs / c.learn.Seconds() / 1e9
+	h := cfg.Policy.Hidden[0]
+	r.SgemmShape = [3]int{cfg.PPO.MinibatchSize, h, h}
+	r.SgemmGFLOPS = sgemmGFLOPS(r.SgemmShape, 200*time.Millisecond)
+	r.LoadAverage = loadAverage()
+	return r, nil
+}
+
+// LearnFLOPsPerSample is the matrix-product work, in flops (two per
+// multiply-add), of one sample's forward and backward pass through the
+// network: per dense layer the forward product x·W, the weight gradient
+// xᵀ·dz and, except for layers reading the observations, the input
+// gradient dz·Wᵀ; that is 3× the forward flops less the observation
+// gradient. Biases, activations and the loss's elementwise work are left
+// out: they are O(width), not O(width²).
+func LearnFLOPsPerSample(s policy.Spec) float64 {
+	macs := 0
+	layer := func(in, out int, fromObs bool) {
+		macs += 2 * in * out // x·W and xᵀ·dz
+		if !fromObs {
+			macs += in * out // dz·Wᵀ
+		}
+	}
+	tower := func(heads ...int) {
+		in := s.ObsDim
+		for i, h := range s.Hidden {
+			layer(in, h, i == 0)
+			in = h
+		}
+		for _, out := range heads {
+			layer(in, out, false)
+		}
+	}
+	if s.Shared {
+		tower(s.ActDim, 1)
+	} else {
+		tower(s.ActDim)
+		tower(1)
+	}
+	return 2 * float64(macs)
+}
+
+// sgemmGFLOPS times gonum's Sgemm, C = A·B with A m×k and B k×n, for
+// about d and returns its rate.
+func sgemmGFLOPS(mnk [3]int, d time.Duration) float64 {
+	m, n, k := mnk[0], mnk[1], mnk[2]
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = float32(i%13) / 13
+	}
+	for i := range b {
+		b[i] = float32(i%7) / 7
+	}
+	var impl gonum.Implementation
+	reps := 0
+	start := time.Now()
+	for time.Since(start) < d {
+		impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+		reps++
+	}
+	return 2 * float64(m*n*k) * float64(reps) / time.Since(start).Seconds() / 1e9
+}
+
+// loadAverage reads the 1-minute load average from /proc/loadavg; 0 when
+// there is none.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
+
+// String is the report of ppo bench.
+func (r *BenchResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s × %d envs, minibatch %d, %d epochs: %d updates, %d env steps in %.2f s (CPU %.2f s; GOMAXPROCS %d, load %.1f)\n",
+		r.Name, r.EnvID, r.NumEnvs, r.MinibatchSize, r.Epochs, r.Updates, r.Steps, r.Seconds, r.CPUSeconds, r.GOMAXPROCS, r.LoadAverage)
+	fmt.Fprintf(&b, "  env-steps/s   %10.0f\n", r.StepsPerSec)
+	for _, p := range []struct {
+		name string
+		p    Phase
+	}{{"acting", r.Acting}, {"env stepping", r.Env}, {"learning", r.Learning}, {"other", r.Other}} {
+		fmt.Fprintf(&b, "  %-13s %8.2f s %5.1f%%  %10.0f steps/s alone\n", p.name, p.p.Seconds, 100*p.p.Share, p.p.StepsPerSec)
+	}
+	fmt.Fprintf(&b, "  learning: %.1f GFLOP of matrix products at %.2f GFLOP/s; gonum Sgemm %d×%d×%d: %.2f GFLOP/s\n",
+		r.LearnFLOPs/1e9, r.LearnGFLOPS, r.SgemmShape[0], r.SgemmShape[2], r.SgemmShape[1], r.SgemmGFLOPS)
+	return b.String()
+}
