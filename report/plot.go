@@ -374,6 +374,9 @@ func groupLabel(g []*Run) string {
 		}
 		prefix = prefix[:n]
 	}
+	// Sweep runs are named seed-1, seed-2, ...: what is left of the
+	// prefix then says nothing, and the config's name is used.
+	prefix = strings.TrimRight(prefix, "-_. ")
 	for _, marker := range []string{"-s", "_s", ".s", "-seed", "_seed", "seed"} {
 		if strings.HasSuffix(prefix, marker) {
 			prefix = strings.TrimSuffix(prefix, marker)
