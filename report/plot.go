@@ -376,14 +376,14 @@ func groupLabel(g []*Run) string {
 	}
 	// Sweep runs are named seed-1, seed-2, ...: what is left of the
 	// prefix then says nothing, and the config's name is used.
-	prefix = strings.TrimRight(prefix, "-_. ")
+	prefix = strings.TrimRight(prefix, "-_. /")
 	for _, marker := range []string{"-s", "_s", ".s", "-seed", "_seed", "seed"} {
 		if strings.HasSuffix(prefix, marker) {
 			prefix = strings.TrimSuffix(prefix, marker)
 			break
 		}
 	}
-	prefix = strings.TrimRight(prefix, "-_. ")
+	prefix = strings.TrimRight(prefix, "-_. /")
 	if len(prefix) < 2 {
 		return g[0].Config.Name
 	}

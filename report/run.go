@@ -83,7 +83,37 @@ func LoadAll(dirs []string) ([]*Run, error) {
 		}
 		runs = append(runs, r)
 	}
+	disambiguate(runs)
 	return runs, nil
+}
+
+// disambiguate lengthens run names that collide (a sweep's seed-1 of two
+// configs) with their parent directories until they differ.
+func disambiguate(runs []*Run) {
+	for depth := 2; depth <= 4; depth++ {
+		seen := map[string]int{}
+		for _, r := range runs {
+			seen[r.Name]++
+		}
+		clash := false
+		for _, r := range runs {
+			if seen[r.Name] > 1 {
+				clash = true
+				r.Name = lastElems(r.Dir, depth)
+			}
+		}
+		if !clash {
+			return
+		}
+	}
+}
+
+func lastElems(dir string, n int) string {
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(dir)), "/")
+	if len(parts) > n {
+		parts = parts[len(parts)-n:]
+	}
+	return strings.Join(parts, "/")
 }
 
 // readMetrics parses metrics.jsonl. The trainer writes each row with one

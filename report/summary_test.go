@@ -283,3 +283,11 @@ func TestWriteTable(t *testing.T) {
 		t.Errorf("long name used as a column heading:\n%s", out)
 	}
 }
+
+func TestDisambiguate(t *testing.T) {
+	runs := []*Run{{Dir: "/x/sweeps/a/base/seed-1", Name: "seed-1"}, {Dir: "/x/sweeps/b/base/seed-1", Name: "seed-1"}, {Dir: "/x/other", Name: "other"}}
+	disambiguate(runs)
+	if runs[0].Name != "a/base/seed-1" || runs[1].Name != "b/base/seed-1" || runs[2].Name != "other" {
+		t.Fatalf("names %q %q %q", runs[0].Name, runs[1].Name, runs[2].Name)
+	}
+}
