@@ -38,7 +38,10 @@ type LossConfig struct {
 }
 
 // minibatch is a gorgonia graph of the PPO loss for one batch size, built
-// once and rerun for every minibatch of that size.
+// once and rerun for every minibatch of that size. The network, the
+// categorical log-probability and entropy (package policy), the policy
+// surrogate, the value loss and the means are fused ops with hand-written
+// gradients (lossop.go); KL penalties are package kl's nodes.
 type minibatch struct {
 	size int
 	net  *policy.Net
@@ -47,13 +50,12 @@ type minibatch struct {
 	obs, act, oldLogp, adv, ret, oldV *G.Node
 	old, ref                          policy.OldInputs
 	beta, refCoef, entCoef, vfCoef    *G.Node
-	lo, hi                            *G.Node // 1 ∓ clip range, [size]
 
-	ratio, logr, klMean, refKL            *G.Node
-	loss, pgLoss, vLoss, entropy, penalty *G.Node
-	tensors                               map[*G.Node]*tensor.Dense
-	lossVal, pgVal, vVal, entVal, klVal   G.Value
-	logrVal                               G.Value
+	logr, penalty, refKL         *G.Node
+	loss, pgLoss, vLoss, entropy *G.Node
+	tensors                      map[*G.Node]*tensor.Dense
+	lossVal, pgVal, vVal, entVal G.Value
+	logrVal                      G.Value
 }
 
 // newMinibatch builds the loss graph for batches of size n.
@@ -80,49 +82,27 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 		mb.input(mb.old.LogStd, n, p.Spec.ActDim)
 	}
 	mb.beta, mb.refCoef, mb.entCoef, mb.vfCoef = scalar("beta"), scalar("ref_coef"), scalar("ent_coef"), scalar("vf_coef")
-	mb.lo, mb.hi = vec("lo"), vec("hi")
-	mb.fill(mb.lo, 1-clipRange)
-	mb.fill(mb.hi, 1+clipRange)
 
 	b := builder{}
 	logp := b.do(net.LogProb(mb.act))
 	mb.logr = b.do(G.Sub(logp, mb.oldLogp))
-	mb.ratio = b.do(G.Exp(mb.logr))
-	surr := b.do(G.HadamardProd(mb.ratio, mb.adv))
-	var pg *G.Node
-	switch cfg.Objective {
-	case Clip, ClipKL:
-		clipped := b.do(G.MinBetween(b.do(G.MaxBetween(mb.ratio, mb.lo)), mb.hi))
-		pg = b.do(G.MinBetween(surr, b.do(G.HadamardProd(clipped, mb.adv))))
-	default:
-		pg = surr
-	}
-	mb.pgLoss = b.do(G.Neg(b.do(G.Mean(pg))))
-	// The exact KL is always computed: it is logged, and it is the penalty
-	// unless an estimator is configured.
-	mb.klMean = b.do(G.Mean(b.do(net.KL(cfg.Direction, mb.old))))
-	pen := mb.klMean
-	if cfg.Estimator != kl.Exact {
-		pen = b.do(G.Mean(b.do(kl.EstimateNode(cfg.Estimator, cfg.Direction, mb.logr))))
-	}
-	mb.penalty = pen
+	clip := cfg.Objective == Clip || cfg.Objective == ClipKL
+	mb.pgLoss = b.do(newLossOp(surrogateFn{clip: clip, eps: clipRange}, mb.logr, mb.adv))
 	loss := mb.pgLoss
 	if cfg.Objective == KLPenalty || cfg.Objective == ClipKL {
-		loss = b.do(G.Add(loss, b.do(G.Mul(mb.beta, pen))))
+		// The penalty: the exact KL, or an estimator's sample form.
+		var pen *G.Node
+		if cfg.Estimator == kl.Exact {
+			pen = b.do(net.KL(cfg.Direction, mb.old))
+		} else {
+			pen = b.do(kl.EstimateNode(cfg.Estimator, cfg.Direction, mb.logr))
+		}
+		mb.penalty = b.do(mean(pen, nil))
+		loss = b.do(G.Add(loss, b.do(G.Mul(mb.beta, mb.penalty))))
 	}
-	// Value loss: ½ mean (V - R)², or with clipping ½ mean max((V-R)², (V_clip-R)²).
-	verr := b.do(G.Square(b.do(G.Sub(net.Value, mb.ret))))
-	if cfg.ValueClip > 0 {
-		vlo, vhi := vec("v_lo"), vec("v_hi")
-		mb.fill(vlo, -cfg.ValueClip)
-		mb.fill(vhi, cfg.ValueClip)
-		d := b.do(G.MinBetween(b.do(G.MaxBetween(b.do(G.Sub(net.Value, mb.oldV)), vlo)), vhi))
-		verr2 := b.do(G.Square(b.do(G.Sub(b.do(G.Add(mb.oldV, d)), mb.ret))))
-		verr = b.do(G.MaxBetween(verr, verr2))
-	}
-	mb.vLoss = b.do(G.Mul(b.do(G.Mean(verr)), mb.constant(p, 0.5)))
+	mb.vLoss = b.do(newLossOp(valueLossFn{clip: cfg.ValueClip}, net.Value, mb.ret, mb.oldV))
 	loss = b.do(G.Add(loss, b.do(G.Mul(mb.vfCoef, mb.vLoss))))
-	mb.entropy = b.do(G.Mean(b.do(net.Entropy())))
+	mb.entropy = b.do(mean(net.Entropy()))
 	loss = b.do(G.Sub(loss, b.do(G.Mul(mb.entCoef, mb.entropy))))
 	if cfg.Reference {
 		mb.ref = net.NewOldInputs("ref")
@@ -130,7 +110,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 		if mb.ref.LogStd != nil {
 			mb.input(mb.ref.LogStd, n, p.Spec.ActDim)
 		}
-		mb.refKL = b.do(G.Mean(b.do(net.KL(cfg.Direction, mb.ref))))
+		mb.refKL = b.do(mean(net.KL(cfg.Direction, mb.ref)))
 		loss = b.do(G.Add(loss, b.do(G.Mul(mb.refCoef, mb.refKL))))
 	}
 	mb.loss = loss
@@ -141,13 +121,20 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 	G.Read(mb.pgLoss, &mb.pgVal)
 	G.Read(mb.vLoss, &mb.vVal)
 	G.Read(mb.entropy, &mb.entVal)
-	G.Read(mb.klMean, &mb.klVal)
 	G.Read(mb.logr, &mb.logrVal)
 	if _, err := G.Grad(mb.loss, net.Params...); err != nil {
 		return nil, fmt.Errorf("agent: gradient of the loss: %w", err)
 	}
 	mb.vm = G.NewTapeMachine(g, G.BindDualValues(net.Params...))
 	return mb, nil
+}
+
+// mean is the fused mean of a [n] node.
+func mean(x *G.Node, err error) (*G.Node, error) {
+	if err != nil {
+		return nil, err
+	}
+	return newLossOp(meanFn{}, x)
 }
 
 // input gives node a backing tensor that is filled in place for every minibatch.
@@ -190,26 +177,6 @@ func (mb *minibatch) setScalar(nd *G.Node, v float64) {
 	if err := G.Let(nd, val); err != nil {
 		panic(fmt.Sprintf("agent: binding %s: %v", nd.Name(), err))
 	}
-}
-
-func (mb *minibatch) fill(nd *G.Node, v float64) {
-	switch d := mb.tensors[nd].Data().(type) {
-	case []float32:
-		for i := range d {
-			d[i] = float32(v)
-		}
-	case []float64:
-		for i := range d {
-			d[i] = v
-		}
-	}
-}
-
-func (mb *minibatch) constant(p *policy.Policy, v float64) *G.Node {
-	if p.Spec.Float64 {
-		return G.NewConstant(v)
-	}
-	return G.NewConstant(float32(v))
 }
 
 // builder threads the first error through a chain of graph operations.

@@ -100,11 +100,7 @@ func (n *Net) ActionInput(name string) *G.Node {
 // through ActionInput.
 func (n *Net) LogProb(actions *G.Node) (*G.Node, error) {
 	if n.p.Spec.Discrete {
-		lsm, err := kl.LogSoftmaxNode(n.Head)
-		if err != nil {
-			return nil, err
-		}
-		return sumRows(G.HadamardProd(lsm, actions))
+		return G.ApplyOp(newRowOp(rowLogProb, n.batch, n.p.Spec.ActDim, n.p.Spec.Dtype()), n.Head, actions)
 	}
 	// -½ Σ ((a-μ)/σ)² - Σ log σ - d/2 log 2π
 	diff, err := G.Sub(actions, n.Head)
@@ -138,7 +134,7 @@ func (n *Net) LogProb(actions *G.Node) (*G.Node, error) {
 // Entropy is the per-sample entropy [batch].
 func (n *Net) Entropy() (*G.Node, error) {
 	if n.p.Spec.Discrete {
-		return kl.CategoricalEntropyNode(n.Head)
+		return G.ApplyOp(newRowOp(rowEntropy, n.batch, n.p.Spec.ActDim, n.p.Spec.Dtype()), n.Head)
 	}
 	return kl.DiagGaussianEntropyNode(n.LogStd)
 }

@@ -107,6 +107,21 @@ func tanhAll[T float](x []T) {
 	}
 }
 
+// tanhGrad sets dz = g·(1 - h²), the gradient through h = tanh(z).
+// The vector path rounds each operation to float32 as Go does, so it
+// agrees bit for bit with the loop.
+func tanhGrad[T float](dz, g, h []T) {
+	dz, g = dz[:len(h)], g[:len(h)]
+	i := 0
+	if f, ok := any(h).([]float32); ok && haveAVX2 && len(h) >= 8 {
+		i = len(h) &^ 7
+		tanhGradAVX2(&any(dz).([]float32)[0], &any(g).([]float32)[0], &f[0], i)
+	}
+	for ; i < len(h); i++ {
+		dz[i] = g[i] * (1 - h[i]*h[i])
+	}
+}
+
 // Constants of tanh32: the Cody–Waite split of ln 2 (the high part has
 // trailing zero bits so k·ln2Hi is exact for |k| < 2^8) and the clamp
 // beyond which tanh rounds to ±1 in float32 (tanh 10 = 1 - 4e-9).

@@ -40,6 +40,11 @@ func sgemm1x8(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, 
 //go:noescape
 func tanhAVX2(x *float32, n int)
 
+// tanhGradAVX2 sets dz = grad·(1-h²) for n floats, n a multiple of 8.
+//
+//go:noescape
+func tanhGradAVX2(dz, grad, h *float32, n int)
+
 // sgemmAVX2 runs the assembly kernels over the first n&^7 columns of C
 // (gemm has checked the bounds, and k > 0) and returns how many it did.
 func sgemmAVX2(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, acc bool) int {

@@ -267,6 +267,33 @@ tanh_loop:
 tanh_done:
 	RET
 
+// func tanhGradAVX2(dz, grad, h *float32, n int)
+//
+// dz = grad·(1 - h·h), 8 lanes at a time, each operation rounded on its own
+// (no fused multiply-add) to match the Go loop.
+TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ dz+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ h+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ tgrad_done
+	VMOVUPS tanhc<>+352(SB), Y3 // 1.0
+tgrad_loop:
+	VMOVUPS (DX), Y0
+	VMULPS Y0, Y0, Y0
+	VSUBPS Y0, Y3, Y1
+	VMULPS (SI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ tgrad_loop
+	VZEROUPPER
+tgrad_done:
+	RET
+
 // Broadcast constants of tanhAVX2, one 32-byte row each.
 DATA tanhc<>+0(SB)/8, $0x8000000080000000 // sign
 DATA tanhc<>+8(SB)/8, $0x8000000080000000

@@ -172,3 +172,19 @@ func TestTanh32(t *testing.T) {
 		}
 	}
 }
+
+// TestTanhGrad: the vector path equals the plain float32 loop bit for bit.
+func TestTanhGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const n = 37
+	g, h, got := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range g {
+		g[i], h[i] = float32(rng.NormFloat64()), float32(math.Tanh(rng.NormFloat64()))
+	}
+	tanhGrad(got, g, h)
+	for i := range got {
+		if want := g[i] * (1 - h[i]*h[i]); math.Float32bits(got[i]) != math.Float32bits(want) {
+			t.Fatalf("dz[%d] = %v, want %v", i, got[i], want)
+		}
+	}
+}

@@ -45,8 +45,10 @@ type towerBuf[T float] struct {
 	h     [][]T // layer outputs, rows×outs[i]
 	dz, g []T   // backward: pre-activation gradient, gradient of a layer input
 	wt    []T   // a transposed weight matrix
-	ones  []T   // rows ones, to sum columns with gemm
-	grad  []T   // flat parameter gradient (W, b per layer), then dx
+	wpad  []T   // a narrow layer's W and output padded to 8 columns
+	hpad  []T
+	ones  []T // rows ones, to sum columns with gemm
+	grad  []T // flat parameter gradient (W, b per layer), then dx
 }
 
 func newTowerBuf[T float](s towerShape) *towerBuf[T] { return &towerBuf[T]{towerShape: s} }
@@ -66,6 +68,7 @@ func (b *towerBuf[T]) reserve(n int) {
 	}
 	b.dz, b.g = make([]T, n*maxW), make([]T, n*maxW)
 	b.wt = make([]T, maxWt)
+	b.wpad, b.hpad = make([]T, max(b.in, maxW)*8), make([]T, n*8)
 	b.ones = make([]T, n)
 	for i := range b.ones {
 		b.ones[i] = 1
@@ -81,16 +84,48 @@ func (b *towerBuf[T]) forward(x []T, n int, ws [][]T) []T {
 	for i, o := range b.outs {
 		w, bias := ws[2*i], ws[2*i+1]
 		h := b.h[i][:n*o]
-		for r := 0; r < n; r++ {
-			copy(h[r*o:(r+1)*o], bias[:o])
+		if o < 8 && padNarrow[T]() {
+			b.narrow(a, n, in, o, w, bias, h)
+		} else {
+			for r := 0; r < n; r++ {
+				copy(h[r*o:(r+1)*o], bias[:o])
+			}
+			gemm(n, o, in, a, in, 1, w, o, h, o, true)
 		}
-		gemm(n, o, in, a, in, 1, w, o, h, o, true)
 		if b.activated(i) {
 			b.activate(h)
 		}
 		a, in = h, o
 	}
 	return a
+}
+
+// padNarrow reports whether layers narrower than 8 outputs run faster
+// padded to the 8-column vector kernel than in the Go tail loop.
+func padNarrow[T float]() bool {
+	var z T
+	_, f32 := any(z).(float32)
+	return f32 && haveAVX2
+}
+
+// narrow computes h = a·W + b for an o < 8 column layer through the
+// 8-column kernel on zero-padded copies of W and b. Column j's result is
+// the same chain of operations as unpadded, so padding changes no value.
+func (b *towerBuf[T]) narrow(a []T, n, in, o int, w, bias, h []T) {
+	wp, hp := b.wpad[:in*8], b.hpad[:n*8]
+	clear(wp)
+	for l := 0; l < in; l++ {
+		copy(wp[l*8:l*8+o], w[l*o:(l+1)*o])
+	}
+	for r := 0; r < n; r++ {
+		row := hp[r*8 : (r+1)*8]
+		clear(row)
+		copy(row, bias[:o])
+	}
+	gemm(n, 8, in, a, in, 1, wp, 8, hp, 8, true)
+	for r := 0; r < n; r++ {
+		copy(h[r*o:(r+1)*o], hp[r*8:r*8+o])
+	}
 }
 
 func (b *towerBuf[T]) activate(h []T) {
@@ -125,9 +160,7 @@ func (b *towerBuf[T]) backward(x []T, n int, ws [][]T, g []T, wantDX bool) []T {
 					}
 				}
 			} else {
-				for k, v := range h {
-					dz[k] = g[k] * (1 - v*v)
-				}
+				tanhGrad(dz, g, h)
 			}
 		}
 		a := x

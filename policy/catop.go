@@ -1,0 +1,260 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Fused row-wise ops on categorical logits, [n, k] in and [n] out, each
+// with a hand-written gradient op. kl.LogSoftmaxNode builds a log-softmax
+// from about a dozen gorgonia ops and twice as many for its gradient;
+// these compute the stable log-sum-exp per row in float64 directly.
+//
+//	logProb:  ℓ_i = Σ_j a_ij (h_ij - lse_i)        ∂ℓ_i/∂h_ij = a_ij - p_ij Σ_j a_ij
+//	entropy:  H_i = -Σ_j p_ij log p_ij             ∂H_i/∂h_ij = -p_ij (log p_ij + H_i)
+//
+// with p = softmax(h) and a the one-hot actions (any weights work).
+
+type rowFn int
+
+const (
+	rowLogProb rowFn = iota // inputs: logits, actions
+	rowEntropy              // inputs: logits
+)
+
+func (f rowFn) arity() int     { return 2 - int(f) }
+func (f rowFn) String() string { return [...]string{"logprob", "entropy"}[f] }
+
+// rowKernel holds the scratch of one op, sized for [n, k].
+type rowKernel struct {
+	f    rowFn
+	n, k int
+	dt   tensor.Dtype
+	h, a []float64 // inputs as float64
+	g    []float64 // the output's gradient
+	logp []float64 // log-softmax of the last rows seen, n×k
+	y, d []float64 // output and logits' gradient, before conversion
+	out  *tensor.Dense
+	grad *tensor.Dense
+}
+
+func newRowKernel(f rowFn, n, k int, dt tensor.Dtype) *rowKernel {
+	r := &rowKernel{f: f, n: n, k: k, dt: dt, h: make([]float64, n*k), a: make([]float64, n*k), g: make([]float64, n),
+		logp: make([]float64, n*k), y: make([]float64, n), d: make([]float64, n*k)}
+	r.out = tensor.New(tensor.Of(dt), tensor.WithShape(n))
+	r.grad = tensor.New(tensor.Of(dt), tensor.WithShape(n, k))
+	return r
+}
+
+// load converts the inputs to float64 and computes the log-softmax rows.
+func (r *rowKernel) load(vals []G.Value) error {
+	if err := toFloat64(r.h, vals[0]); err != nil {
+		return err
+	}
+	if r.f == rowLogProb {
+		if err := toFloat64(r.a, vals[1]); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < r.n; i++ {
+		h, lp := r.h[i*r.k:(i+1)*r.k], r.logp[i*r.k:(i+1)*r.k]
+		m := math.Inf(-1)
+		for _, v := range h {
+			m = max(m, v)
+		}
+		s := 0.0
+		for _, v := range h {
+			s += math.Exp(v - m)
+		}
+		lse := m + math.Log(s)
+		for j, v := range h {
+			lp[j] = v - lse
+		}
+	}
+	return nil
+}
+
+// row returns f of row i.
+func (r *rowKernel) row(i int) float64 {
+	lp := r.logp[i*r.k : (i+1)*r.k]
+	v := 0.0
+	if r.f == rowLogProb {
+		for j, a := range r.a[i*r.k : (i+1)*r.k] {
+			v += a * lp[j]
+		}
+		return v
+	}
+	for _, l := range lp {
+		v -= math.Exp(l) * l
+	}
+	return v
+}
+
+func (r *rowKernel) forward(vals []G.Value) (G.Value, error) {
+	if err := r.load(vals); err != nil {
+		return nil, err
+	}
+	for i := range r.y {
+		r.y[i] = r.row(i)
+	}
+	fromFloat64(r.out, r.y)
+	return r.out, nil
+}
+
+// backward takes the inputs and the output's gradient g [n] last.
+func (r *rowKernel) backward(vals []G.Value) (G.Value, error) {
+	if err := r.load(vals[:len(vals)-1]); err != nil {
+		return nil, err
+	}
+	if err := toFloat64(r.g, vals[len(vals)-1]); err != nil {
+		return nil, err
+	}
+	for i, gi := range r.g {
+		lp := r.logp[i*r.k : (i+1)*r.k]
+		switch r.f {
+		case rowLogProb:
+			a := r.a[i*r.k : (i+1)*r.k]
+			sa := 0.0
+			for _, v := range a {
+				sa += v
+			}
+			for j, l := range lp {
+				r.d[i*r.k+j] = gi * (a[j] - math.Exp(l)*sa)
+			}
+		case rowEntropy:
+			h := r.row(i)
+			for j, l := range lp {
+				r.d[i*r.k+j] = -gi * math.Exp(l) * (l + h)
+			}
+		}
+	}
+	fromFloat64(r.grad, r.d)
+	return r.grad, nil
+}
+
+func toFloat64(dst []float64, v G.Value) error {
+	switch d := v.Data().(type) {
+	case []float32:
+		if len(d) != len(dst) {
+			break
+		}
+		for i, x := range d {
+			dst[i] = float64(x)
+		}
+		return nil
+	case []float64:
+		if len(d) != len(dst) {
+			break
+		}
+		copy(dst, d)
+		return nil
+	}
+	return fmt.Errorf("policy: input of %d values wanted, got %v", len(dst), v.Shape())
+}
+
+// fromFloat64 writes src into the float tensor t.
+func fromFloat64(t *tensor.Dense, src []float64) {
+	switch d := t.Data().(type) {
+	case []float32:
+		for i, v := range src {
+			d[i] = float32(v)
+		}
+	case []float64:
+		copy(d, src)
+	}
+}
+
+// rowOp is the forward op.
+type rowOp struct {
+	opBase
+	r *rowKernel
+}
+
+func newRowOp(f rowFn, n, k int, dt tensor.Dtype) *rowOp {
+	r := newRowKernel(f, n, k, dt)
+	return &rowOp{opBase{fmt.Sprintf("%v[%d×%d]@%p", f, n, k, r)}, r}
+}
+
+func (op *rowOp) Arity() int { return op.r.f.arity() }
+func (op *rowOp) Type() hm.Type {
+	if op.r.f == rowLogProb {
+		return fnType(2, 2, 1)
+	}
+	return fnType(2, 1)
+}
+
+func (op *rowOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	for _, d := range ds {
+		if s, ok := d.(tensor.Shape); !ok || !s.Eq(tensor.Shape{op.r.n, op.r.k}) {
+			return nil, fmt.Errorf("policy: %s: input shape %v, want (%d, %d)", op.name, d, op.r.n, op.r.k)
+		}
+	}
+	return tensor.Shape{op.r.n}, nil
+}
+
+func (op *rowOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != op.Arity() {
+		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.name, op.Arity(), len(vals))
+	}
+	return op.r.forward(vals)
+}
+
+// DiffWRT: the logits only; actions are data.
+func (op *rowOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	d[0] = true
+	return d
+}
+
+func (op *rowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != op.Arity() {
+		return nil, fmt.Errorf("policy: %s: %d inputs to differentiate", op.name, len(inputs))
+	}
+	// The gradient op recomputes the softmax from its inputs, so it needs
+	// no state from the forward op; it gets buffers of its own.
+	gop := &rowGradOp{opBase{"∂" + op.name}, newRowKernel(op.r.f, op.r.n, op.r.k, op.r.dt)}
+	d, err := G.ApplyOp(gop, append(append(G.Nodes{}, inputs...), grad)...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(G.Nodes, len(inputs))
+	out[0] = d
+	return out, nil
+}
+
+// rowGradOp is the gradient op: the forward inputs and the output's
+// gradient in, the logits' gradient [n, k] out.
+type rowGradOp struct {
+	opBase
+	r *rowKernel
+}
+
+func (op *rowGradOp) Arity() int { return op.r.f.arity() + 1 }
+func (op *rowGradOp) Type() hm.Type {
+	if op.r.f == rowLogProb {
+		return fnType(2, 2, 1, 2)
+	}
+	return fnType(2, 1, 2)
+}
+
+func (op *rowGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.r.n, op.r.k}, nil
+}
+
+func (op *rowGradOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != op.Arity() {
+		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.name, op.Arity(), len(vals))
+	}
+	return op.r.backward(vals)
+}
+
+func (op *rowGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
+
+func (op *rowGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errors.New("policy: second derivatives of categorical ops are not implemented")
+}
