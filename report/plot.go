@@ -546,11 +546,17 @@ func render(path, format string, panels []*plot.Plot, legend []legendEntry) erro
 		cols = 1
 	}
 	rows := (len(panels) + cols - 1) / cols
-	lcols := min(legendCols, len(legend))
-	lrows := (len(legend) + lcols - 1) / lcols
 	sty := plot.NewLegend().TextStyle
 	sty.Font.Size = vg.Points(11)
 	textH := sty.Rectangle("Xg").Max.Y
+	// As many legend columns as the longest label leaves room for.
+	widest := vg.Length(0)
+	for _, e := range legend {
+		widest = max(widest, sty.Rectangle(e.label).Max.X)
+	}
+	fit := int((chartWidth - 0.5*vg.Inch) / (widest + vg.Points(24) + vg.Inch/2))
+	lcols := max(1, min(legendCols, len(legend), fit))
+	lrows := (len(legend) + lcols - 1) / lcols
 	gap := 0.4 * textH // between legend rows
 	legendH := vg.Length(lrows)*(textH+gap) + 0.2*vg.Inch
 	height := vg.Length(rows)*panelHeight + legendH
