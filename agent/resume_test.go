@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,4 +153,40 @@ func FuzzParseCheckpoint(f *testing.F) {
 		// The sections must not crash the policy and state decoders either.
 		c.policyAndState()
 	})
+}
+
+// TestNonFiniteStops: a NaN in the network stops the run at the next
+// update with an error naming the update and the quantity, and the
+// checkpoints already written stay intact and loadable.
+func TestNonFiniteStops(t *testing.T) {
+	cfg := smallConfig(t)
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := cfg.YAML()
+	dir := filepath.Join(t.TempDir(), "run")
+	rd, err := CreateRunDir(dir, y, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.afterUpdate = func(u int) {
+		if u == 2 {
+			w := tr.pol.Params()[0].T.Data().([]float32)
+			w[0] = float32(math.NaN())
+		}
+	}
+	_, err = tr.train(context.Background(), rd, nil)
+	if err == nil || !strings.Contains(err.Error(), "update 3: ") || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("got %v, want an error naming update 3 and the NaN", err)
+	}
+	if rows := readRows(t, dir); len(rows) != 2 {
+		t.Fatalf("%d metrics rows, want the 2 good updates", len(rows))
+	}
+	if _, err := ReadCheckpoint(filepath.Join(dir, "ckpt-000002.ckpt")); err != nil {
+		t.Fatalf("the last good checkpoint: %v", err)
+	}
+	if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
+		t.Fatalf("resuming from the last good checkpoint: %v", err)
+	}
 }
