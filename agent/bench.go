@@ -64,7 +64,14 @@ type BenchResult struct {
 	// learning's largest product: minibatch × hidden by hidden × hidden.
 	SgemmGFLOPS float64 `json:"sgemm_gflops"`
 	SgemmShape  [3]int  `json:"sgemm_mnk"`
-	GOMAXPROCS  int     `json:"gomaxprocs"`
+	// AllocsPerUpdate counts heap allocations per update over the first
+	// half of the updates (after the first, which builds the graphs) and
+	// over the second half: steady state means equal.
+	AllocsPerUpdate [2]float64 `json:"allocs_per_update"`
+	// MaxRSS is the process's peak resident set size, bytes (0 where the
+	// OS does not say).
+	MaxRSS     int64 `json:"max_rss_bytes"`
+	GOMAXPROCS int   `json:"gomaxprocs"`
 	// LoadAverage is the 1-minute load average at the end (Linux; 0
 	// elsewhere): benchmark figures mean little on a busy machine.
 	LoadAverage float64 `json:"load_average"`
@@ -85,8 +92,18 @@ func Bench(ctx context.Context, cfg *configs.Config, updates int) (*BenchResult,
 	t.clock = &phaseClock{}
 	run, stop := context.WithCancel(ctx)
 	defer stop()
+	// Heap allocations counted after update 1, at the half and at the end.
+	var mallocs [3]uint64
+	half := max(2, updates/2)
 	t.OnUpdate = func(m Metrics) error {
+		switch m.Update {
+		case 1:
+			mallocs[0] = heapAllocs()
+		case half:
+			mallocs[1] = heapAllocs()
+		}
 		if m.Update >= updates {
+			mallocs[2] = heapAllocs()
 			stop()
 		}
 		return nil
@@ -117,6 +134,10 @@ func Bench(ctx context.Context, cfg *configs.Config, updates int) (*BenchResult,
 	r.SgemmShape = [3]int{cfg.PPO.MinibatchSize, h, h}
 	r.SgemmGFLOPS = sgemmGFLOPS(r.SgemmShape, 200*time.Millisecond)
 	r.LoadAverage = loadAverage()
+	r.MaxRSS = maxRSS()
+	if updates > half {
+		r.AllocsPerUpdate = [2]float64{float64(mallocs[1]-mallocs[0]) / float64(half-1), float64(mallocs[2]-mallocs[1]) / float64(updates-half)}
+	}
 	return r, nil
 }
 
@@ -175,6 +196,12 @@ func sgemmGFLOPS(mnk [3]int, d time.Duration) float64 {
 	return 2 * float64(m*n*k) * float64(reps) / time.Since(start).Seconds() / 1e9
 }
 
+func heapAllocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
+
 // loadAverage reads the 1-minute load average from /proc/loadavg; 0 when
 // there is none.
 func loadAverage() float64 {
@@ -204,5 +231,7 @@ func (r *BenchResult) String() string {
 	}
 	fmt.Fprintf(&b, "  learning: %.1f GFLOP of matrix products at %.2f GFLOP/s; gonum Sgemm %d×%d×%d: %.2f GFLOP/s\n",
 		r.LearnFLOPs/1e9, r.LearnGFLOPS, r.SgemmShape[0], r.SgemmShape[2], r.SgemmShape[1], r.SgemmGFLOPS)
+	fmt.Fprintf(&b, "  memory: peak RSS %.1f MB; heap allocations per update %.0f (first half), %.0f (second half)\n",
+		float64(r.MaxRSS)/1e6, r.AllocsPerUpdate[0], r.AllocsPerUpdate[1])
 	return b.String()
 }

@@ -3,6 +3,7 @@
 package agent
 
 import (
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -15,4 +16,16 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// maxRSS is the process's peak resident set size in bytes.
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
+		return int64(ru.Maxrss) // bytes there
+	}
+	return int64(ru.Maxrss) * 1024 // kilobytes elsewhere
 }

@@ -106,11 +106,11 @@ func (r *rowKernel) forward(vals []G.Value) (G.Value, error) {
 	return r.out, nil
 }
 
-// backward takes the inputs and the output's gradient g [n] last.
+// backward takes the inputs, the forward output and its gradient g [n]
+// last. It reuses the log-softmax the forward pass computed on the same
+// inputs: the tape machine runs the forward op first (its output is an
+// input here) and nothing changes the inputs in between.
 func (r *rowKernel) backward(vals []G.Value) (G.Value, error) {
-	if err := r.load(vals[:len(vals)-1]); err != nil {
-		return nil, err
-	}
 	if err := toFloat64(r.g, vals[len(vals)-1]); err != nil {
 		return nil, err
 	}
@@ -215,10 +215,8 @@ func (op *rowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	if len(inputs) != op.Arity() {
 		return nil, fmt.Errorf("policy: %s: %d inputs to differentiate", op.name, len(inputs))
 	}
-	// The gradient op recomputes the softmax from its inputs, so it needs
-	// no state from the forward op; it gets buffers of its own.
-	gop := &rowGradOp{opBase{"∂" + op.name}, newRowKernel(op.r.f, op.r.n, op.r.k, op.r.dt)}
-	d, err := G.ApplyOp(gop, append(append(G.Nodes{}, inputs...), grad)...)
+	gop := &rowGradOp{opBase{"∂" + op.name}, op.r}
+	d, err := G.ApplyOp(gop, append(append(G.Nodes{}, inputs...), output, grad)...)
 	if err != nil {
 		return nil, err
 	}
@@ -227,19 +225,20 @@ func (op *rowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	return out, nil
 }
 
-// rowGradOp is the gradient op: the forward inputs and the output's
-// gradient in, the logits' gradient [n, k] out.
+// rowGradOp is the gradient op: the forward inputs, the forward output
+// and its gradient in, the logits' gradient [n, k] out. It shares the
+// forward op's kernel.
 type rowGradOp struct {
 	opBase
 	r *rowKernel
 }
 
-func (op *rowGradOp) Arity() int { return op.r.f.arity() + 1 }
+func (op *rowGradOp) Arity() int { return op.r.f.arity() + 2 }
 func (op *rowGradOp) Type() hm.Type {
 	if op.r.f == rowLogProb {
-		return fnType(2, 2, 1, 2)
+		return fnType(2, 2, 1, 1, 2)
 	}
-	return fnType(2, 1, 2)
+	return fnType(2, 1, 1, 2)
 }
 
 func (op *rowGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {

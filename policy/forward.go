@@ -1,9 +1,10 @@
 package policy
 
-// Evaluator runs the network in plain Go on the policy's own weight slices:
-// about 25 times cheaper than a gorgonia graph for the small batches of
-// acting. It computes in the policy's dtype, like the graph, and owns
-// scratch buffers, so it is not safe for concurrent use.
+// Evaluator runs the network outside any graph, on the policy's own weight
+// slices, for acting: no graph to run for a handful of rows. It runs the
+// same tower kernels as the graph's fused ops (tower.go), in the policy's
+// dtype, so acting and learning see identical numbers. It owns scratch
+// buffers, so it is not safe for concurrent use.
 type Evaluator struct {
 	f forwarder
 }
