@@ -40,8 +40,9 @@ type runner[T float] struct {
 	squeeze bool // output [n] rather than [n, 1]
 	wantDX  bool
 	ws      [][]T
-	out     *tensor.Dense
-	flat    *tensor.Dense
+	out     *tensor.Dense // the forward output, backed by y
+	y       []T
+	flat    *tensor.Dense // the gradient, backed by buf.grad
 }
 
 func newRunner[T float](s towerShape, n int, squeeze, wantDX bool) *runner[T] {
@@ -52,7 +53,8 @@ func newRunner[T float](s towerShape, n int, squeeze, wantDX bool) *runner[T] {
 	if squeeze {
 		shape = []int{n}
 	}
-	r.out = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]T, n*s.out())))
+	r.y = make([]T, n*s.out())
+	r.out = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(r.y))
 	size := s.numParams()
 	if wantDX {
 		size += n * s.in
@@ -77,7 +79,9 @@ func data[T float](dst [][]T, vals []G.Value) error {
 	return nil
 }
 
-func (r *runner[T]) weights(in []G.Value) ([]T, error) {
+// unpack returns the tower input x from in[0] and points r.ws at the
+// weights and biases that follow it.
+func (r *runner[T]) unpack(in []G.Value) ([]T, error) {
 	var x [1][]T
 	if err := data(x[:], in[:1]); err != nil {
 		return nil, err
@@ -89,17 +93,16 @@ func (r *runner[T]) weights(in []G.Value) ([]T, error) {
 }
 
 func (r *runner[T]) forward(in []G.Value) (G.Value, error) {
-	x, err := r.weights(in)
+	x, err := r.unpack(in)
 	if err != nil {
 		return nil, err
 	}
-	h := r.buf.forward(x, r.n, r.ws)
-	copy(r.out.Data().([]T), h)
+	copy(r.y, r.buf.forward(x, r.n, r.ws))
 	return r.out, nil
 }
 
 func (r *runner[T]) backward(in []G.Value) (G.Value, error) {
-	x, err := r.weights(in)
+	x, err := r.unpack(in)
 	if err != nil {
 		return nil, err
 	}
