@@ -17,6 +17,7 @@ commands:
   inspect summarise run directories side by side
   plot    chart runs' return, KL, beta and clip fraction
   sweep   run a config over seeds and a grid of overrides
+  bench   measure training speed: acting, env stepping, learning
   kl      compute KL divergences between distributions
   envs    list the registered environments
 

@@ -76,10 +76,20 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	// the process at once (logs are whole rows, checkpoints atomic).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	finished := make(chan struct{})
+	defer close(finished) // runs before stop: a normal end is not an interrupt
 	go func() {
-		<-ctx.Done()
-		stop()
-		fmt.Fprintln(stderr, "ppo train: stopping after this update (interrupt again to quit at once)")
+		select {
+		case <-ctx.Done():
+			select {
+			case <-finished: // released by the deferred stop, not a signal
+				return
+			default:
+			}
+			stop()
+			fmt.Fprintln(stderr, "ppo train: stopping after this update (interrupt again to quit at once)")
+		case <-finished:
+		}
 	}()
 	var log io.Writer = stdout
 	switch {

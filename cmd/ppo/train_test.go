@@ -97,3 +97,15 @@ func TestTrainRefusals(t *testing.T) {
 		t.Errorf("corrupt checkpoint: exit %d, %q", code, errs)
 	}
 }
+
+// TestTrainQuietStderr: a normal run writes nothing to stderr (no stray
+// interrupt notice when the signal context is released).
+func TestTrainQuietStderr(t *testing.T) {
+	for i := 0; i < 3; i++ {
+		dir := filepath.Join(t.TempDir(), "run")
+		code, _, errs := runCLI(append([]string{"train", "--out", dir}, tiny...)...)
+		if code != 0 || errs != "" {
+			t.Fatalf("exit %d, stderr %q", code, errs)
+		}
+	}
+}
