@@ -112,6 +112,26 @@ func TestResumeSkipsCorrupt(t *testing.T) {
 	}
 }
 
+// TestResumeWithoutCheckpoint: a run that died before its first
+// checkpoint starts again and ends identical to an uninterrupted run.
+func TestResumeWithoutCheckpoint(t *testing.T) {
+	want, _ := train(t, smallConfig(t))
+	wantRows, _ := json.Marshal(readRows(t, want))
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 1)
+	os.Remove(filepath.Join(dir, "ckpt-000001.ckpt"))
+	var notes bytes.Buffer
+	if _, err := Resume(context.Background(), dir, nil, &notes); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(readRows(t, dir)); string(got) != string(wantRows) {
+		t.Fatal("restarted run differs from an uninterrupted one")
+	}
+	if !strings.Contains(notes.String(), "starting it again") {
+		t.Fatalf("notes: %q", notes.String())
+	}
+}
+
 // TestCheckpointRefusals: foreign, truncated and bit-flipped checkpoints
 // are errors, never panics.
 func TestCheckpointRefusals(t *testing.T) {

@@ -65,20 +65,7 @@ func CreateRunDir(dir string, configYAML []byte, withRef bool) (*RunDir, error) 
 	if err := WriteFileAtomic(filepath.Join(dir, ConfigFile), configYAML); err != nil {
 		return nil, err
 	}
-	r := &RunDir{Path: dir, withRef: withRef}
-	var err error
-	if r.jsonl, err = os.OpenFile(filepath.Join(dir, JSONLFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
-		return nil, err
-	}
-	if r.csv, err = os.OpenFile(filepath.Join(dir, CSVFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
-		r.jsonl.Close()
-		return nil, err
-	}
-	if err := r.writeCSV(CSVHeader(withRef)); err != nil {
-		r.Close()
-		return nil, err
-	}
-	return r, nil
+	return openLogs(dir, withRef)
 }
 
 func (r *RunDir) writeCSV(rec []string) error {
@@ -143,6 +130,38 @@ func (r *RunDir) Close() error {
 	return err
 }
 
+// restartRunDir empties the logs of a run that is starting again, keeping
+// its config.yaml.
+func restartRunDir(dir string, withRef bool) (*RunDir, error) {
+	for _, name := range []string{JSONLFile, CSVFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+	}
+	return openLogs(dir, withRef)
+}
+
+// openLogs opens (creating if need be) the run's logs for appending,
+// writing the CSV header into a new CSV file.
+func openLogs(dir string, withRef bool) (*RunDir, error) {
+	r := &RunDir{Path: dir, withRef: withRef}
+	var err error
+	if r.jsonl, err = os.OpenFile(filepath.Join(dir, JSONLFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		return nil, err
+	}
+	if r.csv, err = os.OpenFile(filepath.Join(dir, CSVFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		r.jsonl.Close()
+		return nil, err
+	}
+	if st, err := r.csv.Stat(); err == nil && st.Size() == 0 {
+		if err := r.writeCSV(CSVHeader(withRef)); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
 // openRunDir reopens an existing run's logs for appending after keeping
 // only the rows of updates up to keep, so a resumed run continues the
 // logs exactly where its checkpoint left off. Both files are rewritten
@@ -170,14 +189,5 @@ func openRunDir(dir string, keep int, withRef bool) (*RunDir, error) {
 			return nil, err
 		}
 	}
-	r := &RunDir{Path: dir, withRef: withRef}
-	var err error
-	if r.jsonl, err = os.OpenFile(filepath.Join(dir, JSONLFile), os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
-		return nil, err
-	}
-	if r.csv, err = os.OpenFile(filepath.Join(dir, CSVFile), os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
-		r.jsonl.Close()
-		return nil, err
-	}
-	return r, nil
+	return openLogs(dir, withRef)
 }

@@ -38,6 +38,15 @@ type Summary struct {
 //
 // Warnings about the run's health go to log as well.
 func Train(ctx context.Context, cfg *configs.Config, dir string, log io.Writer) (*Summary, error) {
+	// The reference path is stored absolute, so the run resumes from any
+	// working directory.
+	if ref := cfg.KL.Reference.Checkpoint; ref != "" && !filepath.IsAbs(ref) {
+		abs, err := filepath.Abs(ref)
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("kl.reference.checkpoint: %w", err)}
+		}
+		cfg.KL.Reference.Checkpoint = abs
+	}
 	t, err := New(cfg)
 	if err != nil {
 		return nil, &InputError{err}
@@ -53,11 +62,19 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, log io.Writer) 
 	return t.train(ctx, rd, log)
 }
 
+// Check builds everything a run of cfg needs (environments, network,
+// controllers, the reference policy) without running it, so bad input is
+// reported before anything is written.
+func Check(cfg *configs.Config) error {
+	_, err := New(cfg)
+	return err
+}
+
 // Resume continues the run in dir from its newest intact checkpoint, so
 // that its logs end up identical, row for row, to an uninterrupted run's
 // (timing fields aside). Rows logged after that checkpoint are dropped and
 // recomputed. Corrupt checkpoints are skipped, saying so on notes (which,
-// like log, may be nil).
+// like log, may be nil); with no intact checkpoint the run starts again.
 func Resume(ctx context.Context, dir string, log, notes io.Writer) (*Summary, error) {
 	if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
 		return nil, &InputError{fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
@@ -91,13 +108,21 @@ func Resume(ctx context.Context, dir string, log, notes io.Writer) (*Summary, er
 		restored = p
 		break
 	}
-	if restored == "" {
-		return nil, &InputError{fmt.Errorf("run %s has no intact checkpoint to resume from", dir)}
-	}
 	if notes != nil {
-		fmt.Fprintf(notes, "resuming %s from %s (update %d)\n", dir, filepath.Base(restored), t.update)
+		if restored == "" {
+			// Killed before its first checkpoint: nothing to keep, so the
+			// run starts again and its logs restart empty.
+			fmt.Fprintf(notes, "run %s has no intact checkpoint; starting it again from the beginning\n", dir)
+		} else {
+			fmt.Fprintf(notes, "resuming %s from %s (update %d)\n", dir, filepath.Base(restored), t.update)
+		}
 	}
-	rd, err := openRunDir(dir, t.update, t.ref != nil)
+	var rd *RunDir
+	if restored == "" {
+		rd, err = restartRunDir(dir, t.ref != nil)
+	} else {
+		rd, err = openRunDir(dir, t.update, t.ref != nil)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 		opts = append(opts, env.WithParams(cfg.Env.Params))
 	}
 	if t.vec, err = env.MakeVec(cfg.Env.ID, cfg.Env.NumEnvs, cfg.Seed, opts...); err != nil {
-		return nil, fmt.Errorf("env: %w", err)
+		return nil, err // env's errors name their package already
 	}
 	spec, err := policySpec(cfg, t.vec.ObservationSpace(), t.vec.ActionSpace())
 	if err != nil {

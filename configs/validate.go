@@ -102,6 +102,8 @@ func (c *Config) Validate() error {
 			ch.fail("ppo.rollout_steps", "env.num_envs*ppo.rollout_steps overflows (%d*%d)", e.NumEnvs, o.RolloutSteps)
 		} else if b := c.BatchSize(); o.MinibatchSize > b {
 			ch.fail("ppo.minibatch_size", "must be <= env.num_envs*ppo.rollout_steps = %d, got %d", b, o.MinibatchSize)
+		} else if c.TotalTimesteps < b {
+			ch.fail("total_timesteps", "must be at least one batch, env.num_envs*ppo.rollout_steps = %d, got %d", b, c.TotalTimesteps)
 		}
 	}
 	return ch.err

@@ -38,7 +38,7 @@ type Summary struct {
 	// KLMetric names the row field the controller follows: kl, or
 	// kl_reverse when the penalty is KL(new||old). KLMean and KLMax are its
 	// mean and largest value over updates, and KLInBand the fraction of
-	// updates with it inside KLBand = [target/high_mult, target*high_mult].
+	// updates with it inside KLBand = [target*low_mult, target*high_mult].
 	KLMetric string     `json:"kl_metric"`
 	KLMean   *float64   `json:"kl_mean"`
 	KLMax    *float64   `json:"kl_max"`
@@ -52,11 +52,12 @@ type Summary struct {
 	SPSMean    *float64 `json:"sps_mean"`
 }
 
-// KLBand returns the band of per-update KL the controller aims for,
-// [target/high, target*high] with high the resolved high_mult.
+// KLBand returns the controller's dead zone, [target*low_mult,
+// target*high_mult] with the preset's factors resolved: the per-update KL
+// inside it leaves beta alone.
 func KLBand(c configs.ControllerConfig) (lo, hi float64) {
-	high, _, _, _ := c.Resolved()
-	return c.Target / high, c.Target * high
+	high, low, _, _ := c.Resolved()
+	return c.Target * low, c.Target * high
 }
 
 // Summarize digests a loaded run.

@@ -130,9 +130,9 @@ func compareSummaries(t *testing.T, got, want Summary) {
 // eval.json of real runs, decoded generically.
 func TestSummarizeRealRuns(t *testing.T) {
 	for _, tc := range []struct {
-		run  string
-		high float64 // the preset's high_mult, from the PPO paper / modular_rl
-	}{{"clip-early", 1.5}, {"modular", 1.3}, {"sweep-s2", 1.5}} {
+		run       string
+		low, high float64 // the preset's low_mult and high_mult, from the PPO paper / modular_rl
+	}{{"clip-early", 1 / 1.5, 1.5}, {"modular", 0.7, 1.3}, {"sweep-s2", 1 / 1.5, 1.5}} {
 		t.Run(tc.run, func(t *testing.T) {
 			dir := fixture(t, tc.run)
 			r, err := Load(dir)
@@ -145,7 +145,7 @@ func TestSummarizeRealRuns(t *testing.T) {
 			b, _ := os.ReadFile(filepath.Join(dir, agent.EvalFile))
 			json.Unmarshal(b, &ev)
 			target := r.Config.KL.Controller.Target
-			lo, hi := target/tc.high, target*tc.high
+			lo, hi := target*tc.low, target*tc.high
 			var klSum, klMax, spsSum float64
 			betaMin, betaMax := math.Inf(1), math.Inf(-1)
 			best := math.Inf(-1)

@@ -205,7 +205,10 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *pro
 	var res *agent.Summary
 	how := ""
 	if resume {
-		res, err = agent.Resume(ctx, path, nil, nil)
+		err = &agent.InputError{Err: errors.New("no checkpoint")}
+		if hasCheckpoint(path) {
+			res, err = agent.Resume(ctx, path, nil, nil)
+		}
 		var in *agent.InputError
 		if errors.As(err, &in) {
 			// No usable checkpoint (or one past the last update without

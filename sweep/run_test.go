@@ -112,8 +112,8 @@ func TestSummaryNumbers(t *testing.T) {
 			}
 			ctl := cfg["kl"].(map[string]any)["controller"].(map[string]any)
 			target := toF(ctl["target"])
-			high := 1.5 // preset schulman2017: PPO paper section 4
-			if want := [2]float64{target / high, target * high}; r.KLBand != want {
+			low, high := 1/1.5, 1.5 // preset schulman2017: PPO paper section 4
+			if want := [2]float64{target * low, target * high}; r.KLBand != want {
 				t.Errorf("%s: band %v, want %v", r.Dir, r.KLBand, want)
 			}
 			if want := []float64{0.001, 0.01}[ci]; target != want {
@@ -125,7 +125,7 @@ func TestSummaryNumbers(t *testing.T) {
 			for _, row := range rows {
 				k := row["kl"].(float64)
 				kls = append(kls, k)
-				if target/high <= k && k <= target*high {
+				if target*low <= k && k <= target*high {
 					in++
 				}
 			}

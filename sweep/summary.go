@@ -16,6 +16,7 @@ import (
 
 	"ppo/agent"
 	"ppo/configs"
+	"ppo/report"
 )
 
 // ErrorFile is written into a run directory whose run failed, so that the
@@ -66,7 +67,7 @@ type RunResult struct {
 	EpisodeReturn *float64 `json:"episode_return"`
 	// KLMean is the mean over updates of the KL the controller sees: kl,
 	// or kl_reverse when kl.direction is new_old. KLInBand is the fraction
-	// of updates with that KL in KLBand = [target/high_mult,
+	// of updates with that KL in KLBand = [target*low_mult,
 	// target*high_mult] (inclusive), from the run's config.yaml.
 	KLMean   float64    `json:"kl_mean"`
 	KLInBand float64    `json:"kl_in_band"`
@@ -249,8 +250,8 @@ func ReadRun(dir string) (*RunResult, error) {
 	}
 	defer f.Close()
 	ctl := cfg.KL.Controller
-	high, _, _, _ := ctl.Resolved()
-	r := &RunResult{EvalReturn: *ev.MeanReturn, KLBand: [2]float64{ctl.Target / high, ctl.Target * high}}
+	lo, hi := report.KLBand(ctl)
+	r := &RunResult{EvalReturn: *ev.MeanReturn, KLBand: [2]float64{lo, hi}}
 	reverse := cfg.KL.Direction == "new_old"
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
@@ -310,7 +311,7 @@ func (s *Summary) Markdown() []byte {
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	fmt.Fprintf(&b, "Config `%s`, seeds %s: %d of %d runs finished. Values are mean ± sample std across seeds.\n",
 		s.Config, s.Seeds, s.Finished, s.Jobs)
-	b.WriteString("KL is the KL the controller sees, averaged over updates; \"in band\" is the fraction of updates with it in [target/high_mult, target·high_mult].\n\n")
+	b.WriteString("KL is the KL the controller sees, averaged over updates; \"in band\" is the fraction of updates with it in [target·low_mult, target·high_mult], the controller's dead zone.\n\n")
 	b.WriteString("| combination | runs | eval return | episode return | KL mean | KL in band | band | SPS |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, c := range s.Combos {

@@ -80,11 +80,12 @@ func TestInspectCLI(t *testing.T) {
 		t.Fatalf("inspect --json printed %q (%v)", out, err)
 	}
 	highMult := map[string]float64{"adaptive": 1.5, "clip": 1.5, "modular": 1.3}
+	lowMult := map[string]float64{"adaptive": 1 / 1.5, "clip": 1 / 1.5, "modular": 0.7}
 	target := map[string]float64{"adaptive": 0.01, "clip": 0.01, "modular": 0.02}
 	for i, name := range order {
 		got := doc.Runs[i]
 		rows := rowsOf(t, dirs[name])
-		lo, hi := target[name]/highMult[name], target[name]*highMult[name]
+		lo, hi := target[name]*lowMult[name], target[name]*highMult[name]
 		var klSum, klMax, sps float64
 		betaMin, betaMax, best := math.Inf(1), math.Inf(-1), math.Inf(-1)
 		in, early := 0, 0

@@ -41,6 +41,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ppo train: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	if seedSet && *seed < 0 {
+		fmt.Fprintf(stderr, "ppo train: --seed must be >= 0, got %d\n", *seed)
+		return 2
+	}
 	var cfg *configs.Config
 	dir := *resume
 	if *resume != "" {
@@ -54,8 +60,16 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
+		// Env parameters and the reference checkpoint are checked by
+		// building the run, before anything is printed or written.
+		if err := agent.Check(cfg); err != nil {
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
+		}
 		if dir = *out; dir == "" {
-			dir = agent.DefaultRunDir(cfg.Log.Dir, cfg.Name, cfg.Seed, time.Now().Format("20060102-150405"))
+			// The process id keeps runs started in the same second apart.
+			stamp := fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), os.Getpid())
+			dir = agent.DefaultRunDir(cfg.Log.Dir, cfg.Name, cfg.Seed, stamp)
 		}
 	}
 	if *cpuProfile != "" {
@@ -72,22 +86,29 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 	// The first SIGINT/SIGTERM stops after the update in progress and
-	// checkpoints; restoring default handling then makes a second one end
-	// the process at once (logs are whole rows, checkpoints atomic).
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// checkpoints; a second ends the process at once (logs are whole rows,
+	// checkpoints atomic). Handled here rather than by restoring the
+	// default disposition, which a background job may have inherited as
+	// "ignore".
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	finished := make(chan struct{})
-	defer close(finished) // runs before stop: a normal end is not an interrupt
+	defer close(finished)
 	go func() {
 		select {
-		case <-ctx.Done():
-			select {
-			case <-finished: // released by the deferred stop, not a signal
-				return
-			default:
-			}
-			stop()
-			fmt.Fprintln(stderr, "ppo train: stopping after this update (interrupt again to quit at once)")
+		case <-sigs:
+		case <-finished:
+			return
+		}
+		fmt.Fprintln(stderr, "ppo train: stopping after this update (interrupt again to quit at once)")
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "ppo train: quitting at once; the last checkpoint and the logged rows are intact")
+			os.Exit(130)
 		case <-finished:
 		}
 	}()
