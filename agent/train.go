@@ -155,7 +155,10 @@ func (t *Trainer) train(ctx context.Context, rd *RunDir, log io.Writer) (*Summar
 		}
 		last = m
 		if n := cfg.Log.CheckpointEvery; n > 0 && m.Update%n == 0 && m.Update < t.updates {
-			return t.save(rd.CheckpointPath(m.Update))
+			if err := t.save(rd.CheckpointPath(m.Update)); err != nil {
+				return err
+			}
+			return pruneCheckpoints(rd.Path, cfg.Log.KeepCheckpoints)
 		}
 		return nil
 	}
@@ -254,4 +257,23 @@ func DefaultRunDir(parent, name string, seed uint64, stamp string) string {
 		return r
 	}, name)
 	return filepath.Join(parent, fmt.Sprintf("%s-s%d-%s", name, seed, stamp))
+}
+
+// pruneCheckpoints deletes all but the newest keep periodic checkpoints
+// (keep 0 keeps all). Names sort by update, so the order is by name.
+func pruneCheckpoints(dir string, keep int) error {
+	if keep <= 0 {
+		return nil
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	for _, p := range paths[:max(0, len(paths)-keep)] {
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("pruning checkpoints: %w", err)
+		}
+	}
+	return nil
 }

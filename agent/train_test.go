@@ -178,3 +178,21 @@ func TestBetaFollowsPaperRule(t *testing.T) {
 		t.Fatal("beta never changed, so the rule was not exercised")
 	}
 }
+
+// TestKeepCheckpoints: only the newest log.keep_checkpoints periodic
+// checkpoints stay; 0 keeps them all.
+func TestKeepCheckpoints(t *testing.T) {
+	for _, tc := range []struct {
+		keep string
+		want []string
+	}{{"2", []string{"ckpt-000004.ckpt", "ckpt-000005.ckpt"}}, {"0", []string{"ckpt-000001.ckpt", "ckpt-000002.ckpt", "ckpt-000003.ckpt", "ckpt-000004.ckpt", "ckpt-000005.ckpt"}}} {
+		dir, _ := train(t, smallConfig(t, "log.checkpoint_every=1", "log.keep_checkpoints="+tc.keep))
+		got, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+		for i := range got {
+			got[i] = filepath.Base(got[i])
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("keep %s: checkpoints %v, want %v", tc.keep, got, tc.want)
+		}
+	}
+}

@@ -163,6 +163,8 @@ type LogConfig struct {
 	Every int `yaml:"every" doc:"Print a progress line every N updates (>= 1). Default 1."`
 	// Write a checkpoint every N updates (>= 0; 0 = only at the end). Default 10.
 	CheckpointEvery int `yaml:"checkpoint_every" doc:"Write a checkpoint every N updates (>= 0; 0 = only at the end). Default 10."`
+	// Keep only the newest N periodic checkpoints (>= 0; 0 = keep all); final.ckpt is always kept. Default 3.
+	KeepCheckpoints int `yaml:"keep_checkpoints" doc:"Keep only the newest N periodic checkpoints (>= 0; 0 = keep all); final.ckpt is always kept. Default 3."`
 	// Also write TensorBoard event files. Default false.
 	TensorBoard bool `yaml:"tensorboard" doc:"Also write TensorBoard event files. Default false."`
 }
@@ -235,7 +237,7 @@ func Default() *Config {
 			},
 			Reference: ReferenceConfig{Coef: 0.1},
 		},
-		Log:  LogConfig{Dir: "runs", Every: 1, CheckpointEvery: 10},
+		Log:  LogConfig{Dir: "runs", Every: 1, CheckpointEvery: 10, KeepCheckpoints: 3},
 		Eval: EvalConfig{Episodes: 10, Deterministic: true},
 	}
 }

@@ -432,6 +432,7 @@ func TestParseRefusals(t *testing.T) {
 		{"kl: {reference: {target: 0.01}}", "config: kl.reference.target: needs kl.reference.checkpoint (no reference policy to adapt to), got 0.01"},
 		{"log: {every: 0}", "config: log.every: must be >= 1, got 0"},
 		{"log: {checkpoint_every: -1}", "config: log.checkpoint_every: must be >= 0, got -1"},
+		{"log: {keep_checkpoints: -2}", "config: log.keep_checkpoints: must be >= 0, got -2"},
 		{"eval: {every: -1}", "config: eval.every: must be >= 0, got -1"},
 		{"eval: {episodes: 0}", "config: eval.episodes: must be >= 1, got 0"},
 
@@ -647,7 +648,7 @@ func TestFields(t *testing.T) {
 		kl.controller.target kl.controller.high_mult kl.controller.low_mult kl.controller.up_factor
 		kl.controller.down_factor kl.controller.min_beta kl.controller.max_beta kl.controller.horizon
 		kl.reference.checkpoint kl.reference.coef kl.reference.target
-		log.dir log.every log.checkpoint_every log.tensorboard
+		log.dir log.every log.checkpoint_every log.keep_checkpoints log.tensorboard
 		eval.every eval.episodes eval.deterministic`)
 	fields := Fields()
 	var got []string

@@ -94,6 +94,7 @@ func (c *Config) Validate() error {
 
 	ch.intGE("log.every", c.Log.Every, 1)
 	ch.intGE("log.checkpoint_every", c.Log.CheckpointEvery, 0)
+	ch.intGE("log.keep_checkpoints", c.Log.KeepCheckpoints, 0)
 	ch.intGE("eval.every", c.Eval.Every, 0)
 	ch.intGE("eval.episodes", c.Eval.Episodes, 1)
 

@@ -32,7 +32,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config field, `path=value` (repeatable), e.g. --set ppo.learning_rate=1e-3")
 	resume := fs.String("resume", "", "continue the run in `directory` from its newest intact checkpoint")
-	quiet := fs.Bool("quiet", false, "print no progress lines or warnings")
+	quiet := fs.Bool("quiet", false, "print no per-update lines or warnings (the run and done lines remain)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for go tool pprof)")
 	if done, code := parse(fs, args, stdout, stderr); done {
 		return code
