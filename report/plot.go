@@ -263,7 +263,15 @@ func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error
 		line.Color, line.Width = col, vg.Points(1.6)
 		entries[gi] = legendEntry{g[0].Name, []plot.Thumbnailer{line}}
 		if len(g) > 1 {
-			entries[gi].label = fmt.Sprintf("%s (%d seeds: mean, min–max)", groupLabel(g), len(g))
+			seeds := map[uint64]bool{}
+			for _, r := range g {
+				seeds[r.Config.Seed] = true
+			}
+			what := "seeds"
+			if len(seeds) != len(g) { // the same run twice, or reruns of a seed
+				what = "runs"
+			}
+			entries[gi].label = fmt.Sprintf("%s (%d %s: mean, min–max)", groupLabel(g), len(g), what)
 		}
 		if len(c.xs) == 0 {
 			continue

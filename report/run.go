@@ -88,8 +88,23 @@ func LoadAll(dirs []string) ([]*Run, error) {
 }
 
 // disambiguate lengthens run names that collide (a sweep's seed-1 of two
-// configs) with their parent directories until they differ.
+// configs) with their parent directories until they differ. A sweep's
+// seed-N runs from different combinations get their combination's name
+// too, since "seed-1" alone hides what differs.
 func disambiguate(runs []*Run) {
+	parents := map[string]bool{}
+	for _, r := range runs {
+		if strings.HasPrefix(r.Name, "seed-") {
+			parents[filepath.Dir(filepath.Clean(r.Dir))] = true
+		}
+	}
+	if len(parents) > 1 {
+		for _, r := range runs {
+			if strings.HasPrefix(r.Name, "seed-") {
+				r.Name = lastElems(r.Dir, 2)
+			}
+		}
+	}
 	for depth := 2; depth <= 4; depth++ {
 		seen := map[string]int{}
 		for _, r := range runs {

@@ -291,3 +291,16 @@ func TestDisambiguate(t *testing.T) {
 		t.Fatalf("names %q %q %q", runs[0].Name, runs[1].Name, runs[2].Name)
 	}
 }
+
+func TestDisambiguateSweepSeeds(t *testing.T) {
+	runs := []*Run{{Dir: "/s/lr=3e-4/seed-1", Name: "seed-1"}, {Dir: "/t/lr=1e-3/seed-2", Name: "seed-2"}}
+	disambiguate(runs)
+	if runs[0].Name != "lr=3e-4/seed-1" || runs[1].Name != "lr=1e-3/seed-2" {
+		t.Fatalf("names %q %q", runs[0].Name, runs[1].Name)
+	}
+	same := []*Run{{Dir: "/s/base/seed-1", Name: "seed-1"}, {Dir: "/s/base/seed-2", Name: "seed-2"}}
+	disambiguate(same)
+	if same[0].Name != "seed-1" || same[1].Name != "seed-2" {
+		t.Fatalf("one sweep's seeds renamed: %q %q", same[0].Name, same[1].Name)
+	}
+}
