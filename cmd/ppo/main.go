@@ -77,3 +77,11 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (done bool
 	fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 	return true, 2
 }
+
+// plural writes n with word, adding an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

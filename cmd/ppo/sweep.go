@@ -146,7 +146,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			jobs++
 		}
 	}
-	fmt.Fprintf(stdout, "sweep %s: %d combinations × %d seeds = %d runs", dir, len(spec.Combos), len(seeds), len(spec.Combos)*len(seeds))
+	fmt.Fprintf(stdout, "sweep %s: %s × %s = %s", dir, plural(len(spec.Combos), "combination"), plural(len(seeds), "seed"), plural(len(spec.Combos)*len(seeds), "run"))
 	if !shard.Whole() {
 		fmt.Fprintf(stdout, "; shard %s has %d", shard, jobs)
 	}

@@ -140,8 +140,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ppo train:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "done: %d updates, %d steps; eval over %d episodes: mean return %.2f ± %.2f\nrun directory: %s\n",
-		sum.Updates, sum.Steps, sum.Eval.Episodes, sum.Eval.MeanReturn, sum.Eval.StdReturn, sum.Dir)
+	fmt.Fprintf(stdout, "done: %s, %d steps; eval over %s: mean return %.2f ± %.2f\nrun directory: %s\n",
+		plural(sum.Updates, "update"), sum.Steps, plural(sum.Eval.Episodes, "episode"), sum.Eval.MeanReturn, sum.Eval.StdReturn, sum.Dir)
 	return 0
 }
 
