@@ -196,3 +196,37 @@ func TestKeepCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestKLTracksTarget trains Pendulum for 100k steps with an adaptive
+// controller (RLlib's preset, whose dead zone is [target/2, 2·target]) and
+// checks the measured KL lands in the controller's dead zone in most
+// updates, and that beta really moved to get it there. About 5 s.
+func TestKLTracksTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 100k-step training run")
+	}
+	cfg, err := configs.Load("../configs/pendulum-adaptive-kl.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"total_timesteps=100000", "kl.controller.preset=rllib", "eval.episodes=1"} {
+		if err := cfg.Set(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, _ := train(t, cfg)
+	rows := readRows(t, dir)
+	in, betas := 0, map[float64]bool{}
+	for _, r := range rows {
+		if k := r["kl"].(float64); 0.005 <= k && k <= 0.02 {
+			in++
+		}
+		betas[r["beta"].(float64)] = true
+	}
+	if frac := float64(in) / float64(len(rows)); frac <= 0.5 {
+		t.Errorf("KL in [0.005, 0.02] in %.0f%% of %d updates, want most", 100*frac, len(rows))
+	}
+	if len(betas) < 3 {
+		t.Errorf("beta took only %d values; the controller did not act", len(betas))
+	}
+}
