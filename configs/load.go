@@ -223,26 +223,13 @@ func decode(node *yaml.Node, v reflect.Value, path string) error {
 		if n.Kind != yaml.MappingNode {
 			return errorf(path, "must be a mapping of fields, got %s", describe(n))
 		}
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key, err := keyOf(n.Content[i], path)
-			if err != nil {
-				return err
-			}
-			kp := join(path, key)
-			if seen[key] {
-				return errorf(kp, "duplicate key")
-			}
-			seen[key] = true
+		return eachKey(n, path, func(key, kp string, val *yaml.Node) error {
 			f, ok := fieldByTag(v, key)
 			if !ok {
 				return unknownField(kp, key, v.Type())
 			}
-			if err := decode(n.Content[i+1], f, kp); err != nil {
-				return err
-			}
-		}
-		return nil
+			return decode(val, f, kp)
+		})
 
 	case reflect.Map:
 		if isNull {
@@ -254,24 +241,14 @@ func decode(node *yaml.Node, v reflect.Value, path string) error {
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(v.Type()))
 		}
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key, err := keyOf(n.Content[i], path)
-			if err != nil {
-				return err
-			}
-			kp := join(path, key)
-			if seen[key] {
-				return errorf(kp, "duplicate key")
-			}
-			seen[key] = true
+		return eachKey(n, path, func(key, kp string, val *yaml.Node) error {
 			elem := reflect.New(v.Type().Elem()).Elem()
-			if err := decode(n.Content[i+1], elem, kp); err != nil {
+			if err := decode(val, elem, kp); err != nil {
 				return err
 			}
 			v.SetMapIndex(reflect.ValueOf(key), elem)
-		}
-		return nil
+			return nil
+		})
 
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
@@ -493,4 +470,25 @@ func describe(n *yaml.Node) string {
 		return oneLine(v)
 	}
 	return "nothing"
+}
+
+// eachKey calls f for every key of the mapping node n in order, with the
+// key's path, refusing duplicate keys.
+func eachKey(n *yaml.Node, path string, f func(key, kp string, val *yaml.Node) error) error {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, err := keyOf(n.Content[i], path)
+		if err != nil {
+			return err
+		}
+		kp := join(path, key)
+		if seen[key] {
+			return errorf(kp, "duplicate key")
+		}
+		seen[key] = true
+		if err := f(key, kp, n.Content[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
