@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"ppo/bench/rusage"
 	"ppo/configs"
 )
 
@@ -64,13 +65,13 @@ func BenchmarkMinibatchStep(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := rusage.CPU()
 			for i := 0; i < b.N; i++ {
 				if _, err := t.step(idx, 1e-4, 1, 0); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(rusage.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(b.N*mbs)/b.Elapsed().Seconds(), "samples/s")
 		})
 	}
@@ -83,13 +84,13 @@ func BenchmarkCollect(b *testing.B) {
 		t := benchTrainer(b, bc.sets)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu0 := rusage.CPU()
 			for i := 0; i < b.N; i++ {
 				if err := t.collect(); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(rusage.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(b.N*t.buf.size())/b.Elapsed().Seconds(), "steps/s")
 		})
 	}
@@ -102,7 +103,7 @@ func BenchmarkUpdate(b *testing.B) {
 		t := benchTrainer(b, bc.sets)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu0 := rusage.CPU()
 			for i := 0; i < b.N; i++ {
 				if err := t.collect(); err != nil {
 					b.Fatal(err)
@@ -116,7 +117,7 @@ func BenchmarkUpdate(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(rusage.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(b.N*t.buf.size())/b.Elapsed().Seconds(), "steps/s")
 		})
 	}
@@ -133,11 +134,11 @@ func BenchmarkGAE(b *testing.B) {
 				r.ended[k] = k%53 == 0
 			}
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu0 := rusage.CPU()
 			for i := 0; i < b.N; i++ {
 				r.advantages(0.99, 0.95)
 			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(rusage.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(b.N*r.size())/b.Elapsed().Seconds(), "steps/s")
 		})
 	}

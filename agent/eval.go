@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"ppo/env"
+	"ppo/normalize"
 	"ppo/policy"
 )
 
@@ -21,7 +22,7 @@ type EvalResult struct {
 // Evaluator plays whole episodes with a fixed policy on a fresh env.
 type Evaluator struct {
 	Policy   *policy.Policy
-	ObsStats *RunningStats // the training run's frozen normaliser; nil for none
+	ObsStats *normalize.RunningStats // the training run's frozen normaliser; nil for none
 	ClipObs  float64
 	EnvID    string
 	Params   map[string]float64
@@ -39,7 +40,7 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 	if err != nil {
 		return EvalResult{}, err
 	}
-	fwd := policy.NewEvaluator(e.Policy)
+	fwd := policy.NewForwarder(e.Policy)
 	dist := e.Policy.Dist()
 	rng := rand.New(rand.NewPCG(seed, 0x2545f4914f6cdd1d))
 	spec := e.Policy.Spec

@@ -146,7 +146,7 @@ func TestLossValue(t *testing.T) {
 	obs, act, oldLogp, adv, ret, oldHead := get(mb.obs), get(mb.act), get(mb.oldLogp), get(mb.adv), get(mb.ret), get(mb.old.Head)
 	n := 5
 	head, val := make([]float64, n*2), make([]float64, n)
-	policy.NewEvaluator(c.p).Forward(obs, n, head, val)
+	policy.NewForwarder(c.p).Forward(obs, n, head, val)
 	var pg, pen, vl, ent float64
 	for r := 0; r < n; r++ {
 		h := head[r*2 : r*2+2]

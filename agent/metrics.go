@@ -3,8 +3,6 @@ package agent
 import (
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 )
@@ -61,56 +59,6 @@ func (m *Metrics) check() error {
 		}
 	}
 	return nil
-}
-
-// CSVHeader lists the CSV columns; optional columns appear when asked for.
-func CSVHeader(withRef bool) []string {
-	h := []string{"update", "timesteps", "kl", "kl_max", "kl_reverse", "beta", "approx_kl", "clip_fraction",
-		"entropy", "policy_loss", "value_loss", "explained_variance", "grad_norm", "episode_return_mean",
-		"episode_length_mean", "learning_rate", "epochs", "minibatches", "early_stopped"}
-	if withRef {
-		h = append(h, "kl_ref", "ref_coef")
-	}
-	return append(h, "eval_return_mean", "sps", "wall_seconds")
-}
-
-// CSVRow formats m in CSVHeader's order; absent values are empty cells.
-func (m *Metrics) CSVRow(withRef bool) []string {
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	opt := func(v *float64) string {
-		if v == nil {
-			return ""
-		}
-		return f(*v)
-	}
-	r := []string{strconv.Itoa(m.Update), strconv.Itoa(m.Timesteps), f(m.KL), f(m.KLMax), f(m.KLReverse), f(m.Beta),
-		f(m.ApproxKL), f(m.ClipFraction), f(m.Entropy), f(m.PolicyLoss), f(m.ValueLoss), f(m.ExplainedVariance),
-		f(m.GradNorm), opt(m.EpisodeReturnMean), opt(m.EpisodeLengthMean), f(m.LearningRate),
-		strconv.Itoa(m.Epochs), strconv.Itoa(m.Minibatches), strconv.FormatBool(m.EarlyStopped)}
-	if withRef {
-		r = append(r, opt(m.KLRef), opt(m.RefCoef))
-	}
-	return append(r, opt(m.EvalReturnMean), f(m.SPS), f(m.WallSeconds))
-}
-
-// line is the concise progress line printed during training.
-func (m *Metrics) line(updates int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "update %*d/%d  steps %8d", len(strconv.Itoa(updates)), m.Update, updates, m.Timesteps)
-	if m.EpisodeReturnMean != nil {
-		fmt.Fprintf(&b, "  return %8.2f", *m.EpisodeReturnMean)
-	} else {
-		fmt.Fprintf(&b, "  return %8s", "-")
-	}
-	fmt.Fprintf(&b, "  kl %.5f  beta %.4g  clip %.3f  ent %.3f  ev %5.2f  sps %.0f",
-		m.KL, m.Beta, m.ClipFraction, m.Entropy, m.ExplainedVariance, m.SPS)
-	if m.KLRef != nil {
-		fmt.Fprintf(&b, "  kl_ref %.5f", *m.KLRef)
-	}
-	if m.EvalReturnMean != nil {
-		fmt.Fprintf(&b, "  eval %.2f", *m.EvalReturnMean)
-	}
-	return b.String()
 }
 
 func scalarOf(v G.Value) float64 {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"ppo/checkpoint"
+	"ppo/normalize"
 	"ppo/policy"
 )
 
@@ -12,8 +14,8 @@ import (
 // normalisation it was trained under, so it sees observations as it did.
 type Reference struct {
 	Policy  *policy.Policy
-	fwd     *policy.Evaluator
-	stats   *RunningStats
+	fwd     *policy.Forwarder
+	stats   *normalize.RunningStats
 	clipObs float64
 	logStd  []float64
 	norm    []float64
@@ -21,22 +23,23 @@ type Reference struct {
 
 // LoadReference reads the policy and observation statistics of a checkpoint.
 func LoadReference(path string) (*Reference, error) {
-	c, err := ReadCheckpoint(path)
+	c, err := checkpoint.Read(path)
 	if err != nil {
 		return nil, err
 	}
-	pol, st, err := c.policyAndState()
+	pol, st, err := FromCheckpoint(c)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	r := &Reference{Policy: pol, fwd: policy.NewEvaluator(pol), stats: st.ObsStats, clipObs: st.ClipObs}
+	r := &Reference{Policy: pol, fwd: policy.NewForwarder(pol), stats: st.ObsStats, clipObs: st.ClipObs}
 	if d, ok := pol.Dist().(policy.DiagGaussian); ok {
 		r.logStd = d.LogStd
 	}
 	return r, nil
 }
 
-func (c *Checkpoint) policyAndState() (*policy.Policy, *State, error) {
+// FromCheckpoint decodes the policy and run state a trainer wrote into c.
+func FromCheckpoint(c *checkpoint.Checkpoint) (*policy.Policy, *State, error) {
 	pb, ok := c.Sections["policy"]
 	if !ok {
 		return nil, nil, errors.New("checkpoint has no policy section")

@@ -5,30 +5,32 @@ import (
 	"errors"
 	"fmt"
 
+	"ppo/checkpoint"
 	"ppo/env"
+	"ppo/normalize"
 )
 
 // State is what a checkpoint holds besides the network, the optimiser and
 // the environments: everything else about a run that evolves.
 type State struct {
-	Update    int           `json:"update"`
-	Timesteps int           `json:"timesteps"`
-	Beta      float64       `json:"beta"`
-	RefBeta   float64       `json:"ref_beta,omitempty"`
-	ObsStats  *RunningStats `json:"obs_stats,omitempty"`
-	ClipObs   float64       `json:"clip_obs"`
-	RewScale  *RewardScaler `json:"reward_scaler,omitempty"`
-	ActRNG    []byte        `json:"act_rng"`
-	ShufRNG   []byte        `json:"shuffle_rng"`
-	Window    []env.Episode `json:"episode_window"`
-	LastObs   []float64     `json:"last_obs"`
-	EnvID     string        `json:"env_id"`
+	Update    int                     `json:"update"`
+	Timesteps int                     `json:"timesteps"`
+	Beta      float64                 `json:"beta"`
+	RefBeta   float64                 `json:"ref_beta,omitempty"`
+	ObsStats  *normalize.RunningStats `json:"obs_stats,omitempty"`
+	ClipObs   float64                 `json:"clip_obs"`
+	RewScale  *normalize.RewardScaler `json:"reward_scaler,omitempty"`
+	ActRNG    []byte                  `json:"act_rng"`
+	ShufRNG   []byte                  `json:"shuffle_rng"`
+	Window    []env.Episode           `json:"episode_window"`
+	LastObs   []float64               `json:"last_obs"`
+	EnvID     string                  `json:"env_id"`
 	// EnvParams are the environment parameter overrides of the run.
 	EnvParams map[string]float64 `json:"env_params,omitempty"`
 }
 
 // Checkpoint captures the whole state of the run after the current update.
-func (t *Trainer) Checkpoint() (*Checkpoint, error) {
+func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	pol, err := t.pol.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -55,7 +57,7 @@ func (t *Trainer) Checkpoint() (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Checkpoint{Sections: map[string][]byte{"policy": pol, "adam": adam, "state": sj}}
+	c := &checkpoint.Checkpoint{Sections: map[string][]byte{"policy": pol, "adam": adam, "state": sj}}
 	if vb, err := t.vec.MarshalBinary(); err == nil {
 		c.Sections["vec"] = vb
 	}
@@ -67,8 +69,8 @@ type betaSetter interface{ SetBeta(float64) error }
 
 // Restore puts the trainer into the state of checkpoint c, written by a
 // trainer with the same config, so the run continues as if uninterrupted.
-func (t *Trainer) Restore(c *Checkpoint) error {
-	pol, st, err := c.policyAndState()
+func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
+	pol, st, err := FromCheckpoint(c)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"ppo/bench/rusage"
 	"runtime"
 	"testing"
 
@@ -11,10 +12,10 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// BenchmarkEvaluatorForward is the plain-Go acting pass of the CartPole
+// BenchmarkForwarder is the plain-Go acting pass of the CartPole
 // network of both benchmark configs (4-64-64, separate actor and critic):
 // n=4 and n=8 are the acting batches, n=512 the after-update measurement.
-func BenchmarkEvaluatorForward(b *testing.B) {
+func BenchmarkForwarder(b *testing.B) {
 	spec := Spec{ObsDim: 4, Discrete: true, ActDim: 2, Hidden: []int{64, 64}, Activation: "tanh"}
 	for _, n := range []int{1, 4, 8, 512} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
@@ -28,13 +29,13 @@ func BenchmarkEvaluatorForward(b *testing.B) {
 				obs[i] = rng.NormFloat64()
 			}
 			head, value := make([]float64, n*spec.ActDim), make([]float64, n)
-			e := NewEvaluator(p)
+			e := NewForwarder(p)
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu0 := rusage.CPU()
 			for i := 0; i < b.N; i++ {
 				e.Forward(obs, n, head, value)
 			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(rusage.CPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}

@@ -1,30 +1,30 @@
 package policy
 
-// Evaluator runs the network outside any graph, on the policy's own weight
+// Forwarder runs the network outside any graph, on the policy's own weight
 // slices, for acting: no graph to run for a handful of rows. It runs the
 // same tower kernels as the graph's fused ops (tower.go), in the policy's
 // dtype, so acting and learning see identical numbers. It owns scratch
 // buffers, so it is not safe for concurrent use.
-type Evaluator struct {
-	f forwarder
+type Forwarder struct {
+	f forwardImpl
 }
 
-type forwarder interface {
+type forwardImpl interface {
 	forward(obs []float64, n int, head, value []float64)
 }
 
-// NewEvaluator returns an evaluator that reads p's current weights at each call.
-func NewEvaluator(p *Policy) *Evaluator {
+// NewForwarder returns a forwarder that reads p's current weights at each call.
+func NewForwarder(p *Policy) *Forwarder {
 	if p.Spec.Float64 {
-		return &Evaluator{f: newEval[float64](p)}
+		return &Forwarder{f: newEval[float64](p)}
 	}
-	return &Evaluator{f: newEval[float32](p)}
+	return &Forwarder{f: newEval[float32](p)}
 }
 
 // Forward evaluates n observations (row-major, n×ObsDim) and writes the
 // policy head (logits or Gaussian means, n×ActDim) and the values (n).
 // Either output may be nil to skip it.
-func (e *Evaluator) Forward(obs []float64, n int, head, value []float64) {
+func (e *Forwarder) Forward(obs []float64, n int, head, value []float64) {
 	e.f.forward(obs, n, head, value)
 }
 

@@ -122,7 +122,7 @@ func TestEvaluatorMatchesGraph(t *testing.T) {
 			dist := p.Dist()
 			head := make([]float64, n*tc.s.ActDim)
 			value := make([]float64, n)
-			NewEvaluator(p).Forward(obs, n, head, value)
+			NewForwarder(p).Forward(obs, n, head, value)
 			actions := make([]float64, n*tc.s.ActDim)
 			if tc.s.Discrete {
 				actions = make([]float64, n)
@@ -150,7 +150,7 @@ func TestEvaluatorMatchesGraph(t *testing.T) {
 			// Acting one row at a time gives the batch's answer.
 			one := make([]float64, tc.s.ActDim)
 			v1 := make([]float64, 1)
-			e := NewEvaluator(p)
+			e := NewForwarder(p)
 			e.Forward(obs[:tc.s.ObsDim], 1, one, v1)
 			near(t, "single row head", one, head[:tc.s.ActDim], 0)
 			near(t, "single row value", v1, value[:1], 0)

@@ -16,6 +16,7 @@ import (
 
 	"ppo/agent"
 	"ppo/configs"
+	"ppo/rundir"
 )
 
 // Run is one run directory's logs, read for reporting. A run still in
@@ -46,21 +47,21 @@ func Load(dir string) (*Run, error) {
 	case !st.IsDir():
 		return nil, fmt.Errorf("%s: not a run directory (not a directory)", dir)
 	}
-	for _, f := range []string{agent.JSONLFile, agent.ConfigFile} {
+	for _, f := range []string{rundir.JSONLFile, rundir.ConfigFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			return nil, fmt.Errorf("%s: not a run directory (no %s)", dir, f)
 		}
 	}
-	cfgPath := filepath.Join(dir, agent.ConfigFile)
+	cfgPath := filepath.Join(dir, rundir.ConfigFile)
 	cfg, err := configs.Load(cfgPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
 	r := &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)), Config: cfg}
-	if err := r.readMetrics(filepath.Join(dir, agent.JSONLFile)); err != nil {
+	if err := r.readMetrics(filepath.Join(dir, rundir.JSONLFile)); err != nil {
 		return nil, err
 	}
-	evPath := filepath.Join(dir, agent.EvalFile)
+	evPath := filepath.Join(dir, rundir.EvalFile)
 	if b, err := os.ReadFile(evPath); err == nil {
 		var ev agent.EvalResult
 		if err := json.Unmarshal(b, &ev); err != nil {

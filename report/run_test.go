@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"ppo/agent"
 	"ppo/configs"
+	"ppo/rundir"
 )
 
 // tinyConfig is a CartPole run of 6 updates of 256 steps, which trains in
@@ -67,7 +67,7 @@ func fixture(t *testing.T, name string) string {
 			return
 		}
 		for _, f := range fixtureRuns {
-			_, err := agent.Train(context.Background(), tinyConfig(t, f.sets...), filepath.Join(fixtures.dir, f.name), nil)
+			_, err := rundir.Train(context.Background(), tinyConfig(t, f.sets...), filepath.Join(fixtures.dir, f.name), nil)
 			if err != nil {
 				fixtures.err = err
 				return
@@ -83,7 +83,7 @@ func fixture(t *testing.T, name string) string {
 // rawRows decodes metrics.jsonl generically, independently of Load.
 func rawRows(t *testing.T, dir string) []map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, agent.JSONLFile))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.JSONLFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +147,10 @@ func writeRun(t *testing.T, cfg *configs.Config, lines string, eval string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, agent.ConfigFile), y, 0o644)
-	os.WriteFile(filepath.Join(dir, agent.JSONLFile), []byte(lines), 0o644)
+	os.WriteFile(filepath.Join(dir, rundir.ConfigFile), y, 0o644)
+	os.WriteFile(filepath.Join(dir, rundir.JSONLFile), []byte(lines), 0o644)
 	if eval != "" {
-		os.WriteFile(filepath.Join(dir, agent.EvalFile), []byte(eval), 0o644)
+		os.WriteFile(filepath.Join(dir, rundir.EvalFile), []byte(eval), 0o644)
 	}
 	return dir
 }
@@ -197,11 +197,11 @@ func TestLoadRefusals(t *testing.T) {
 	os.WriteFile(notDir, []byte("x"), 0o644)
 	noMetrics := t.TempDir()
 	y, _ := cfg.YAML()
-	os.WriteFile(filepath.Join(noMetrics, agent.ConfigFile), y, 0o644)
+	os.WriteFile(filepath.Join(noMetrics, rundir.ConfigFile), y, 0o644)
 	noConfig := t.TempDir()
-	os.WriteFile(filepath.Join(noConfig, agent.JSONLFile), []byte(good), 0o644)
+	os.WriteFile(filepath.Join(noConfig, rundir.JSONLFile), []byte(good), 0o644)
 	badConfig := writeRun(t, cfg, good, "")
-	os.WriteFile(filepath.Join(badConfig, agent.ConfigFile), []byte("ppo:\n  epocs: 3\n"), 0o644)
+	os.WriteFile(filepath.Join(badConfig, rundir.ConfigFile), []byte("ppo:\n  epocs: 3\n"), 0o644)
 	cases := []struct {
 		name string
 		dir  string

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"ppo/agent"
 	"ppo/configs"
+	"ppo/rundir"
 )
 
 // Synthetic rows whose summary is worked out by hand below.
@@ -142,7 +142,7 @@ func TestSummarizeRealRuns(t *testing.T) {
 			s := Summarize(r)
 			rows := rawRows(t, dir)
 			var ev map[string]any
-			b, _ := os.ReadFile(filepath.Join(dir, agent.EvalFile))
+			b, _ := os.ReadFile(filepath.Join(dir, rundir.EvalFile))
 			json.Unmarshal(b, &ev)
 			target := r.Config.KL.Controller.Target
 			lo, hi := target*tc.low, target*tc.high

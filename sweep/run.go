@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ppo/agent"
+	"ppo/rundir"
 )
 
 // Options control how Run runs a sweep.
@@ -25,7 +26,7 @@ type Options struct {
 	// Progress receives one line per run as it ends; may be nil.
 	Progress io.Writer
 	// Resume continues unfinished runs of the selected jobs from their
-	// newest intact checkpoint (agent.Resume), or trains them afresh when
+	// newest intact checkpoint (rundir.Resume), or trains them afresh when
 	// none is usable, instead of refusing them. Set it only when no other
 	// process is running those jobs, e.g. for a scheduler's retry of a task.
 	Resume bool
@@ -40,7 +41,7 @@ type Options struct {
 // end identical to uninterrupted ones (timings aside).
 //
 // When ctx is cancelled no further run starts, the running ones stop as
-// agent.Train does (after a checkpoint), the partial summary is written and
+// rundir.Train does (after a checkpoint), the partial summary is written and
 // ctx's error is returned. If runs fail, the others still run and the error
 // counts the failures, including those recorded earlier. Input problems are *agent.InputError. The summary
 // is returned whenever it was written.
@@ -69,7 +70,7 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 		case st == "unfinished" && !opt.Resume:
 			return nil, &agent.InputError{Err: fmt.Errorf("%s holds an unfinished run; rerun with --resume to continue it, or remove it", path)}
 		case st == "unfinished":
-			if _, err := os.Stat(filepath.Join(path, agent.ConfigFile)); err == nil {
+			if _, err := os.Stat(filepath.Join(path, rundir.ConfigFile)); err == nil {
 				if err := sameConfig(s, j, path); err != nil {
 					return nil, &agent.InputError{Err: err}
 				}
@@ -121,7 +122,7 @@ func sameConfig(s *Spec, j Job, path string) error {
 	if err != nil {
 		return err
 	}
-	got, err := os.ReadFile(filepath.Join(path, agent.ConfigFile))
+	got, err := os.ReadFile(filepath.Join(path, rundir.ConfigFile))
 	if err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *pro
 	fail := func(err error) bool {
 		msg := strings.Join(strings.Fields(err.Error()), " ")
 		os.MkdirAll(path, 0o755)
-		if werr := agent.WriteFileAtomic(filepath.Join(path, ErrorFile), []byte(msg+"\n")); werr != nil {
+		if werr := rundir.WriteFileAtomic(filepath.Join(path, ErrorFile), []byte(msg+"\n")); werr != nil {
 			msg += "; could not record it: " + werr.Error()
 		}
 		p.line("%s seed %d: failed: %s", j.Label, j.Seed, msg)
@@ -202,12 +203,12 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *pro
 		return fail(err)
 	}
 	start := time.Now()
-	var res *agent.Summary
+	var res *rundir.Summary
 	how := ""
 	if resume {
 		err = &agent.InputError{Err: errors.New("no checkpoint")}
 		if hasCheckpoint(path) {
-			res, err = agent.Resume(ctx, path, nil, nil)
+			res, err = rundir.Resume(ctx, path, nil, nil)
 		}
 		var in *agent.InputError
 		if errors.As(err, &in) {
@@ -216,13 +217,13 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *pro
 			if err := os.RemoveAll(path); err != nil {
 				return fail(err)
 			}
-			res, err = agent.Train(ctx, cfg, path, nil)
+			res, err = rundir.Train(ctx, cfg, path, nil)
 			how = " (restarted)"
 		} else {
 			how = " (resumed)"
 		}
 	} else {
-		res, err = agent.Train(ctx, cfg, path, nil)
+		res, err = rundir.Train(ctx, cfg, path, nil)
 	}
 	wall := time.Since(start).Seconds()
 	switch {

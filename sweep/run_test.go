@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"ppo/agent"
+	"ppo/rundir"
 )
 
 // tinySpec is 2 combinations × 2 seeds of the tiny config; the grid moves
@@ -101,12 +102,12 @@ func TestSummaryNumbers(t *testing.T) {
 		for _, r := range c.Runs {
 			run := filepath.Join(dir, r.Dir)
 			var e map[string]any
-			b, _ := os.ReadFile(filepath.Join(run, agent.EvalFile))
+			b, _ := os.ReadFile(filepath.Join(run, rundir.EvalFile))
 			if err := json.Unmarshal(b, &e); err != nil {
 				t.Fatal(err)
 			}
 			var cfg map[string]any
-			b, _ = os.ReadFile(filepath.Join(run, agent.ConfigFile))
+			b, _ = os.ReadFile(filepath.Join(run, rundir.ConfigFile))
 			if err := yaml.Unmarshal(b, &cfg); err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +120,7 @@ func TestSummaryNumbers(t *testing.T) {
 			if want := []float64{0.001, 0.01}[ci]; target != want {
 				t.Errorf("%s: config target %v, want %v", r.Dir, target, want)
 			}
-			rows := jsonl(t, filepath.Join(run, agent.JSONLFile))
+			rows := jsonl(t, filepath.Join(run, rundir.JSONLFile))
 			var kls []float64
 			in := 0
 			for _, row := range rows {
@@ -234,7 +235,7 @@ func TestParallelShardsCollect(t *testing.T) {
 		t.Errorf("parallel 3 summary:\n%s\nwant\n%s", got, want)
 	}
 	for _, j := range s.Jobs() {
-		a, b := jsonl(t, filepath.Join(serial, j.Dir(), agent.JSONLFile)), jsonl(t, filepath.Join(par, j.Dir(), agent.JSONLFile))
+		a, b := jsonl(t, filepath.Join(serial, j.Dir(), rundir.JSONLFile)), jsonl(t, filepath.Join(par, j.Dir(), rundir.JSONLFile))
 		for _, rows := range [][]map[string]any{a, b} {
 			for _, r := range rows {
 				delete(r, "sps")
@@ -258,7 +259,7 @@ func TestParallelShardsCollect(t *testing.T) {
 		if j.Index%2 == 1 {
 			in, other = d1, d0
 		}
-		if _, err := os.Stat(filepath.Join(in, j.Dir(), agent.EvalFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(in, j.Dir(), rundir.EvalFile)); err != nil {
 			t.Errorf("job %d not in its shard: %v", j.Index, err)
 		}
 		if _, err := os.Stat(filepath.Join(other, j.Dir())); err == nil {
@@ -295,7 +296,7 @@ func TestParallelShardsCollect(t *testing.T) {
 
 	// A missing job is reported with its state and shard.
 	os.RemoveAll(filepath.Join(d1, s.Jobs()[3].Dir()))
-	os.Remove(filepath.Join(d1, s.Jobs()[1].Dir(), agent.EvalFile))
+	os.Remove(filepath.Join(d1, s.Jobs()[1].Dir(), rundir.EvalFile))
 	_, got, err = Collect([]string{d0, d1})
 	if err != nil {
 		t.Fatal(err)
@@ -401,7 +402,7 @@ func TestInterruptMidRun(t *testing.T) {
 	go func() {
 		// Cancel once the first run has logged an update.
 		for ctx.Err() == nil {
-			if b, _ := os.ReadFile(filepath.Join(run, agent.JSONLFile)); len(b) > 0 {
+			if b, _ := os.ReadFile(filepath.Join(run, rundir.JSONLFile)); len(b) > 0 {
 				cancel()
 			}
 			time.Sleep(time.Millisecond)
@@ -420,7 +421,7 @@ func TestInterruptMidRun(t *testing.T) {
 	y, _ := cfg.YAML()
 	second := filepath.Join(dir, s.Jobs()[1].Dir())
 	os.MkdirAll(second, 0o755)
-	os.WriteFile(filepath.Join(second, agent.ConfigFile), y, 0o644)
+	os.WriteFile(filepath.Join(second, rundir.ConfigFile), y, 0o644)
 
 	_, err = Run(context.Background(), s, dir, Options{Parallel: 1})
 	var in *agent.InputError
@@ -450,7 +451,7 @@ func TestFailedRuns(t *testing.T) {
 	}
 	sweepOnce(t, first, filepath.Join(tmp, "first"), Options{Parallel: 1})
 	ref := filepath.Join(tmp, "ref.ckpt")
-	b, err := os.ReadFile(filepath.Join(tmp, "first", first.Jobs()[0].Dir(), agent.FinalCkpt))
+	b, err := os.ReadFile(filepath.Join(tmp, "first", first.Jobs()[0].Dir(), rundir.FinalCkpt))
 	if err != nil {
 		t.Fatal(err)
 	}

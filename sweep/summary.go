@@ -17,6 +17,7 @@ import (
 	"ppo/agent"
 	"ppo/configs"
 	"ppo/report"
+	"ppo/rundir"
 )
 
 // ErrorFile is written into a run directory whose run failed, so that the
@@ -198,7 +199,7 @@ func findRun(j Job, dirs []string) (*RunResult, string) {
 // runState is "" for a finished run, "absent", "unfinished", or
 // "failed: <error>" (from error.txt).
 func runState(path string) (string, error) {
-	if _, err := os.Stat(filepath.Join(path, agent.EvalFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(path, rundir.EvalFile)); err == nil {
 		return "", nil
 	}
 	if b, err := os.ReadFile(filepath.Join(path, ErrorFile)); err == nil {
@@ -230,11 +231,11 @@ type metricsRow struct {
 // ReadRun computes a finished run's summary numbers from its config.yaml,
 // metrics.jsonl and eval.json.
 func ReadRun(dir string) (*RunResult, error) {
-	cfg, err := configs.Load(filepath.Join(dir, agent.ConfigFile))
+	cfg, err := configs.Load(filepath.Join(dir, rundir.ConfigFile))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", agent.ConfigFile, err)
+		return nil, fmt.Errorf("%s: %w", rundir.ConfigFile, err)
 	}
-	eb, err := os.ReadFile(filepath.Join(dir, agent.EvalFile))
+	eb, err := os.ReadFile(filepath.Join(dir, rundir.EvalFile))
 	if err != nil {
 		return nil, err
 	}
@@ -242,9 +243,9 @@ func ReadRun(dir string) (*RunResult, error) {
 		MeanReturn *float64 `json:"mean_return"`
 	}
 	if err := json.Unmarshal(eb, &ev); err != nil || ev.MeanReturn == nil {
-		return nil, fmt.Errorf("%s: no mean_return (%v)", agent.EvalFile, err)
+		return nil, fmt.Errorf("%s: no mean_return (%v)", rundir.EvalFile, err)
 	}
-	f, err := os.Open(filepath.Join(dir, agent.JSONLFile))
+	f, err := os.Open(filepath.Join(dir, rundir.JSONLFile))
 	if err != nil {
 		return nil, err
 	}
@@ -262,14 +263,14 @@ func ReadRun(dir string) (*RunResult, error) {
 		}
 		var m metricsRow
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", agent.JSONLFile, line, err)
+			return nil, fmt.Errorf("%s line %d: %w", rundir.JSONLFile, line, err)
 		}
 		k := m.KL
 		if reverse {
 			k = m.KLReverse
 		}
 		if m.Update == nil || k == nil {
-			return nil, fmt.Errorf("%s line %d: no update or kl", agent.JSONLFile, line)
+			return nil, fmt.Errorf("%s line %d: no update or kl", rundir.JSONLFile, line)
 		}
 		r.Updates++
 		r.Timesteps = m.Timesteps
@@ -285,7 +286,7 @@ func ReadRun(dir string) (*RunResult, error) {
 		return nil, err
 	}
 	if r.Updates == 0 {
-		return nil, fmt.Errorf("%s is empty", agent.JSONLFile)
+		return nil, fmt.Errorf("%s is empty", rundir.JSONLFile)
 	}
 	n := float64(r.Updates)
 	r.KLMean /= n
@@ -366,10 +367,10 @@ var shardSummary = regexp.MustCompile(`^summary\.shard-(\d+)-of-(\d+)\.json$`)
 // Write writes the summary's markdown and JSON files into dir.
 func (s *Summary) Write(dir string, sh Shard) error {
 	base := filepath.Join(dir, stem(sh))
-	if err := agent.WriteFileAtomic(base+".json", s.JSON()); err != nil {
+	if err := rundir.WriteFileAtomic(base+".json", s.JSON()); err != nil {
 		return err
 	}
-	return agent.WriteFileAtomic(base+".md", s.Markdown())
+	return rundir.WriteFileAtomic(base+".md", s.Markdown())
 }
 
 // Collect merges the shards of one sweep: dirs are the shards' sweep

@@ -1,0 +1,102 @@
+package agent
+
+import (
+	"fmt"
+	"math"
+	"ppo/policy"
+	"time"
+)
+
+// normalize applies the running observation normalisation, if enabled, to
+// n rows of raw observations, writing into dst.
+func (t *Trainer) normalize(dst, raw []float64, n int) {
+	if t.obsStats == nil {
+		copy(dst, raw)
+		return
+	}
+	t.obsStats.Normalize(dst, raw, n, t.cfg.Env.ClipObs)
+}
+
+// collect steps the vector env for one rollout, acting with the plain-Go
+// forward pass on the network's own weights.
+func (t *Trainer) collect() error {
+	if t.Phases != nil {
+		defer t.Phases.add(&t.Phases.Collect, time.Now())
+	}
+	b, n := t.buf, t.cfg.Env.NumEnvs
+	dist := t.pol.Dist()
+	envAct := make([]float64, n*b.actW)
+	if t.obsStats != nil && t.timesteps == 0 {
+		t.obsStats.Update(t.lastObs, n)
+	}
+	for s := 0; s < b.steps; s++ {
+		o := b.obs[s*n*b.obsDim : (s+1)*n*b.obsDim]
+		t.normalize(o, t.lastObs, n)
+		head := b.head[s*n*b.actDim : (s+1)*n*b.actDim]
+		t.fwd.Forward(o, n, head, b.values[s*n:(s+1)*n])
+		if t.ref != nil {
+			t.ref.heads(b.refHead[s*n*b.actDim:(s+1)*n*b.actDim], t.lastObs, n)
+		}
+		for i := 0; i < n; i++ {
+			k := s*n + i
+			h := head[i*b.actDim : (i+1)*b.actDim]
+			a := b.actions[k*b.actW : (k+1)*b.actW]
+			dist.Sample(h, t.actRNG, a)
+			copy(envAct[i*b.actW:], a)
+			if t.box != nil {
+				// The sampled action is kept for the log-probability; the env
+				// gets it clipped to the box, as SB3 does.
+				for j, v := range a {
+					envAct[i*b.actW+j] = math.Max(t.box.Low[j], math.Min(t.box.High[j], v))
+				}
+			}
+			b.logp[k] = dist.LogProb(h, a)
+		}
+		var t0 time.Time
+		if t.Phases != nil {
+			t0 = time.Now()
+		}
+		st, err := t.vec.Step(envAct)
+		if t.Phases != nil {
+			t.Phases.add(&t.Phases.Env, t0)
+		}
+		if err != nil {
+			return fmt.Errorf("env: %w", err)
+		}
+		t.timesteps += n
+		if t.obsStats != nil {
+			t.obsStats.Update(st.Obs, n)
+		}
+		rew := b.rewards[s*n : (s+1)*n]
+		copy(rew, st.Reward)
+		for i := 0; i < n; i++ {
+			k := s*n + i
+			b.ended[k] = st.Terminated[i] || st.Truncated[i]
+			b.nextValue[k] = 0
+			if st.Truncated[i] && !st.Terminated[i] {
+				// Bootstrap the cut-off episode from V(final observation).
+				fo := b.scratch[:b.obsDim]
+				t.normalize(fo, st.FinalObs[i*b.obsDim:(i+1)*b.obsDim], 1)
+				t.fwd.Forward(fo, 1, nil, b.nextValue[k:k+1])
+			}
+		}
+		if t.rewScale != nil {
+			t.rewScale.Scale(rew, b.ended[s*n:(s+1)*n])
+		}
+		for _, e := range st.Episodes {
+			t.window = append(t.window, e)
+		}
+		if len(t.window) > episodeWindow {
+			t.window = append(t.window[:0], t.window[len(t.window)-episodeWindow:]...)
+		}
+		t.lastObs = append(t.lastObs[:0], st.Obs...)
+	}
+	o := b.scratch[:n*b.obsDim]
+	t.normalize(o, t.lastObs, n)
+	t.fwd.Forward(o, n, nil, b.last)
+	if !t.pol.Spec.Discrete {
+		ls := dist.(policy.DiagGaussian).LogStd
+		b.logStd = append(b.logStd[:0], ls...)
+	}
+	return nil
+}

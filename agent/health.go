@@ -1,0 +1,46 @@
+package agent
+
+import (
+	"fmt"
+	"ppo/configs"
+)
+
+// watch notices a run going wrong slowly: beta pinned at a clamp, or the
+// KL far over its target, for many updates in a row. Each streak is
+// reported once, when it reaches its length.
+type watch struct {
+	atClamp, overTarget int
+}
+
+// Streak lengths (updates) before a warning.
+const (
+	clampStreak = 10
+	overStreak  = 5
+	// overFactor × target counts as far over: twice the widest preset's upper threshold.
+	overFactor = 4
+)
+
+func (w *watch) observe(update int, d, beta float64, c configs.ControllerConfig, penalised bool) []string {
+	if !penalised || c.Kind == "fixed" {
+		return nil
+	}
+	var out []string
+	if beta <= c.MinBeta || beta >= c.MaxBeta {
+		w.atClamp++
+	} else {
+		w.atClamp = 0
+	}
+	if w.atClamp == clampStreak {
+		out = append(out, fmt.Sprintf("update %d: beta has been at its clamp (%g) for %d updates; the KL target %g is out of reach of the penalty (see kl.controller.min_beta/max_beta, ppo.learning_rate)",
+			update, beta, clampStreak, c.Target))
+	}
+	if d > overFactor*c.Target {
+		w.overTarget++
+	} else {
+		w.overTarget = 0
+	}
+	if w.overTarget == overStreak {
+		out = append(out, fmt.Sprintf("update %d: KL %.4g has been over %d× its target %g for %d updates", update, d, overFactor, c.Target, overStreak))
+	}
+	return out
+}

@@ -1,0 +1,61 @@
+package agent
+
+import (
+	"fmt"
+	"ppo/configs"
+	"ppo/env"
+	"ppo/kl"
+	"ppo/policy"
+)
+
+func policySpec(cfg *configs.Config, obs, act env.Space) (policy.Spec, error) {
+	s := policy.Spec{
+		ObsDim:     obs.Dim(),
+		Hidden:     cfg.Policy.Hidden,
+		Activation: cfg.Policy.Activation,
+		Shared:     cfg.Policy.Shared,
+		Float64:    cfg.Policy.DType == "float64",
+		InitLogStd: cfg.Policy.InitLogStd,
+	}
+	switch a := act.(type) {
+	case env.Discrete:
+		s.Discrete, s.ActDim = true, a.N
+	case env.Box:
+		s.ActDim = a.Dim()
+	default:
+		return s, fmt.Errorf("env: unsupported action space %s", act)
+	}
+	return s, s.Validate()
+}
+
+func lossConfig(cfg *configs.Config) (LossConfig, error) {
+	dir, err := kl.ParseDirection(cfg.KL.Direction)
+	if err != nil {
+		return LossConfig{}, err
+	}
+	est, err := kl.ParseEstimator(cfg.KL.Estimator)
+	if err != nil {
+		return LossConfig{}, err
+	}
+	return LossConfig{
+		Objective: Objective(cfg.PPO.Objective),
+		Direction: dir,
+		Estimator: est,
+		ValueClip: cfg.PPO.ValueClip,
+		Reference: cfg.KL.Reference.Checkpoint != "",
+	}, nil
+}
+
+func newController(c configs.ControllerConfig) (kl.Controller, error) {
+	switch c.Kind {
+	case "fixed":
+		return kl.NewFixed(c.InitBeta)
+	case "proportional":
+		return kl.NewProportional(c.Target, c.Horizon, c.InitBeta, c.MinBeta, c.MaxBeta)
+	}
+	high, low, up, down := c.Resolved()
+	return kl.NewAdaptive(kl.AdaptiveParams{
+		Target: c.Target, HighMult: high, LowMult: low, UpFactor: up, DownFactor: down,
+		MinBeta: c.MinBeta, MaxBeta: c.MaxBeta,
+	}, c.InitBeta)
+}

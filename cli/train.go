@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"ppo/agent"
+	"ppo/configs"
+	"ppo/env"
+	"ppo/rundir"
+)
+
+// setFlags collects repeated --set path=value flags in order.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func cmdTrain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ppo train", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "YAML config `file` (default: the embedded configs/cartpole-adaptive-kl.yaml)")
+	seed := fs.Int64("seed", -1, "override the config's seed")
+	out := fs.String("out", "", "run `directory` (default: <log.dir>/<name>-s<seed>-<time>)")
+	var sets setFlags
+	fs.Var(&sets, "set", "override a config field, `path=value` (repeatable), e.g. --set ppo.learning_rate=1e-3")
+	resume := fs.String("resume", "", "continue the run in `directory` from its newest intact checkpoint")
+	quiet := fs.Bool("quiet", false, "print no per-update lines or warnings (the run and done lines remain)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for go tool pprof)")
+	if done, code := parse(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ppo train: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	if seedSet && *seed < 0 {
+		fmt.Fprintf(stderr, "ppo train: --seed must be >= 0, got %d\n", *seed)
+		return 2
+	}
+	var cfg *configs.Config
+	dir := *resume
+	if *resume != "" {
+		if *cfgPath != "" || len(sets) > 0 || *seed >= 0 || *out != "" {
+			fmt.Fprintln(stderr, "ppo train: --resume takes the run's own config; drop --config, --set, --seed and --out")
+			return 2
+		}
+	} else {
+		var err error
+		if cfg, err = loadConfig(*cfgPath, sets, *seed); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		// Env parameters and the reference checkpoint are checked by
+		// building the run, before anything is printed or written.
+		if err := agent.Check(cfg); err != nil {
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
+		}
+		if dir = *out; dir == "" {
+			// The process id keeps runs started in the same second apart.
+			stamp := fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), os.Getpid())
+			dir = rundir.DefaultRunDir(cfg.Log.Dir, cfg.Name, cfg.Seed, stamp)
+		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
+	// The first SIGINT/SIGTERM stops after the update in progress and
+	// checkpoints; a second ends the process at once (logs are whole rows,
+	// checkpoints atomic). Handled here rather than by restoring the
+	// default disposition, which a background job may have inherited as
+	// "ignore".
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-sigs:
+		case <-finished:
+			return
+		}
+		fmt.Fprintln(stderr, "ppo train: stopping after this update (interrupt again to quit at once)")
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "ppo train: quitting at once; the last checkpoint and the logged rows are intact")
+			os.Exit(130)
+		case <-finished:
+		}
+	}()
+	var log rundir.Progress
+	switch {
+	case *quiet:
+	case isTerminal(stderr):
+		log = NewBar(stderr, 100)
+	default:
+		log = lines{w: stdout, every: logEvery(cfg, dir)}
+	}
+	var sum *rundir.Summary
+	var err error
+	if cfg == nil {
+		sum, err = rundir.Resume(ctx, dir, log, stdout)
+	} else {
+		fmt.Fprintf(stdout, "run %s: %s, %s, %d steps\n", dir, cfg.Env.ID, cfg.PPO.Objective, cfg.TotalTimesteps)
+		sum, err = rundir.Train(ctx, cfg, dir, log)
+	}
+	if err != nil {
+		var in *agent.InputError
+		switch {
+		case errors.As(err, &in):
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
+		case errors.Is(err, context.Canceled):
+			fmt.Fprintf(stderr, "ppo train: interrupted; checkpoint and logs are in %s\n", dir)
+			return 130
+		}
+		fmt.Fprintln(stderr, "ppo train:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "done: %s, %d steps; eval over %s: mean return %.2f ± %.2f\nrun directory: %s\n",
+		plural(sum.Updates, "update"), sum.Steps, plural(sum.Eval.Episodes, "episode"), sum.Eval.MeanReturn, sum.Eval.StdReturn, sum.Dir)
+	return 0
+}
+
+// loadConfig reads the config file (or the embedded default), applies the
+// overrides in order and checks the result, including the env id.
+func loadConfig(path string, sets []string, seed int64) (*configs.Config, error) {
+	var cfg *configs.Config
+	var err error
+	if path == "" {
+		cfg, err = configs.Embedded()
+	} else {
+		cfg, err = configs.Load(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sets {
+		if err := cfg.Set(s); err != nil {
+			return nil, err
+		}
+	}
+	if seed >= 0 {
+		cfg.Seed = uint64(seed)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if _, ok := env.Lookup(cfg.Env.ID); !ok {
+		return nil, fmt.Errorf("config: env.id: unknown environment %q (see ppo envs)", cfg.Env.ID)
+	}
+	return cfg, nil
+}
+
+// logEvery is log.every of cfg or, when resuming, of the run's own config.
+func logEvery(cfg *configs.Config, dir string) int {
+	if cfg == nil {
+		var err error
+		if cfg, err = configs.Load(filepath.Join(dir, rundir.ConfigFile)); err != nil {
+			return 1 // Resume reports the error
+		}
+	}
+	return cfg.Log.Every
+}
+
+// isTerminal says whether w is a character device, where a progress bar
+// redrawn in place reads well; logs piped to files get plain lines.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,36 @@
+package rundir
+
+import (
+	"ppo/agent"
+	"strconv"
+)
+
+// CSVHeader lists the CSV columns; optional columns appear when asked for.
+func CSVHeader(withRef bool) []string {
+	h := []string{"update", "timesteps", "kl", "kl_max", "kl_reverse", "beta", "approx_kl", "clip_fraction",
+		"entropy", "policy_loss", "value_loss", "explained_variance", "grad_norm", "episode_return_mean",
+		"episode_length_mean", "learning_rate", "epochs", "minibatches", "early_stopped"}
+	if withRef {
+		h = append(h, "kl_ref", "ref_coef")
+	}
+	return append(h, "eval_return_mean", "sps", "wall_seconds")
+}
+
+// CSVRow formats m in CSVHeader's order; absent values are empty cells.
+func CSVRow(m *agent.Metrics, withRef bool) []string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	opt := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return f(*v)
+	}
+	r := []string{strconv.Itoa(m.Update), strconv.Itoa(m.Timesteps), f(m.KL), f(m.KLMax), f(m.KLReverse), f(m.Beta),
+		f(m.ApproxKL), f(m.ClipFraction), f(m.Entropy), f(m.PolicyLoss), f(m.ValueLoss), f(m.ExplainedVariance),
+		f(m.GradNorm), opt(m.EpisodeReturnMean), opt(m.EpisodeLengthMean), f(m.LearningRate),
+		strconv.Itoa(m.Epochs), strconv.Itoa(m.Minibatches), strconv.FormatBool(m.EarlyStopped)}
+	if withRef {
+		r = append(r, opt(m.KLRef), opt(m.RefCoef))
+	}
+	return append(r, opt(m.EvalReturnMean), f(m.SPS), f(m.WallSeconds))
+}

@@ -1,0 +1,179 @@
+package rundir
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"ppo/agent"
+	"ppo/checkpoint"
+	"strings"
+	"testing"
+)
+
+// hook is a Progress that calls f with every row's update number, so a
+// test acts at an exact point of a run.
+type hook func(update int)
+
+func (h hook) Row(m agent.Metrics, _ int) { h(m.Update) }
+func (hook) Warn(string)                  {}
+
+// interruptAt starts a run of cfg in dir and cancels it after update k,
+// as a signal would.
+func interruptAt(t *testing.T, dir string, k int, sets ...string) {
+	t.Helper()
+	cfg := smallConfig(t, sets...)
+	tr, err := agent.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := cfg.YAML()
+	rd, err := CreateRunDir(dir, y, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := hook(func(u int) {
+		if u == k {
+			cancel()
+		}
+	})
+	if _, err := train(ctx, tr, cfg, rd, p); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v", err)
+	}
+}
+
+// TestResumeIdentical interrupts runs after several different updates,
+// resumes them and checks metrics.jsonl is row for row the uninterrupted
+// run's (timing aside), and so is the final checkpoint.
+func TestResumeIdentical(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sets []string
+	}{
+		{"cartpole", nil},
+		{"pendulum-normalised", []string{"env.id=Pendulum-v1", "env.normalize_obs=true", "env.normalize_reward=true", "ppo.objective=clip_kl"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, _ := trainRun(t, smallConfig(t, tc.sets...))
+			wantRows, _ := json.Marshal(readRows(t, want))
+			wantCkpt, _ := os.ReadFile(filepath.Join(want, FinalCkpt))
+			for _, k := range []int{1, 2, 3, 5} {
+				dir := filepath.Join(t.TempDir(), "run")
+				interruptAt(t, dir, k, tc.sets...)
+				if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
+					t.Fatalf("resume after update %d: %v", k, err)
+				}
+				got, _ := json.Marshal(readRows(t, dir))
+				if string(got) != string(wantRows) {
+					gr, wr := readRows(t, dir), readRows(t, want)
+					for i := range wr {
+						a, _ := json.Marshal(gr[i])
+						b, _ := json.Marshal(wr[i])
+						if string(a) != string(b) {
+							t.Logf("row %d:\n got %s\nwant %s", i, a, b)
+							break
+						}
+					}
+					t.Fatalf("interrupted after update %d: resumed metrics differ from the uninterrupted run", k)
+				}
+				ckpt, _ := os.ReadFile(filepath.Join(dir, FinalCkpt))
+				if string(ckpt) != string(wantCkpt) {
+					t.Fatalf("interrupted after update %d: final checkpoint differs", k)
+				}
+			}
+		})
+	}
+}
+
+// TestResumeSkipsCorrupt damages the newest checkpoint: resume falls back
+// to the previous intact one, says so, and still ends identical.
+func TestResumeSkipsCorrupt(t *testing.T) {
+	want, _ := trainRun(t, smallConfig(t))
+	wantRows, _ := json.Marshal(readRows(t, want))
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 5)
+	// Checkpoints at 2 and 4 (checkpoint_every 2) and 5 (the interrupt).
+	newest := filepath.Join(dir, "ckpt-000005.ckpt")
+	b, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(newest, b[:len(b)/2], 0o644)
+	os.WriteFile(filepath.Join(dir, "ckpt-000004.ckpt"), []byte("not a checkpoint"), 0o644)
+	var notes bytes.Buffer
+	if _, err := Resume(context.Background(), dir, nil, &notes); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(readRows(t, dir))
+	if string(got) != string(wantRows) {
+		t.Fatal("resumed from an older checkpoint, metrics differ")
+	}
+	n := notes.String()
+	if !strings.Contains(n, "skipping checkpoint ckpt-000005.ckpt") || !strings.Contains(n, "skipping checkpoint ckpt-000004.ckpt") || !strings.Contains(n, "ckpt-000002.ckpt (update 2)") {
+		t.Fatalf("notes: %q", n)
+	}
+	if _, err := Resume(context.Background(), dir, nil, nil); err == nil {
+		t.Fatal("resuming a finished run was accepted")
+	}
+}
+
+// TestResumeWithoutCheckpoint: a run that died before its first
+// checkpoint starts again and ends identical to an uninterrupted run.
+func TestResumeWithoutCheckpoint(t *testing.T) {
+	want, _ := trainRun(t, smallConfig(t))
+	wantRows, _ := json.Marshal(readRows(t, want))
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 1)
+	os.Remove(filepath.Join(dir, "ckpt-000001.ckpt"))
+	var notes bytes.Buffer
+	if _, err := Resume(context.Background(), dir, nil, &notes); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(readRows(t, dir)); string(got) != string(wantRows) {
+		t.Fatal("restarted run differs from an uninterrupted one")
+	}
+	if !strings.Contains(notes.String(), "starting it again") {
+		t.Fatalf("notes: %q", notes.String())
+	}
+}
+
+// TestNonFiniteStops: a NaN in the network stops the run at the next
+// update with an error naming the update and the quantity, and the
+// checkpoints already written stay intact and loadable.
+func TestNonFiniteStops(t *testing.T) {
+	cfg := smallConfig(t)
+	tr, err := agent.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := cfg.YAML()
+	dir := filepath.Join(t.TempDir(), "run")
+	rd, err := CreateRunDir(dir, y, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Poisoned once row 2 and its checkpoint are written.
+	p := hook(func(u int) {
+		if u == 2 {
+			w := tr.Policy().Params()[0].T.Data().([]float32)
+			w[0] = float32(math.NaN())
+		}
+	})
+	_, err = train(context.Background(), tr, cfg, rd, p)
+	if err == nil || !strings.Contains(err.Error(), "update 3: ") || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("got %v, want an error naming update 3 and the NaN", err)
+	}
+	if rows := readRows(t, dir); len(rows) != 2 {
+		t.Fatalf("%d metrics rows, want the 2 good updates", len(rows))
+	}
+	if _, err := checkpoint.Read(filepath.Join(dir, "ckpt-000002.ckpt")); err != nil {
+		t.Fatalf("the last good checkpoint: %v", err)
+	}
+	if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
+		t.Fatalf("resuming from the last good checkpoint: %v", err)
+	}
+}

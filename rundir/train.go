@@ -1,0 +1,276 @@
+package rundir
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"ppo/agent"
+	"ppo/checkpoint"
+	"ppo/configs"
+)
+
+// Summary is what a finished training job reports.
+type Summary struct {
+	Dir     string
+	Updates int
+	Steps   int
+	Eval    agent.EvalResult
+	Last    agent.Metrics
+}
+
+// Train runs a training job into the run directory dir: config.yaml,
+// metrics.jsonl and metrics.csv after every update, checkpoints every
+// log.checkpoint_every updates, and final.ckpt and eval.json at the end.
+// Progress lines go to log. When ctx is cancelled the job stops after the
+// update in progress, writes a checkpoint and returns ctx's error.
+//
+// Warnings about the run's health go to log as well.
+func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*Summary, error) {
+	// The reference path is stored absolute, so the run resumes from any
+	// working directory.
+	if ref := cfg.KL.Reference.Checkpoint; ref != "" && !filepath.IsAbs(ref) {
+		abs, err := filepath.Abs(ref)
+		if err != nil {
+			return nil, &agent.InputError{Err: fmt.Errorf("kl.reference.checkpoint: %w", err)}
+		}
+		cfg.KL.Reference.Checkpoint = abs
+	}
+	t, err := agent.New(cfg)
+	if err != nil {
+		return nil, &agent.InputError{Err: err}
+	}
+	y, err := cfg.YAML()
+	if err != nil {
+		return nil, err
+	}
+	rd, err := CreateRunDir(dir, y, t.HasReference())
+	if err != nil {
+		return nil, &agent.InputError{Err: err}
+	}
+	return train(ctx, t, cfg, rd, p)
+}
+
+// Resume continues the run in dir from its newest intact checkpoint, so
+// that its logs end up identical, row for row, to an uninterrupted run's
+// (timing fields aside). Rows logged after that checkpoint are dropped and
+// recomputed. Corrupt checkpoints are skipped, saying so on notes (which,
+// like log, may be nil); with no intact checkpoint the run starts again.
+func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summary, error) {
+	if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
+		return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
+	}
+	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, &agent.InputError{Err: fmt.Errorf("resume %s: %w", dir, err)}
+	}
+	t, err := agent.New(cfg)
+	if err != nil {
+		return nil, &agent.InputError{Err: err}
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	sort.Sort(sort.Reverse(sort.StringSlice(paths)))
+	var restored string
+	for _, path := range paths {
+		c, err := checkpoint.Read(path)
+		if err == nil {
+			err = t.Restore(c)
+		}
+		if err != nil {
+			if notes != nil {
+				fmt.Fprintf(notes, "skipping checkpoint %s: %v\n", filepath.Base(path), err)
+			}
+			// A failed restore may have changed part of the state: start afresh.
+			if t, err = agent.New(cfg); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		restored = path
+		break
+	}
+	if notes != nil {
+		if restored == "" {
+			// Killed before its first checkpoint: nothing to keep, so the
+			// run starts again and its logs restart empty.
+			fmt.Fprintf(notes, "run %s has no intact checkpoint; starting it again from the beginning\n", dir)
+		} else {
+			fmt.Fprintf(notes, "resuming %s from %s (update %d)\n", dir, filepath.Base(restored), t.Update())
+		}
+	}
+	var rd *RunDir
+	if restored == "" {
+		rd, err = restartRunDir(dir, t.HasReference())
+	} else {
+		rd, err = openRunDir(dir, t.Update(), t.HasReference())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return train(ctx, t, cfg, rd, p)
+}
+
+// Progress receives a run's metrics rows and warnings as they are produced.
+type Progress interface {
+	// Row is called after every update; updates is the run's total.
+	Row(m agent.Metrics, updates int)
+	// Warn reports a problem with the run's health.
+	Warn(msg string)
+}
+
+// train runs the remaining updates, logging into rd and checkpointing.
+func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDir, p Progress) (*Summary, error) {
+	defer rd.Close()
+	if cfg.Log.TensorBoard {
+		if err := rd.EnableTensorBoard(); err != nil {
+			return nil, err
+		}
+	}
+	if p != nil {
+		t.Warn = p.Warn
+	}
+	ev := t.Evaluator()
+	var last agent.Metrics
+	t.OnUpdate = func(m agent.Metrics) error {
+		if cfg.Eval.Every > 0 && m.Update%cfg.Eval.Every == 0 && m.Update < t.Updates() {
+			r, err := ev.Run(cfg.Eval.Episodes, evalSeed(cfg.Seed, m.Update), cfg.Eval.Deterministic)
+			if err != nil {
+				return err
+			}
+			m.EvalReturnMean = &r.MeanReturn
+		}
+		if err := rd.Append(m); err != nil {
+			return fmt.Errorf("writing metrics: %w", err)
+		}
+		last = m
+		if n := cfg.Log.CheckpointEvery; n > 0 && m.Update%n == 0 && m.Update < t.Updates() {
+			if err := save(t, rd.CheckpointPath(m.Update)); err != nil {
+				return err
+			}
+			if err := pruneCheckpoints(rd.Path, cfg.Log.KeepCheckpoints); err != nil {
+				return err
+			}
+		}
+		// Shown once written, so what a user sees is on disk.
+		if p != nil {
+			p.Row(m, t.Updates())
+		}
+		return nil
+	}
+	runErr := t.Run(ctx)
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) && t.Update() > 0 {
+			if err := save(t, rd.CheckpointPath(t.Update())); err != nil {
+				return nil, errors.Join(runErr, err)
+			}
+		}
+		return nil, runErr
+	}
+	if err := save(t, filepath.Join(rd.Path, FinalCkpt)); err != nil {
+		return nil, err
+	}
+	r, err := ev.Run(cfg.Eval.Episodes, evalSeed(cfg.Seed, 0), cfg.Eval.Deterministic)
+	if err != nil {
+		return nil, err
+	}
+	ej, _ := json.MarshalIndent(r, "", "  ")
+	if err := WriteFileAtomic(filepath.Join(rd.Path, EvalFile), append(ej, '\n')); err != nil {
+		return nil, err
+	}
+	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
+}
+
+// evalSeed derives evaluation seeds from the run seed, away from the
+// training envs' seeds, and distinct per evaluation point.
+func evalSeed(seed uint64, update int) uint64 {
+	return seed*1_000_003 + 0x5eed + uint64(update)
+}
+
+func save(t *agent.Trainer, path string) error {
+	c, err := t.Checkpoint()
+	if err != nil {
+		return err
+	}
+	b, err := c.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(path, b); err != nil {
+		return fmt.Errorf("writing checkpoint: %w", err)
+	}
+	return nil
+}
+
+// LoadEvaluator reads a run directory's final checkpoint (or, if the run
+// did not finish, its newest checkpoint) into an evaluator.
+func LoadEvaluator(dir string) (*agent.Evaluator, string, error) {
+	path, err := newestCheckpoint(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := checkpoint.Read(path)
+	if err != nil {
+		return nil, "", err
+	}
+	pol, st, err := agent.FromCheckpoint(c)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	if st.EnvID == "" {
+		return nil, "", fmt.Errorf("%s: checkpoint does not name its environment", path)
+	}
+	return &agent.Evaluator{Policy: pol, ObsStats: st.ObsStats, ClipObs: st.ClipObs, EnvID: st.EnvID, Params: st.EnvParams}, path, nil
+}
+
+func newestCheckpoint(dir string) (string, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("run directory: %w", err)
+	}
+	final := filepath.Join(dir, FinalCkpt)
+	if _, err := os.Stat(final); err == nil {
+		return final, nil
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	if len(m) == 0 {
+		return "", fmt.Errorf("%s holds no checkpoint (.ckpt)", dir)
+	}
+	sort.Strings(m)
+	return m[len(m)-1], nil
+}
+
+// DefaultRunDir names a run directory under parent from the config name,
+// the seed and a timestamp string.
+func DefaultRunDir(parent, name string, seed uint64, stamp string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, name)
+	return filepath.Join(parent, fmt.Sprintf("%s-s%d-%s", name, seed, stamp))
+}
+
+// pruneCheckpoints deletes all but the newest keep periodic checkpoints
+// (keep 0 keeps all). Names sort by update, so the order is by name.
+func pruneCheckpoints(dir string, keep int) error {
+	if keep <= 0 {
+		return nil
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	for _, p := range paths[:max(0, len(paths)-keep)] {
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("pruning checkpoints: %w", err)
+		}
+	}
+	return nil
+}
