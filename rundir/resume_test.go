@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -119,6 +120,85 @@ func TestResumeSkipsCorrupt(t *testing.T) {
 	if _, err := Resume(context.Background(), dir, nil, nil); err == nil {
 		t.Fatal("resuming a finished run was accepted")
 	}
+}
+
+// cutLogs keeps the first rows rows of both logs, as an OS crash that
+// lost unsynced writes would, leaving a torn half row at the end of each.
+func cutLogs(t *testing.T, dir string, rows int) {
+	t.Helper()
+	for name, header := range map[string]int{JSONLFile: 0, CSVFile: 1} {
+		path := filepath.Join(dir, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := bytes.SplitAfter(b, []byte("\n"))
+		kept := bytes.Join(lines[:header+rows], nil)
+		torn := lines[header+rows][:len(lines[header+rows])/2]
+		if err := os.WriteFile(path, append(kept, torn...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestResumeAfterCrash: the logs lost their last rows while newer
+// checkpoints survived. Resume starts from the newest checkpoint the logs
+// reach, keeps the newer ones until the run passes them, and ends identical
+// to an uninterrupted run; with no checkpoint the logs reach it refuses,
+// naming the missing rows, and touches nothing.
+func TestResumeAfterCrash(t *testing.T) {
+	want, _ := trainRun(t, smallConfig(t))
+	wantRows, _ := json.Marshal(readRows(t, want))
+	wantCkpt, _ := os.ReadFile(filepath.Join(want, FinalCkpt))
+
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 5) // checkpoints at updates 2, 4 and 5
+	cutLogs(t, dir, 3)     // rows 1-3 whole, row 4 torn
+	var notes bytes.Buffer
+	if _, err := Resume(context.Background(), dir, nil, &notes); err != nil {
+		t.Fatal(err)
+	}
+	if n := notes.String(); !strings.Contains(n, "logs end at update 3, before the checkpoints at updates 4, 5") || !strings.Contains(n, "ckpt-000002.ckpt (update 2)") {
+		t.Fatalf("notes: %q", n)
+	}
+	got, _ := json.Marshal(readRows(t, dir))
+	if string(got) != string(wantRows) {
+		t.Fatal("resumed after a crash, metrics differ from the uninterrupted run")
+	}
+	if ckpt, _ := os.ReadFile(filepath.Join(dir, FinalCkpt)); string(ckpt) != string(wantCkpt) {
+		t.Fatal("resumed after a crash, the final checkpoint differs")
+	}
+
+	dir = filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 5)
+	cutLogs(t, dir, 1)
+	before := snapshot(t, dir)
+	_, err := Resume(context.Background(), dir, nil, nil)
+	var in *agent.InputError
+	if !errors.As(err, &in) || !strings.Contains(err.Error(), "rows 2-2 are missing") {
+		t.Fatalf("logs short of every checkpoint: got %v, want an input error naming rows 2-2", err)
+	}
+	if after := snapshot(t, dir); !maps.Equal(before, after) {
+		t.Fatal("a refused resume changed the run directory")
+	}
+}
+
+// snapshot maps every file in dir to its contents.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = string(b)
+	}
+	return m
 }
 
 // TestResumeWithoutCheckpoint: a run that died before its first

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"ppo/agent"
@@ -57,11 +58,13 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*S
 	return train(ctx, t, cfg, rd, p)
 }
 
-// Resume continues the run in dir from its newest intact checkpoint, so
-// that its logs end up identical, row for row, to an uninterrupted run's
-// (timing fields aside). Rows logged after that checkpoint are dropped and
-// recomputed. Corrupt checkpoints are skipped, saying so on notes (which,
-// like log, may be nil); with no intact checkpoint the run starts again.
+// Resume continues the run in dir from its newest intact checkpoint that
+// the logs reach, so that its logs end up identical, row for row, to an
+// uninterrupted run's (timing fields aside). Rows logged after that
+// checkpoint are dropped and recomputed. Corrupt checkpoints are skipped,
+// saying so on notes (which, like p, may be nil); with no intact checkpoint
+// the run starts again. When every checkpoint lies past the end of the
+// logs, Resume refuses, naming the missing rows.
 func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summary, error) {
 	if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
 		return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
@@ -74,10 +77,23 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	if err != nil {
 		return nil, &agent.InputError{Err: err}
 	}
+	// Rows lost in an OS crash (they are not synced until a checkpoint)
+	// can leave checkpoints past the end of the logs. Those are kept, to be
+	// rewritten identically as the run passes them, and the run resumes from
+	// the newest checkpoint the logs reach.
+	covered, err := loggedRows(dir)
+	if err != nil {
+		return nil, &agent.InputError{Err: fmt.Errorf("resume %s: %w", dir, err)}
+	}
 	paths, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
 	sort.Sort(sort.Reverse(sort.StringSlice(paths)))
 	var restored string
+	var past []int // updates of checkpoints past the logs
 	for _, path := range paths {
+		if u, ok := checkpointUpdate(path); ok && u > covered {
+			past = append(past, u)
+			continue
+		}
 		c, err := checkpoint.Read(path)
 		if err == nil {
 			err = t.Restore(c)
@@ -94,6 +110,15 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 		}
 		restored = path
 		break
+	}
+	if restored == "" && len(past) > 0 {
+		oldest := past[len(past)-1]
+		return nil, &agent.InputError{Err: fmt.Errorf("resume %s: the logs hold rows up to update %d but the oldest checkpoint is at update %d: rows %d-%d are missing (lost in a crash?), so the run cannot continue with whole logs",
+			dir, covered, oldest, covered+1, oldest)}
+	}
+	if notes != nil && len(past) > 0 {
+		fmt.Fprintf(notes, "the logs end at update %d, before the checkpoints at updates %s; resuming from an earlier one (those are rewritten as the run passes them)\n",
+			covered, joinInts(past))
 	}
 	if notes != nil {
 		if restored == "" {
@@ -150,7 +175,7 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 		}
 		last = m
 		if n := cfg.Log.CheckpointEvery; n > 0 && m.Update%n == 0 && m.Update < t.Updates() {
-			if err := save(t, rd.CheckpointPath(m.Update)); err != nil {
+			if err := saveSynced(t, rd, rd.CheckpointPath(m.Update)); err != nil {
 				return err
 			}
 			if err := pruneCheckpoints(rd.Path, cfg.Log.KeepCheckpoints); err != nil {
@@ -166,13 +191,13 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	runErr := t.Run(ctx)
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) && t.Update() > 0 {
-			if err := save(t, rd.CheckpointPath(t.Update())); err != nil {
+			if err := saveSynced(t, rd, rd.CheckpointPath(t.Update())); err != nil {
 				return nil, errors.Join(runErr, err)
 			}
 		}
 		return nil, runErr
 	}
-	if err := save(t, filepath.Join(rd.Path, FinalCkpt)); err != nil {
+	if err := saveSynced(t, rd, filepath.Join(rd.Path, FinalCkpt)); err != nil {
 		return nil, err
 	}
 	r, err := ev.Run(cfg.Eval.Episodes, evalSeed(cfg.Seed, 0), cfg.Eval.Deterministic)
@@ -192,7 +217,13 @@ func evalSeed(seed uint64, update int) uint64 {
 	return seed*1_000_003 + 0x5eed + uint64(update)
 }
 
-func save(t *agent.Trainer, path string) error {
+// saveSynced writes t's checkpoint to path after syncing the logs, so a
+// checkpoint on disk never runs ahead of the rows it follows, even after
+// an OS crash.
+func saveSynced(t *agent.Trainer, rd *RunDir, path string) error {
+	if err := rd.Sync(); err != nil {
+		return fmt.Errorf("syncing the logs: %w", err)
+	}
 	c, err := t.Checkpoint()
 	if err != nil {
 		return err
@@ -273,4 +304,21 @@ func pruneCheckpoints(dir string, keep int) error {
 		}
 	}
 	return nil
+}
+
+// checkpointUpdate reads the update number from a periodic checkpoint's name.
+func checkpointUpdate(path string) (int, bool) {
+	var u int
+	if n, err := fmt.Sscanf(filepath.Base(path), ckptPattern, &u); n != 1 || err != nil {
+		return 0, false
+	}
+	return u, true
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[len(xs)-1-i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
 }
