@@ -22,6 +22,7 @@ commands:
   bench   measure training speed: acting, env stepping, learning
   kl      compute KL divergences between distributions
   envs    list the registered environments
+  docs    regenerate the figures in README, configs and experiments
 
 Run 'ppo <command> -h' for the flags of a command.
 `
@@ -51,6 +52,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return cmdEnvs(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
+	case "docs":
+		return cmdDocs(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

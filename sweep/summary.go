@@ -32,7 +32,8 @@ type Stat struct {
 	N    int      `json:"n"`
 }
 
-func statOf(xs []float64) Stat {
+// StatOf is the Stat of xs: mean Σx/n and sd √(Σ(x−mean)²/(n−1)).
+func StatOf(xs []float64) Stat {
 	s := Stat{N: len(xs)}
 	if len(xs) == 0 {
 		return s
@@ -160,7 +161,7 @@ func (cs *ComboSummary) aggregate() {
 		band = append(band, r.KLInBand)
 		sps = append(sps, r.SPS)
 	}
-	cs.EvalReturn, cs.EpisodeReturn, cs.KLMean, cs.KLInBand, cs.SPS = statOf(ev), statOf(ep), statOf(klm), statOf(band), statOf(sps)
+	cs.EvalReturn, cs.EpisodeReturn, cs.KLMean, cs.KLInBand, cs.SPS = StatOf(ev), StatOf(ep), StatOf(klm), StatOf(band), StatOf(sps)
 }
 
 // findRun looks for job j's finished run in dirs; otherwise it returns the

@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"optim":           {},
 	"normalize":       {},
 	"bench/rusage":    {},
+	"docs":            {"bench", "report", "sweep"},
 	"rundir/tfevents": {},
 	"policy":          {"kl"},
 	"agent":           {"checkpoint", "configs", "env", "kl", "normalize", "optim", "policy"},
@@ -30,7 +31,7 @@ var allowed = map[string][]string{
 	"bench":           {"agent", "bench/rusage", "configs", "policy"},
 	"report":          {"agent", "configs", "rundir"},
 	"sweep":           {"agent", "configs", "report", "rundir"},
-	"cli":             {"agent", "bench", "configs", "env", "kl", "report", "rundir", "sweep"},
+	"cli":             {"agent", "bench", "configs", "docs", "env", "kl", "report", "rundir", "sweep"},
 	"cmd/ppo":         {"cli"},
 }
 
