@@ -1,4 +1,5 @@
 // Package configs defines the training configuration schema and loads it strictly from YAML.
+// It imports nothing from the module, so every other package may use it.
 package configs
 
 // Enumerated values accepted by the string fields of the schema.

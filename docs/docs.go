@@ -15,6 +15,8 @@
 //
 // ARGs are separated by spaces; paths in them are relative to the repository root. Text outside
 // the regions is left alone.
+//
+// It imports bench, report and sweep to format their data.
 package docs
 
 import (

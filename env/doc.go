@@ -31,4 +31,6 @@
 // instead warns and keeps stepping with undefined results. Make wraps every environment with its
 // spec's time limit: the step that reaches MaxEpisodeSteps reports Truncated (also when it
 // terminates, as Gymnasium's TimeLimit does).
+//
+// It imports nothing from the module; env/envtest imports env alone.
 package env

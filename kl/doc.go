@@ -12,4 +12,6 @@
 // invalid enum value) as gonum does, and return NaN for values outside a
 // distribution's domain (a non-positive standard deviation); the gorgonia
 // constructors and the controllers return errors instead.
+//
+// It imports nothing from the module, so it can be used on its own.
 package kl

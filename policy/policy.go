@@ -1,4 +1,5 @@
 // Package policy holds actor-critic networks, their action distributions and weight files.
+// It imports kl alone from the module.
 package policy
 
 import (

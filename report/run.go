@@ -1,4 +1,5 @@
 // Package report summarises and charts the run directories written by ppo train.
+// It imports agent, configs and rundir.
 package report
 
 import (

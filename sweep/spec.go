@@ -1,4 +1,5 @@
 // Package sweep runs a training config over seeds and a grid of overrides, in shards, and summarises the runs.
+// It imports agent, configs, report and rundir.
 package sweep
 
 import (
