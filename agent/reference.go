@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"ppo/checkpoint"
+	"ppo/configs"
 	"ppo/normalize"
 	"ppo/policy"
 )
@@ -36,6 +37,23 @@ func LoadReference(path string) (*Reference, error) {
 		r.logStd = d.LogStd
 	}
 	return r, nil
+}
+
+// TrainedWith is the resolved config a trainer wrote into c, or nil for a
+// version 1 checkpoint, which does not record it.
+func TrainedWith(c *checkpoint.Checkpoint) (*configs.Config, error) {
+	y, ok := c.Sections["config"]
+	if !ok {
+		if c.Version >= 2 {
+			return nil, fmt.Errorf("checkpoint version %d has no config section", c.Version)
+		}
+		return nil, nil
+	}
+	cfg, err := configs.Parse(y)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint config: %w", err)
+	}
+	return cfg, nil
 }
 
 // FromCheckpoint decodes the policy and run state a trainer wrote into c.

@@ -57,7 +57,11 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &checkpoint.Checkpoint{Sections: map[string][]byte{"policy": pol, "adam": adam, "state": sj}}
+	y, err := t.cfg.YAML()
+	if err != nil {
+		return nil, err
+	}
+	c := &checkpoint.Checkpoint{Sections: map[string][]byte{"policy": pol, "adam": adam, "state": sj, "config": y}}
 	if vb, err := t.vec.MarshalBinary(); err == nil {
 		c.Sections["vec"] = vb
 	}

@@ -12,10 +12,10 @@ import (
 	"sort"
 )
 
-// Checkpoint file format (.ckpt), version 1. Integers are little-endian.
+// Checkpoint file format (.ckpt). Integers are little-endian.
 //
 //	magic     [8]byte "PPOCKPT1"
-//	version   uint32  1
+//	version   uint32  1 or 2
 //	count     uint32  number of sections
 //	sections  count × { nameLen uint16, name, dataLen uint64, data }
 //	crc       uint32  CRC-32C (Castagnoli) of everything before it
@@ -25,16 +25,23 @@ import (
 //	policy   the network, in policy's weight format (it has its own checksum)
 //	adam     the optimiser step and moments (Adam.MarshalBinary)
 //	state    JSON: update, timesteps, controller betas, normaliser statistics,
-//	         random streams, the episode window and the resolved config
+//	         random streams, the episode window, the env id and parameters
 //	vec      the vector environment's state (env.Vec.MarshalBinary), when it
 //	         can be serialised
+//	config   (version 2) the resolved config the run was trained with, as YAML
+//
+// Version 2 differs from version 1 only in that the trainer's checkpoints
+// must hold the config section; both are read.
 const (
-	ckptMagic   = "PPOCKPT1"
-	ckptVersion = 1
+	ckptMagic = "PPOCKPT1"
+	// Version is the format version this package writes.
+	Version = 2
 )
 
 // Checkpoint is a set of named byte sections.
 type Checkpoint struct {
+	// Version is the format version read, or to write (0 means Version).
+	Version  int
 	Sections map[string][]byte
 }
 
@@ -48,7 +55,11 @@ func (c *Checkpoint) MarshalBinary() ([]byte, error) {
 	sort.Strings(names)
 	var b bytes.Buffer
 	b.WriteString(ckptMagic)
-	b.Write(binary.LittleEndian.AppendUint32(nil, ckptVersion))
+	v := c.Version
+	if v == 0 {
+		v = Version
+	}
+	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(v)))
 	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(names))))
 	for _, n := range names {
 		b.Write(binary.LittleEndian.AppendUint16(nil, uint16(len(n))))
@@ -73,12 +84,13 @@ func Parse(data []byte) (*Checkpoint, error) {
 		return nil, errors.New("checkpoint checksum mismatch (corrupt or truncated)")
 	}
 	r := body[len(ckptMagic):]
-	if v := binary.LittleEndian.Uint32(r); v != ckptVersion {
-		return nil, fmt.Errorf("checkpoint version %d, this build reads %d", v, ckptVersion)
+	v := binary.LittleEndian.Uint32(r)
+	if v < 1 || v > Version {
+		return nil, fmt.Errorf("checkpoint version %d, this build reads 1 to %d", v, Version)
 	}
 	count := binary.LittleEndian.Uint32(r[4:])
 	r = r[8:]
-	c := &Checkpoint{Sections: map[string][]byte{}}
+	c := &Checkpoint{Version: int(v), Sections: map[string][]byte{}}
 	for i := uint32(0); i < count; i++ {
 		if len(r) < 2 {
 			return nil, errors.New("checkpoint is truncated")

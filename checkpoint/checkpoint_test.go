@@ -22,3 +22,22 @@ func TestCheckpointRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestVersions: version 1 files (written before the config section) are
+// read and re-encode unchanged; unknown versions are refused.
+func TestVersions(t *testing.T) {
+	for _, v := range []int{1, 2} {
+		b, _ := (&Checkpoint{Version: v, Sections: map[string][]byte{"a": {1}}}).MarshalBinary()
+		c, err := Parse(b)
+		if err != nil || c.Version != v {
+			t.Fatalf("version %d: %v, read as %d", v, err, c.Version)
+		}
+		if out, _ := c.MarshalBinary(); string(out) != string(b) {
+			t.Fatalf("version %d does not re-encode to itself", v)
+		}
+	}
+	b, _ := (&Checkpoint{Version: 3}).MarshalBinary()
+	if _, err := Parse(b); err == nil || err.Error() != "checkpoint version 3, this build reads 1 to 2" {
+		t.Fatalf("version 3: %v", err)
+	}
+}

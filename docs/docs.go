@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"ppo/atomicfile"
 	"strings"
 )
 
@@ -293,39 +294,9 @@ func Update(root string, files []string, gens Generators) ([]Region, error) {
 		}
 	}
 	for _, e := range edits {
-		if err := writeAtomic(e.path, e.data); err != nil {
+		if err := atomicfile.Write(e.path, e.data); err != nil {
 			return nil, err
 		}
 	}
 	return changed, nil
-}
-
-// writeAtomic replaces path by data through a temporary file in the same directory, keeping the
-// file's permissions.
-func writeAtomic(path string, data []byte) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

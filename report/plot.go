@@ -1,13 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image/color"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
+	"ppo/atomicfile"
 	"sort"
 	"strconv"
 	"strings"
@@ -620,26 +620,10 @@ func render(path, format string, panels []*plot.Plot, legend []legendEntry) erro
 			}
 		}
 	}
-	return writeAtomic(path, canvas)
-}
-
-// writeAtomic writes the image next to path and renames it into place, so
-// a failed write never leaves a half-written chart behind.
-func writeAtomic(path string, w io.WriterTo) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
+	// Rendered whole first, so a failed write never leaves a half-written chart.
+	var buf bytes.Buffer
+	if _, err := canvas.WriteTo(&buf); err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	if _, err := w.WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(path, buf.Bytes())
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ppo/agent"
+	"ppo/atomicfile"
 	"ppo/rundir/tfevents"
 )
 
@@ -44,6 +45,9 @@ type RunDir struct {
 	jsonl   *os.File
 	csv     *os.File
 	tb      *tfevents.Writer // nil unless log.tensorboard
+	// own names the periodic checkpoints of this run, the only ones prune
+	// may delete.
+	own map[string]bool
 }
 
 // EnableTensorBoard makes Append also write every metric as a TensorBoard
@@ -64,10 +68,10 @@ func CreateRunDir(dir string, configYAML []byte, withRef bool) (*RunDir, error) 
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("run directory %s already exists and is not empty", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, ConfigFile), configYAML); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, ConfigFile), configYAML); err != nil {
 		return nil, err
 	}
 	return openLogs(dir, withRef)
@@ -130,6 +134,27 @@ func (r *RunDir) CheckpointPath(u int) string {
 	return filepath.Join(r.Path, fmt.Sprintf(ckptPattern, u))
 }
 
+// prune deletes all but the newest keep of the run's own periodic
+// checkpoints (keep 0 keeps all). Names sort by update.
+func (r *RunDir) prune(keep int) error {
+	if keep <= 0 {
+		return nil
+	}
+	var mine []string
+	for _, p := range periodicCheckpoints(r.Path) {
+		if r.own[filepath.Base(p)] {
+			mine = append(mine, p)
+		}
+	}
+	for _, p := range mine[:max(0, len(mine)-keep)] {
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("pruning checkpoints: %w", err)
+		}
+		delete(r.own, filepath.Base(p))
+	}
+	return nil
+}
+
 // Close closes the log files.
 func (r *RunDir) Close() error {
 	err := r.jsonl.Close()
@@ -158,12 +183,12 @@ func restartRunDir(dir string, withRef bool) (*RunDir, error) {
 // openLogs opens (creating if need be) the run's logs for appending,
 // writing the CSV header into a new CSV file.
 func openLogs(dir string, withRef bool) (*RunDir, error) {
-	r := &RunDir{Path: dir, withRef: withRef}
+	r := &RunDir{Path: dir, withRef: withRef, own: map[string]bool{}}
 	var err error
-	if r.jsonl, err = os.OpenFile(filepath.Join(dir, JSONLFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+	if r.jsonl, err = os.OpenFile(filepath.Join(dir, JSONLFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666); err != nil {
 		return nil, err
 	}
-	if r.csv, err = os.OpenFile(filepath.Join(dir, CSVFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+	if r.csv, err = os.OpenFile(filepath.Join(dir, CSVFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666); err != nil {
 		r.jsonl.Close()
 		return nil, err
 	}
@@ -222,7 +247,7 @@ func openRunDir(dir string, keep int, withRef bool) (*RunDir, error) {
 		if len(lines) < n {
 			return nil, fmt.Errorf("%s has %d rows, the checkpoint is at update %d", path, len(lines)-header, keep)
 		}
-		if err := WriteFileAtomic(path, bytes.Join(lines[:n], nil)); err != nil {
+		if err := atomicfile.Write(path, bytes.Join(lines[:n], nil)); err != nil {
 			return nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"ppo/agent"
+	"ppo/atomicfile"
 	"ppo/checkpoint"
 	"ppo/configs"
 )
@@ -62,16 +63,21 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*S
 // the logs reach, so that its logs end up identical, row for row, to an
 // uninterrupted run's (timing fields aside). Rows logged after that
 // checkpoint are dropped and recomputed. Corrupt checkpoints are skipped,
-// saying so on notes (which, like p, may be nil); with no intact checkpoint
-// the run starts again. When every checkpoint lies past the end of the
-// logs, Resume refuses, naming the missing rows.
+// saying so on notes (which, like p, may be nil). The run starts again only
+// when it has no checkpoint file at all. Resume refuses, changing nothing,
+// when config.yaml differs from the config a checkpoint was trained with,
+// when no checkpoint is intact, and when every checkpoint lies past the end
+// of the logs.
 func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summary, error) {
+	refuse := func(format string, args ...any) error {
+		return &agent.InputError{Err: fmt.Errorf("resume %s: "+format, append([]any{dir}, args...)...)}
+	}
 	if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
 		return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
 	}
 	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
 	if err != nil {
-		return nil, &agent.InputError{Err: fmt.Errorf("resume %s: %w", dir, err)}
+		return nil, refuse("%w", err)
 	}
 	t, err := agent.New(cfg)
 	if err != nil {
@@ -83,38 +89,49 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	// the newest checkpoint the logs reach.
 	covered, err := loggedRows(dir)
 	if err != nil {
-		return nil, &agent.InputError{Err: fmt.Errorf("resume %s: %w", dir, err)}
+		return nil, refuse("%w", err)
 	}
-	paths, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
-	sort.Sort(sort.Reverse(sort.StringSlice(paths)))
+	paths := periodicCheckpoints(dir)
 	var restored string
-	var past []int // updates of checkpoints past the logs
-	for _, path := range paths {
-		if u, ok := checkpointUpdate(path); ok && u > covered {
+	var past []int      // updates of checkpoints past the logs
+	var broken []string // why each unreadable checkpoint was skipped
+	for i := len(paths) - 1; i >= 0; i-- {
+		path := paths[i]
+		if u, _ := checkpointUpdate(path); u > covered {
 			past = append(past, u)
 			continue
 		}
 		c, err := checkpoint.Read(path)
-		if err == nil {
-			err = t.Restore(c)
-		}
 		if err != nil {
+			broken = append(broken, err.Error())
 			if notes != nil {
 				fmt.Fprintf(notes, "skipping checkpoint %s: %v\n", filepath.Base(path), err)
 			}
-			// A failed restore may have changed part of the state: start afresh.
-			if t, err = agent.New(cfg); err != nil {
-				return nil, err
-			}
 			continue
+		}
+		trained, err := agent.TrainedWith(c)
+		if err != nil {
+			return nil, refuse("%s: %w", filepath.Base(path), err)
+		}
+		if trained != nil {
+			if d := configs.Diff(trained, cfg); len(d) > 0 {
+				return nil, refuse("%s differs from the config %s was trained with (checkpoint vs %s): %s; restore %s or train a new run",
+					ConfigFile, filepath.Base(path), ConfigFile, strings.Join(d, ", "), ConfigFile)
+			}
+		}
+		if err := t.Restore(c); err != nil {
+			return nil, refuse("%s does not match %s: %w", filepath.Base(path), ConfigFile, err)
 		}
 		restored = path
 		break
 	}
-	if restored == "" && len(past) > 0 {
+	switch {
+	case restored == "" && len(past) > 0:
 		oldest := past[len(past)-1]
-		return nil, &agent.InputError{Err: fmt.Errorf("resume %s: the logs hold rows up to update %d but the oldest checkpoint is at update %d: rows %d-%d are missing (lost in a crash?), so the run cannot continue with whole logs",
-			dir, covered, oldest, covered+1, oldest)}
+		return nil, refuse("the logs hold rows up to update %d but the oldest checkpoint is at update %d: rows %d-%d are missing (lost in a crash?), so the run cannot continue with whole logs",
+			covered, oldest, covered+1, oldest)
+	case restored == "" && len(broken) > 0:
+		return nil, refuse("no intact checkpoint (%s); nothing was changed", strings.Join(broken, "; "))
 	}
 	if notes != nil && len(past) > 0 {
 		fmt.Fprintf(notes, "the logs end at update %d, before the checkpoints at updates %s; resuming from an earlier one (those are rewritten as the run passes them)\n",
@@ -124,7 +141,7 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 		if restored == "" {
 			// Killed before its first checkpoint: nothing to keep, so the
 			// run starts again and its logs restart empty.
-			fmt.Fprintf(notes, "run %s has no intact checkpoint; starting it again from the beginning\n", dir)
+			fmt.Fprintf(notes, "run %s has no checkpoint; starting it again from the beginning\n", dir)
 		} else {
 			fmt.Fprintf(notes, "resuming %s from %s (update %d)\n", dir, filepath.Base(restored), t.Update())
 		}
@@ -138,7 +155,29 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	if err != nil {
 		return nil, err
 	}
+	// Earlier processes of this run wrote the checkpoints trained with its
+	// config; pruning may remove those, never others placed beside them.
+	for _, path := range paths {
+		if c, err := checkpoint.Read(path); err == nil && sameRun(c, cfg) {
+			rd.own[filepath.Base(path)] = true
+		}
+	}
 	return train(ctx, t, cfg, rd, p)
+}
+
+// sameRun says whether c was written by a run of cfg: its recorded config
+// equals cfg or, for a version 1 checkpoint, which does not record it, its
+// environment and network match.
+func sameRun(c *checkpoint.Checkpoint, cfg *configs.Config) bool {
+	trained, err := agent.TrainedWith(c)
+	if err != nil {
+		return false
+	}
+	if trained != nil {
+		return len(configs.Diff(trained, cfg)) == 0
+	}
+	t, err := agent.New(cfg)
+	return err == nil && t.Restore(c) == nil
 }
 
 // Progress receives a run's metrics rows and warnings as they are produced.
@@ -178,7 +217,7 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 			if err := saveSynced(t, rd, rd.CheckpointPath(m.Update)); err != nil {
 				return err
 			}
-			if err := pruneCheckpoints(rd.Path, cfg.Log.KeepCheckpoints); err != nil {
+			if err := rd.prune(cfg.Log.KeepCheckpoints); err != nil {
 				return err
 			}
 		}
@@ -205,7 +244,7 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 		return nil, err
 	}
 	ej, _ := json.MarshalIndent(r, "", "  ")
-	if err := WriteFileAtomic(filepath.Join(rd.Path, EvalFile), append(ej, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(rd.Path, EvalFile), append(ej, '\n')); err != nil {
 		return nil, err
 	}
 	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
@@ -232,9 +271,10 @@ func saveSynced(t *agent.Trainer, rd *RunDir, path string) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(path, b); err != nil {
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("writing checkpoint: %w", err)
 	}
+	rd.own[filepath.Base(path)] = true
 	return nil
 }
 
@@ -287,29 +327,24 @@ func DefaultRunDir(parent, name string, seed uint64, stamp string) string {
 	return filepath.Join(parent, fmt.Sprintf("%s-s%d-%s", name, seed, stamp))
 }
 
-// pruneCheckpoints deletes all but the newest keep periodic checkpoints
-// (keep 0 keeps all). Names sort by update, so the order is by name.
-func pruneCheckpoints(dir string, keep int) error {
-	if keep <= 0 {
-		return nil
-	}
-	paths, err := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
-	if err != nil {
-		return err
-	}
-	sort.Strings(paths)
-	for _, p := range paths[:max(0, len(paths)-keep)] {
-		if err := os.Remove(p); err != nil {
-			return fmt.Errorf("pruning checkpoints: %w", err)
+// periodicCheckpoints lists dir's ckpt-NNNNNN.ckpt files in update order.
+func periodicCheckpoints(dir string) []string {
+	paths, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	var out []string
+	for _, p := range paths {
+		if _, ok := checkpointUpdate(p); ok {
+			out = append(out, p)
 		}
 	}
-	return nil
+	sort.Strings(out) // zero-padded, so by update
+	return out
 }
 
 // checkpointUpdate reads the update number from a periodic checkpoint's name.
 func checkpointUpdate(path string) (int, bool) {
 	var u int
-	if n, err := fmt.Sscanf(filepath.Base(path), ckptPattern, &u); n != 1 || err != nil {
+	name := filepath.Base(path)
+	if n, err := fmt.Sscanf(name, ckptPattern, &u); n != 1 || err != nil || fmt.Sprintf(ckptPattern, u) != name {
 		return 0, false
 	}
 	return u, true

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ppo/agent"
+	"ppo/atomicfile"
 	"ppo/rundir"
 )
 
@@ -191,8 +192,8 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *pro
 	path := filepath.Join(dir, j.Dir())
 	fail := func(err error) bool {
 		msg := strings.Join(strings.Fields(err.Error()), " ")
-		os.MkdirAll(path, 0o755)
-		if werr := rundir.WriteFileAtomic(filepath.Join(path, ErrorFile), []byte(msg+"\n")); werr != nil {
+		os.MkdirAll(path, 0o777)
+		if werr := atomicfile.Write(filepath.Join(path, ErrorFile), []byte(msg+"\n")); werr != nil {
 			msg += "; could not record it: " + werr.Error()
 		}
 		p.line("%s seed %d: failed: %s", j.Label, j.Seed, msg)

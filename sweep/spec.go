@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"ppo/agent"
+	"ppo/atomicfile"
 	"ppo/configs"
 )
 
@@ -326,10 +327,10 @@ func (s *Spec) normalize() {
 // Claim makes dir a directory of sweep s: it creates dir and sweep.json,
 // or checks that the sweep.json already there describes the same sweep.
 // Several shards may claim one shared directory at once: sweep.json is
-// created by a hard link, which only one of them can win. A non-empty dir
+// created by atomicfile.WriteNew, which only one of them can win. A non-empty dir
 // without sweep.json is refused.
 func (s *Spec) Claim(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
 	if err := s.sameAs(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
@@ -349,23 +350,7 @@ func (s *Spec) Claim(dir string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+SpecFile+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Link(tmp, filepath.Join(dir, SpecFile)); err != nil {
+	if err := atomicfile.WriteNew(filepath.Join(dir, SpecFile), append(b, '\n')); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return s.sameAs(dir) // another shard won the race
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"ppo/agent"
+	"ppo/atomicfile"
 	"ppo/configs"
 	"ppo/report"
 	"ppo/rundir"
@@ -368,10 +369,10 @@ var shardSummary = regexp.MustCompile(`^summary\.shard-(\d+)-of-(\d+)\.json$`)
 // Write writes the summary's markdown and JSON files into dir.
 func (s *Summary) Write(dir string, sh Shard) error {
 	base := filepath.Join(dir, stem(sh))
-	if err := rundir.WriteFileAtomic(base+".json", s.JSON()); err != nil {
+	if err := atomicfile.Write(base+".json", s.JSON()); err != nil {
 		return err
 	}
-	return rundir.WriteFileAtomic(base+".md", s.Markdown())
+	return atomicfile.Write(base+".md", s.Markdown())
 }
 
 // Collect merges the shards of one sweep: dirs are the shards' sweep

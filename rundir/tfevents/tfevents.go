@@ -72,7 +72,7 @@ func Create(dir string) (*Writer, error) {
 		host = "localhost"
 	}
 	now := time.Now()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("tfevents: %w", err)
 	}
 	name := fmt.Sprintf("%s%d.%s", FilePrefix, now.Unix(), host)

@@ -1,0 +1,106 @@
+package rundir
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ppo/agent"
+)
+
+// TestResumeRefusesEditedConfig: after config.yaml is edited, resume
+// refuses in one line naming every changed field, and the run directory
+// stays byte-identical.
+func TestResumeRefusesEditedConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to string
+		want           []string
+	}{
+		{"widths", "hidden: [64, 64]", "hidden: [32]", []string{"policy.hidden ([64, 64] vs [32])"}},
+		{"env", "id: CartPole-v1", "id: Acrobot-v1", []string{`env.id ("CartPole-v1" vs "Acrobot-v1")`}},
+		{"epochs", "epochs: 4", "epochs: 5", []string{"ppo.epochs (4 vs 5)"}},
+		{"lr", "learning_rate: 0.0003", "learning_rate: 0.001",
+			[]string{"ppo.learning_rate (0.0003 vs 0.001)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			interruptAt(t, dir, 3)
+			path := filepath.Join(dir, ConfigFile)
+			y, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(y), tc.from) {
+				t.Fatalf("config.yaml lacks %q:\n%s", tc.from, y)
+			}
+			os.WriteFile(path, []byte(strings.Replace(string(y), tc.from, tc.to, 1)), 0o644)
+			before := snapshot(t, dir)
+			_, err = Resume(context.Background(), dir, nil, nil)
+			var in *agent.InputError
+			if !errors.As(err, &in) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want a one-line input error", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+			if after := snapshot(t, dir); !maps.Equal(before, after) {
+				t.Fatal("a refused resume changed the run directory")
+			}
+		})
+	}
+}
+
+// TestResumeRefusesWithoutIntactCheckpoint: checkpoints that exist are
+// never discarded to start the run again.
+func TestResumeRefusesWithoutIntactCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 3) // checkpoints at 2 and 3
+	for _, name := range []string{"ckpt-000002.ckpt", "ckpt-000003.ckpt"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("not a checkpoint"), 0o644)
+	}
+	before := snapshot(t, dir)
+	_, err := Resume(context.Background(), dir, nil, nil)
+	var in *agent.InputError
+	if !errors.As(err, &in) || !strings.Contains(err.Error(), "no intact checkpoint") {
+		t.Fatalf("got %v, want a refusal naming the lack of an intact checkpoint", err)
+	}
+	if after := snapshot(t, dir); !maps.Equal(before, after) {
+		t.Fatal("a refused resume changed the run directory")
+	}
+}
+
+// TestPruneKeepsForeignCheckpoints: pruning removes only checkpoints the
+// run wrote, in a fresh run and after a resume.
+func TestPruneKeepsForeignCheckpoints(t *testing.T) {
+	other, _ := trainRun(t, smallConfig(t, "ppo.learning_rate=1e-3"))
+	foreign, err := os.ReadFile(filepath.Join(other, "ckpt-000004.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 2, "log.checkpoint_every=1", "log.keep_checkpoints=1")
+	// An unrelated run's checkpoint and a stray file, under names this run
+	// has passed (1) or skips (none: every update checkpoints) ...
+	os.WriteFile(filepath.Join(dir, "ckpt-000001.ckpt"), foreign, 0o644)
+	os.WriteFile(filepath.Join(dir, "ckpt-000000.ckpt"), []byte("x"), 0o644)
+	if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	for i := range got {
+		got[i] = filepath.Base(got[i])
+	}
+	// ... survive, while the run's own are pruned to the newest one.
+	if want := "ckpt-000000.ckpt ckpt-000001.ckpt ckpt-000005.ckpt"; strings.Join(got, " ") != want {
+		t.Fatalf("checkpoints %v, want %s", got, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "ckpt-000001.ckpt")); string(b) != string(foreign) {
+		t.Fatal("the foreign checkpoint was changed")
+	}
+}
