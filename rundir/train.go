@@ -203,7 +203,7 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	var last agent.Metrics
 	t.OnUpdate = func(m agent.Metrics) error {
 		if cfg.Eval.Every > 0 && m.Update%cfg.Eval.Every == 0 && m.Update < t.Updates() {
-			r, err := ev.Run(cfg.Eval.Episodes, evalSeed(cfg.Seed, m.Update), cfg.Eval.Deterministic)
+			r, err := ev.Run(cfg.Eval.Episodes, EvalSeed(cfg.Seed)+uint64(m.Update), cfg.Eval.Deterministic)
 			if err != nil {
 				return err
 			}
@@ -239,7 +239,7 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	if err := saveSynced(t, rd, filepath.Join(rd.Path, FinalCkpt)); err != nil {
 		return nil, err
 	}
-	r, err := ev.Run(cfg.Eval.Episodes, evalSeed(cfg.Seed, 0), cfg.Eval.Deterministic)
+	r, err := ev.Run(cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg.Eval.Deterministic)
 	if err != nil {
 		return nil, err
 	}
@@ -250,10 +250,12 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
 }
 
-// evalSeed derives evaluation seeds from the run seed, away from the
-// training envs' seeds, and distinct per evaluation point.
-func evalSeed(seed uint64, update int) uint64 {
-	return seed*1_000_003 + 0x5eed + uint64(update)
+// EvalSeed is the seed of a run's final evaluation (eval.json) and the
+// default of ppo eval: seed·1000003 + 24301 (0x5eed), away from the
+// training envs' seeds. The periodic evaluation after update u uses
+// EvalSeed(seed) + u.
+func EvalSeed(seed uint64) uint64 {
+	return seed*1_000_003 + 0x5eed
 }
 
 // saveSynced writes t's checkpoint to path after syncing the logs, so a
