@@ -9,54 +9,61 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
-const usage = `usage: ppo <command> [flags]
+// A command is one ppo subcommand.
+type command struct {
+	name, args, summary string
+	run                 func(args []string, stdout, stderr io.Writer) int
+}
 
-commands:
-  train   train a policy from a YAML config
-  eval    evaluate a trained run
-  inspect summarise run directories side by side
-  plot    chart runs' return, KL, beta and clip fraction
-  sweep   run a config over seeds and a grid of overrides
-  bench   measure training speed: acting, env stepping, learning
-  kl      compute KL divergences between distributions
-  envs    list the registered environments
-  docs    regenerate the figures in README, configs and experiments
+// commands lists the subcommands in the order usage shows them; args is
+// the synopsis after the flags, shown by -h.
+var commands []command
 
-Run 'ppo <command> -h' for the flags of a command.
-`
+func init() {
+	commands = []command{
+		{"train", "", "train a policy from a YAML config (--resume DIR continues a run)", cmdTrain},
+		{"eval", "RUN_DIR | CHECKPOINT", "evaluate a trained run or checkpoint", cmdEval},
+		{"inspect", "RUN_DIR...", "summarise run directories side by side", cmdInspect},
+		{"plot", "RUN_DIR...", "chart runs' return, KL, beta and clip fraction", cmdPlot},
+		{"sweep", "", "run a config over seeds and a grid of overrides (--collect DIR...)", cmdSweep},
+		{"bench", "", "measure training speed: acting, env stepping, learning", cmdBench},
+		{"kl", "categorical|normal|gaussian", "compute KL divergences between distributions", cmdKL},
+		{"envs", "[ID...]", "list the registered environments", cmdEnvs},
+		{"docs", "", "regenerate the figures in README, configs and experiments", cmdDocs},
+		{"version", "", "print the version, Go version and commit", cmdVersion},
+	}
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: ppo <command> [flags] [arguments]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-8s%s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun 'ppo <command> -h' for the flags and arguments of a command.\n")
+	return b.String()
+}
 
 // Main runs the ppo command with args (without the program name) and
 // returns the process exit status: 0 on success, 1 on a runtime failure,
 // 2 on bad input, 130 when interrupted.
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	}
 	switch args[0] {
-	case "train":
-		return cmdTrain(args[1:], stdout, stderr)
-	case "eval":
-		return cmdEval(args[1:], stdout, stderr)
-	case "inspect":
-		return cmdInspect(args[1:], stdout, stderr)
-	case "plot":
-		return cmdPlot(args[1:], stdout, stderr)
-	case "sweep":
-		return cmdSweep(args[1:], stdout, stderr)
-	case "kl":
-		return cmdKL(args[1:], stdout, stderr)
-	case "envs":
-		return cmdEnvs(args[1:], stdout, stderr)
-	case "bench":
-		return cmdBench(args[1:], stdout, stderr)
-	case "docs":
-		return cmdDocs(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
 	}
 	fmt.Fprintf(stderr, "ppo: unknown command %q (run 'ppo help')\n", args[0])
 	return 2
@@ -72,7 +79,13 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (done bool
 		return false, 0
 	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(stdout)
-		fmt.Fprintf(stdout, "usage: %s [flags]\n", fs.Name())
+		line := fs.Name() + " [flags]"
+		for _, c := range commands {
+			if "ppo "+c.name == fs.Name() && c.args != "" {
+				line += " " + c.args
+			}
+		}
+		fmt.Fprintf(stdout, "usage: %s\n", line)
 		fs.PrintDefaults()
 		return true, 0
 	}
