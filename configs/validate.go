@@ -51,9 +51,9 @@ func (c *Config) Validate() error {
 	ch.gt("ppo.target_kl_factor", o.TargetKLFactor, 0)
 	ch.gt("ppo.adam_epsilon", o.AdamEpsilon, 0)
 
-	ch.controller("kl.controller", c.KL.Controller, c.KL.Controller, Default().KL.Controller)
+	ch.controller("kl.controller", false, c.KL.Controller, c.KL.Controller, Default().KL.Controller)
 	r := &c.KL.Reference
-	ch.controller("kl.reference.controller", r.Controller, c.KL.ReferenceController(), Default().KL.Reference.Controller)
+	ch.controller("kl.reference.controller", true, r.Controller, c.KL.ReferenceController(), Default().KL.Reference.Controller)
 	if k := r.Controller.Kind; k != ControllerFixed && r.Checkpoint == "" {
 		ch.fail("kl.reference.controller.kind", "%s needs kl.reference.checkpoint (no reference policy to adapt to)", k)
 	}
@@ -77,10 +77,9 @@ func (c *Config) Validate() error {
 }
 
 // controller checks the controller section at path: k as written, resolved with its clamp
-// filled in (they differ only in kl.reference.controller, whose min_beta and max_beta of 0
-// take kl.controller's), def its defaults.
-func (ch *checker) controller(path string, k, resolved, def ControllerConfig) {
-	reference := path != "kl.controller"
+// filled in (they differ only for the reference, whose min_beta and max_beta of 0 take
+// kl.controller's), def its defaults.
+func (ch *checker) controller(path string, reference bool, k, resolved, def ControllerConfig) {
 	if reference && k.Kind == ControllerFixed {
 		ch.ge(path+".init_beta", k.InitBeta, 0) // 0 keeps kl_ref logged without penalising it
 	} else {
