@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"ppo/configs"
+	"ppo/kl"
 )
 
 // watch notices a run going wrong slowly: beta pinned at a clamp, or the
@@ -16,12 +17,20 @@ type watch struct {
 const (
 	clampStreak = 10
 	overStreak  = 5
-	// overFactor × target counts as far over: twice the widest preset's upper threshold.
-	overFactor = 4
 )
 
+// overFactor × target counts as far over: twice the widest preset's upper threshold.
+var overFactor = func() float64 {
+	widest := 0.0
+	for _, name := range kl.PresetNames() {
+		p, _ := kl.Preset(name)
+		widest = max(widest, p.HighMult)
+	}
+	return 2 * widest
+}()
+
 func (w *watch) observe(update int, d, beta float64, c configs.ControllerConfig, penalised bool) []string {
-	if !penalised || c.Kind == "fixed" {
+	if !penalised || c.Kind == configs.ControllerFixed {
 		return nil
 	}
 	var out []string
@@ -40,7 +49,7 @@ func (w *watch) observe(update int, d, beta float64, c configs.ControllerConfig,
 		w.overTarget = 0
 	}
 	if w.overTarget == overStreak {
-		out = append(out, fmt.Sprintf("update %d: KL %.4g has been over %d× its target %g for %d updates", update, d, overFactor, c.Target, overStreak))
+		out = append(out, fmt.Sprintf("update %d: KL %.4g has been over %g× its target %g for %d updates", update, d, overFactor, c.Target, overStreak))
 	}
 	return out
 }

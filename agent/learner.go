@@ -6,28 +6,14 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"ppo/configs"
 	"ppo/kl"
 	"ppo/policy"
 )
 
-// Objective selects the policy surrogate.
-type Objective string
-
-// The objectives of config ppo.objective.
-const (
-	// KLPenalty is the PPO paper's L^KLPEN: E[r·A] - β·KL.
-	KLPenalty Objective = "kl_penalty"
-	// Clip is the clipped surrogate L^CLIP.
-	Clip Objective = "clip"
-	// ClipKL is L^CLIP with the KL penalty added.
-	ClipKL Objective = "clip_kl"
-	// None is the unclipped, unpenalised surrogate E[r·A].
-	None Objective = "none"
-)
-
 // LossConfig holds what shapes the loss graph.
 type LossConfig struct {
-	Objective Objective
+	Objective configs.Objective
 	Direction kl.Direction
 	Estimator kl.Estimator
 	// ValueClip > 0 clips value predictions to old ± ValueClip (as CleanRL
@@ -86,10 +72,10 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 	b := builder{}
 	logp := b.do(net.LogProb(mb.act))
 	mb.logr = b.do(G.Sub(logp, mb.oldLogp))
-	clip := cfg.Objective == Clip || cfg.Objective == ClipKL
+	clip := cfg.Objective.Clipped()
 	mb.pgLoss = b.do(newLossOp(surrogateFn{clip: clip, eps: clipRange}, mb.logr, mb.adv))
 	loss := mb.pgLoss
-	if cfg.Objective == KLPenalty || cfg.Objective == ClipKL {
+	if cfg.Objective.Penalised() {
 		// The penalty: the exact KL, or an estimator's sample form.
 		var pen *G.Node
 		if cfg.Estimator == kl.Exact {

@@ -7,6 +7,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"ppo/configs"
 	"ppo/kl"
 	"ppo/policy"
 )
@@ -93,14 +94,14 @@ func TestLossGradients(t *testing.T) {
 		discrete bool
 		cfg      LossConfig
 	}{
-		{"klpen-exact-cat", true, LossConfig{Objective: KLPenalty}},
-		{"klpen-exact-gauss", false, LossConfig{Objective: KLPenalty}},
-		{"klpen-newold-gauss", false, LossConfig{Objective: KLPenalty, Direction: kl.NewOld}},
-		{"klpen-k3-cat", true, LossConfig{Objective: KLPenalty, Estimator: kl.K3}},
-		{"klpen-k2-newold-cat", true, LossConfig{Objective: KLPenalty, Estimator: kl.K2, Direction: kl.NewOld}},
-		{"clip-cat-vclip", true, LossConfig{Objective: Clip, ValueClip: 0.2}},
-		{"clipkl-gauss-ref", false, LossConfig{Objective: ClipKL, Reference: true}},
-		{"none-cat-ref", true, LossConfig{Objective: None, Reference: true, Direction: kl.NewOld}},
+		{"klpen-exact-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty}},
+		{"klpen-exact-gauss", false, LossConfig{Objective: configs.ObjectiveKLPenalty}},
+		{"klpen-newold-gauss", false, LossConfig{Objective: configs.ObjectiveKLPenalty, Direction: kl.NewOld}},
+		{"klpen-k3-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty, Estimator: kl.K3}},
+		{"klpen-k2-newold-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty, Estimator: kl.K2, Direction: kl.NewOld}},
+		{"clip-cat-vclip", true, LossConfig{Objective: configs.ObjectiveClip, ValueClip: 0.2}},
+		{"clipkl-gauss-ref", false, LossConfig{Objective: configs.ObjectiveClipKL, Reference: true}},
+		{"none-cat-ref", true, LossConfig{Objective: configs.ObjectiveNone, Reference: true, Direction: kl.NewOld}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,7 +141,7 @@ func TestLossGradients(t *testing.T) {
 // TestLossValue checks the kl_penalty loss against a plain-Go computation
 // of -mean(r·A) + β·mean(KL(old||new)) + ½c_v·mean((V-R)²) - c_e·mean(H).
 func TestLossValue(t *testing.T) {
-	c := newLossCase(t, true, LossConfig{Objective: KLPenalty}, 5)
+	c := newLossCase(t, true, LossConfig{Objective: configs.ObjectiveKLPenalty}, 5)
 	mb := c.mb
 	get := func(nd *G.Node) []float64 { return valuesOf(mb.tensors[nd]) }
 	obs, act, oldLogp, adv, ret, oldHead := get(mb.obs), get(mb.act), get(mb.oldLogp), get(mb.adv), get(mb.ret), get(mb.old.Head)
@@ -171,7 +172,7 @@ func TestLossValue(t *testing.T) {
 // gradient into the dual values; after zeroGrads a second run on the same
 // inputs must give the same gradient, not twice it.
 func TestGradientsDoNotAccumulate(t *testing.T) {
-	c := newLossCase(t, true, LossConfig{Objective: KLPenalty}, 6)
+	c := newLossCase(t, true, LossConfig{Objective: configs.ObjectiveKLPenalty}, 6)
 	g := make([]any, len(c.mb.net.Params))
 	var first [][]float64
 	for rep := 0; rep < 3; rep++ {

@@ -7,6 +7,7 @@ import (
 
 	"ppo/checkpoint"
 	"ppo/env"
+	"ppo/kl"
 	"ppo/normalize"
 )
 
@@ -44,7 +45,7 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 		ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, RewScale: t.rewScale,
 		Window: t.window, LastObs: t.lastObs, EnvID: t.cfg.Env.ID, EnvParams: t.cfg.Env.Params,
 	}
-	if t.refCtrl != nil {
+	if adapts(t.refCtrl) {
 		st.RefBeta = t.refCtrl.Beta()
 	}
 	if st.ActRNG, err = t.actPCG.MarshalBinary(); err != nil {
@@ -66,6 +67,14 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 		c.Sections["vec"] = vb
 	}
 	return c, nil
+}
+
+// adapts says whether c's coefficient evolves, so a checkpoint must carry it. A fixed
+// reference coefficient is not written: it comes from the config, as it did before the
+// reference had a controller, so older checkpoints without ref_beta still restore.
+func adapts(c kl.Controller) bool {
+	_, fixed := c.(*kl.Fixed)
+	return c != nil && !fixed
 }
 
 // betaSetter is what a controller needs to be restored from a checkpoint.
@@ -98,7 +107,7 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 	if err := t.ctrl.(betaSetter).SetBeta(st.Beta); err != nil {
 		return err
 	}
-	if t.refCtrl != nil {
+	if adapts(t.refCtrl) {
 		if err := t.refCtrl.(betaSetter).SetBeta(st.RefBeta); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ type Trainer struct {
 	opt     *optim.Adam
 	ctrl    kl.Controller
 	ref     *Reference
-	refCtrl kl.Controller // nil: fixed coefficient cfg.KL.Reference.Coef
+	refCtrl kl.Controller // nil without a reference policy
 
 	obsStats  *normalize.RunningStats // nil without env.normalize_obs
 	rewScale  *normalize.RewardScaler // nil without env.normalize_reward
@@ -111,13 +111,8 @@ func New(cfg *configs.Config) (*Trainer, error) {
 		if err := t.ref.compatible(spec); err != nil {
 			return nil, fmt.Errorf("kl.reference.checkpoint: %w", err)
 		}
-		if ref.Target > 0 {
-			p, _ := kl.Preset("schulman2017")
-			p.Target = ref.Target
-			p.MinBeta, p.MaxBeta = cfg.KL.Controller.MinBeta, cfg.KL.Controller.MaxBeta
-			if t.refCtrl, err = kl.NewAdaptive(p, ref.Coef); err != nil {
-				return nil, fmt.Errorf("kl.reference: %w", err)
-			}
+		if t.refCtrl, err = newController(cfg.KL.ReferenceController()); err != nil {
+			return nil, fmt.Errorf("kl.reference.controller: %w", err)
 		}
 	}
 	if cfg.Env.NormalizeObs {
@@ -203,7 +198,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 // learningRate is this update's Adam step size after the schedule.
 func (t *Trainer) learningRate() float64 {
 	lr := t.cfg.PPO.LearningRate
-	if t.cfg.PPO.LRSchedule == "linear" {
+	if t.cfg.PPO.LRSchedule == configs.LRLinear {
 		lr *= 1 - float64(t.update-1)/float64(t.updates)
 	}
 	return lr
@@ -214,7 +209,7 @@ func (t *Trainer) refCoef() float64 {
 	if t.refCtrl != nil {
 		return t.refCtrl.Beta()
 	}
-	return t.cfg.KL.Reference.Coef
+	return 0 // the loss has no reference term to weigh
 }
 
 // adapt feeds the measured KL to the controllers, which set the next
@@ -241,10 +236,8 @@ func (t *Trainer) adapt(m *Metrics, refCoef float64) error {
 	if t.ref != nil {
 		m.KLRef = &m.klRef
 		m.RefCoef = &refCoef
-		if t.refCtrl != nil {
-			if err := t.refCtrl.Update(m.klRef, t.buf.size()); err != nil {
-				return fmt.Errorf("update %d: reference controller: %w", t.update, err)
-			}
+		if err := t.refCtrl.Update(m.klRef, t.buf.size()); err != nil {
+			return fmt.Errorf("update %d: reference controller: %w", t.update, err)
 		}
 	}
 	return nil
@@ -269,7 +262,7 @@ func (t *Trainer) episodeStats(m *Metrics) {
 
 // penalised says whether the loss has a KL penalty whose beta matters.
 func (t *Trainer) penalised() bool {
-	return t.loss.Objective == KLPenalty || t.loss.Objective == ClipKL
+	return t.loss.Objective.Penalised()
 }
 
 // Update is the number of updates done so far.

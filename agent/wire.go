@@ -14,7 +14,7 @@ func policySpec(cfg *configs.Config, obs, act env.Space) (policy.Spec, error) {
 		Hidden:     cfg.Policy.Hidden,
 		Activation: cfg.Policy.Activation,
 		Shared:     cfg.Policy.Shared,
-		Float64:    cfg.Policy.DType == "float64",
+		Float64:    cfg.Policy.DType == configs.DTypeFloat64,
 		InitLogStd: cfg.Policy.InitLogStd,
 	}
 	switch a := act.(type) {
@@ -38,7 +38,7 @@ func lossConfig(cfg *configs.Config) (LossConfig, error) {
 		return LossConfig{}, err
 	}
 	return LossConfig{
-		Objective: Objective(cfg.PPO.Objective),
+		Objective: cfg.PPO.Objective,
 		Direction: dir,
 		Estimator: est,
 		ValueClip: cfg.PPO.ValueClip,
@@ -46,16 +46,20 @@ func lossConfig(cfg *configs.Config) (LossConfig, error) {
 	}, nil
 }
 
+// newController builds the controller c describes: kl.controller, or the reference's
+// from KLConfig.ReferenceController (its clamp resolved).
 func newController(c configs.ControllerConfig) (kl.Controller, error) {
 	switch c.Kind {
-	case "fixed":
+	case configs.ControllerFixed:
 		return kl.NewFixed(c.InitBeta)
-	case "proportional":
+	case configs.ControllerProportional:
 		return kl.NewProportional(c.Target, c.Horizon, c.InitBeta, c.MinBeta, c.MaxBeta)
+	case configs.ControllerAdaptive:
+		high, low, up, down := c.Resolved()
+		return kl.NewAdaptive(kl.AdaptiveParams{
+			Target: c.Target, HighMult: high, LowMult: low, UpFactor: up, DownFactor: down,
+			MinBeta: c.MinBeta, MaxBeta: c.MaxBeta,
+		}, c.InitBeta)
 	}
-	high, low, up, down := c.Resolved()
-	return kl.NewAdaptive(kl.AdaptiveParams{
-		Target: c.Target, HighMult: high, LowMult: low, UpFactor: up, DownFactor: down,
-		MinBeta: c.MinBeta, MaxBeta: c.MaxBeta,
-	}, c.InitBeta)
+	return nil, fmt.Errorf("unknown controller kind %q", c.Kind)
 }

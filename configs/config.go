@@ -1,22 +1,48 @@
 // Package configs defines the training configuration schema and loads it strictly from YAML.
-// It imports nothing from the module, so every other package may use it.
+// It imports kl alone from the module (kl holds the controller presets).
 package configs
 
-// Enumerated values accepted by the string fields of the schema.
-const (
-	ObjectiveKLPenalty = "kl_penalty"
-	ObjectiveClip      = "clip"
-	ObjectiveClipKL    = "clip_kl"
-	ObjectiveNone      = "none"
+import "ppo/kl"
 
+// Objective is the policy surrogate, the value of ppo.objective.
+type Objective string
+
+// The objectives ppo.objective accepts.
+const (
+	// ObjectiveKLPenalty is the PPO paper's L^KLPEN: E[r·A] - β·KL.
+	ObjectiveKLPenalty Objective = "kl_penalty"
+	// ObjectiveClip is the clipped surrogate L^CLIP.
+	ObjectiveClip Objective = "clip"
+	// ObjectiveClipKL is L^CLIP with the KL penalty added.
+	ObjectiveClipKL Objective = "clip_kl"
+	// ObjectiveNone is the unclipped, unpenalised surrogate E[r·A].
+	ObjectiveNone Objective = "none"
+)
+
+// Penalised says whether the objective has a KL penalty term weighed by beta.
+func (o Objective) Penalised() bool { return o == ObjectiveKLPenalty || o == ObjectiveClipKL }
+
+// Clipped says whether the objective clips the probability ratio.
+func (o Objective) Clipped() bool { return o == ObjectiveClip || o == ObjectiveClipKL }
+
+// Controller kinds, the values of kl.controller.kind and kl.reference.controller.kind.
+const (
 	ControllerFixed        = "fixed"
 	ControllerAdaptive     = "adaptive"
 	ControllerProportional = "proportional"
+)
 
-	PresetSchulman2017 = "schulman2017"
-	PresetModularRL    = "modular_rl"
-	PresetRLlib        = "rllib"
-	PresetCustom       = "custom"
+// PresetCustom is the kl.controller.preset that takes the adaptive rule's factors from the
+// config's own fields. The other presets are package kl's (kl.PresetNames), which owns
+// their factors.
+const PresetCustom = "custom"
+
+// Values of ppo.lr_schedule and policy.dtype that code branches on.
+const (
+	LRConstant   = "constant"
+	LRLinear     = "linear"
+	DTypeFloat32 = "float32"
+	DTypeFloat64 = "float64"
 )
 
 // Config is a complete training configuration. The yaml tags are the field paths used in
@@ -72,7 +98,7 @@ type PolicyConfig struct {
 // PPOConfig holds the rollout and optimisation settings.
 type PPOConfig struct {
 	// Surrogate objective: kl_penalty (adaptive-KL PPO), clip, clip_kl (clip plus the KL penalty) or none (plain policy gradient). Default "kl_penalty".
-	Objective string `yaml:"objective" enum:"kl_penalty|clip|clip_kl|none" doc:"Surrogate objective: kl_penalty (adaptive-KL PPO), clip, clip_kl (clip plus the KL penalty) or none (plain policy gradient). Default \"kl_penalty\"."`
+	Objective Objective `yaml:"objective" enum:"kl_penalty|clip|clip_kl|none" doc:"Surrogate objective: kl_penalty (adaptive-KL PPO), clip, clip_kl (clip plus the KL penalty) or none (plain policy gradient). Default \"kl_penalty\"."`
 	// Steps collected per env per update (>= 1); the batch is env.num_envs*rollout_steps. Default 256.
 	RolloutSteps int `yaml:"rollout_steps" doc:"Steps collected per env per update (>= 1); the batch is env.num_envs*rollout_steps. Default 256."`
 	// Passes over the batch per update (>= 1). Default 10.
@@ -118,16 +144,18 @@ type KLConfig struct {
 	Reference  ReferenceConfig  `yaml:"reference"`
 }
 
-// ControllerConfig sets how the penalty coefficient beta evolves between updates.
-// With a preset other than custom, the preset fixes high_mult, low_mult, up_factor and
-// down_factor; those fields must then keep their defaults, and Resolved gives the values in use.
+// ControllerConfig sets how a penalty coefficient beta evolves between updates: the
+// coefficient of the KL to the previous policy (kl.controller) or to the reference policy
+// (kl.reference.controller). With a preset other than custom, the preset (package kl's
+// table) fixes high_mult, low_mult, up_factor and down_factor; those fields must then keep
+// their defaults, and Resolved gives the values in use.
 type ControllerConfig struct {
-	// How beta evolves: fixed (beta = init_beta), adaptive (the PPO paper's rule) or proportional (Ziegler et al. 2019). Default "adaptive".
-	Kind string `yaml:"kind" enum:"fixed|adaptive|proportional" doc:"How beta evolves: fixed (beta = init_beta), adaptive (the PPO paper's rule) or proportional (Ziegler et al. 2019). Default \"adaptive\"."`
+	// How beta evolves: fixed (beta = init_beta), adaptive (the PPO paper's rule) or proportional (Ziegler et al. 2019). Default "adaptive"; in kl.reference.controller "fixed".
+	Kind string `yaml:"kind" enum:"fixed|adaptive|proportional" doc:"How beta evolves: fixed (beta = init_beta), adaptive (the PPO paper's rule) or proportional (Ziegler et al. 2019). Default \"adaptive\"; in kl.reference.controller \"fixed\"."`
 	// Factor set of the adaptive rule: schulman2017, modular_rl, rllib, or custom to use the four fields below. Default "schulman2017".
 	Preset string `yaml:"preset" enum:"schulman2017|modular_rl|rllib|custom" doc:"Factor set of the adaptive rule: schulman2017, modular_rl, rllib, or custom to use the four fields below. Default \"schulman2017\"."`
-	// Initial penalty coefficient beta (> 0; the paper starts at 1). Default 1.
-	InitBeta float64 `yaml:"init_beta" doc:"Initial penalty coefficient beta (> 0; the paper starts at 1). Default 1."`
+	// Initial coefficient beta (> 0, or >= 0 in kl.reference.controller with kind fixed; the paper starts at 1). Default 1; in kl.reference.controller 0.1.
+	InitBeta float64 `yaml:"init_beta" doc:"Initial coefficient beta (> 0, or >= 0 in kl.reference.controller with kind fixed; the paper starts at 1). Default 1; in kl.reference.controller 0.1."`
 	// Target KL per update for the adaptive and proportional controllers (> 0). Default 0.01.
 	Target float64 `yaml:"target" doc:"Target KL per update for the adaptive and proportional controllers (> 0). Default 0.01."`
 	// Raise beta when the KL exceeds target*high_mult (> 1; preset custom only). Default 1.5.
@@ -138,22 +166,24 @@ type ControllerConfig struct {
 	UpFactor float64 `yaml:"up_factor" doc:"Multiply beta by this when raising it (> 1; preset custom only). Default 2."`
 	// Multiply beta by this when lowering it (in (0, 1); preset custom only). Default 0.5.
 	DownFactor float64 `yaml:"down_factor" doc:"Multiply beta by this when lowering it (in (0, 1); preset custom only). Default 0.5."`
-	// Lower bound of beta for the adaptive and proportional controllers (> 0). Default 0.0001.
-	MinBeta float64 `yaml:"min_beta" doc:"Lower bound of beta for the adaptive and proportional controllers (> 0). Default 0.0001."`
-	// Upper bound of beta for the adaptive and proportional controllers (> min_beta). Default 10000.
-	MaxBeta float64 `yaml:"max_beta" doc:"Upper bound of beta for the adaptive and proportional controllers (> min_beta). Default 10000."`
+	// Lower bound of beta for the adaptive and proportional controllers (> 0). Default 0.0001; in kl.reference.controller 0, which means kl.controller.min_beta.
+	MinBeta float64 `yaml:"min_beta" doc:"Lower bound of beta for the adaptive and proportional controllers (> 0). Default 0.0001; in kl.reference.controller 0, which means kl.controller.min_beta."`
+	// Upper bound of beta for the adaptive and proportional controllers (> min_beta). Default 10000; in kl.reference.controller 0, which means kl.controller.max_beta.
+	MaxBeta float64 `yaml:"max_beta" doc:"Upper bound of beta for the adaptive and proportional controllers (> min_beta). Default 10000; in kl.reference.controller 0, which means kl.controller.max_beta."`
 	// Horizon in environment steps of the proportional controller (> 0). Default 10000.
 	Horizon float64 `yaml:"horizon" doc:"Horizon in environment steps of the proportional controller (> 0). Default 10000."`
 }
 
-// ReferenceConfig adds a penalty on the KL to a frozen policy from an earlier run.
+// ReferenceConfig adds a penalty on the KL to a frozen policy from an earlier run, with its
+// own coefficient controller. Configs written before the controller section existed say
+// coef: c (now controller.init_beta: c) and target: t (t > 0 is now controller.kind: adaptive,
+// preset: schulman2017, target: t; t = 0 is kind: fixed); both keys are still read with that
+// meaning, and the reference controller's clamp defaults to kl.controller's as it always did.
 type ReferenceConfig struct {
 	// Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default "".
 	Checkpoint string `yaml:"checkpoint" doc:"Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default \"\"."`
-	// Fixed coefficient of the KL to the reference (>= 0; ignored without a checkpoint). Default 0.1.
-	Coef float64 `yaml:"coef" doc:"Fixed coefficient of the KL to the reference (>= 0; ignored without a checkpoint). Default 0.1."`
-	// If > 0, adapt the reference coefficient with a schulman2017 controller towards this KL instead of using coef (>= 0; needs a checkpoint). Default 0.
-	Target float64 `yaml:"target" doc:"If > 0, adapt the reference coefficient with a schulman2017 controller towards this KL instead of using coef (>= 0; needs a checkpoint). Default 0."`
+
+	Controller ControllerConfig `yaml:"controller"`
 }
 
 // LogConfig controls progress output and checkpoints.
@@ -184,7 +214,24 @@ type EvalConfig struct {
 // configs/cartpole-adaptive-kl.yaml is these defaults with CartPole-tuned
 // rollout and optimiser settings on top, which a test checks.
 func Default() *Config {
-	high, low, up, down, _ := presetFactors(PresetSchulman2017)
+	high, low, up, down, _ := presetFactors(kl.PresetSchulman2017)
+	controller := ControllerConfig{
+		Kind:       ControllerAdaptive,
+		Preset:     kl.PresetSchulman2017,
+		InitBeta:   1,
+		Target:     kl.DefaultTarget,
+		HighMult:   high,
+		LowMult:    low,
+		UpFactor:   up,
+		DownFactor: down,
+		MinBeta:    kl.DefaultMinBeta,
+		MaxBeta:    kl.DefaultMaxBeta,
+		Horizon:    10000,
+	}
+	reference := controller
+	reference.Kind = ControllerFixed
+	reference.InitBeta = 0.1
+	reference.MinBeta, reference.MaxBeta = 0, 0 // kl.controller's
 	return &Config{
 		Name:           "cartpole-adaptive-kl",
 		Seed:           1,
@@ -199,7 +246,7 @@ func Default() *Config {
 		Policy: PolicyConfig{
 			Hidden:     []int{64, 64},
 			Activation: "tanh",
-			DType:      "float32",
+			DType:      DTypeFloat32,
 		},
 		PPO: PPOConfig{
 			Objective:           ObjectiveKLPenalty,
@@ -209,7 +256,7 @@ func Default() *Config {
 			Gamma:               0.99,
 			GAELambda:           0.95,
 			LearningRate:        3e-4,
-			LRSchedule:          "linear",
+			LRSchedule:          LRLinear,
 			ClipRange:           0.2,
 			ValueClip:           0,
 			ValueCoef:           0.5,
@@ -221,42 +268,24 @@ func Default() *Config {
 			AdamEpsilon:         1e-5,
 		},
 		KL: KLConfig{
-			Direction: "old_new",
-			Estimator: "exact",
-			Controller: ControllerConfig{
-				Kind:       ControllerAdaptive,
-				Preset:     PresetSchulman2017,
-				InitBeta:   1,
-				Target:     0.01,
-				HighMult:   high,
-				LowMult:    low,
-				UpFactor:   up,
-				DownFactor: down,
-				MinBeta:    1e-4,
-				MaxBeta:    1e4,
-				Horizon:    10000,
-			},
-			Reference: ReferenceConfig{Coef: 0.1},
+			Direction:  "old_new",
+			Estimator:  "exact",
+			Controller: controller,
+			Reference:  ReferenceConfig{Controller: reference},
 		},
 		Log:  LogConfig{Dir: "runs", Every: 1, CheckpointEvery: 10, KeepCheckpoints: 3},
 		Eval: EvalConfig{Episodes: 10, Deterministic: true},
 	}
 }
 
-// presetFactors returns the adaptive-rule factors of a named preset; ok is false for custom
-// and unknown names. Sources: schulman2017 is section 4 of the PPO paper (1.5, 1/1.5, 2, 1/2);
-// modular_rl is John Schulman's modular_rl ppo.py (1.3, 0.7, 1.5, 1/1.5); rllib is RLlib's
-// PPO update_kl (2.0, 0.5, 1.5, 0.5).
+// presetFactors returns the adaptive-rule factors of a preset from package kl's table; ok
+// is false for custom and unknown names.
 func presetFactors(preset string) (high, low, up, down float64, ok bool) {
-	switch preset {
-	case PresetSchulman2017:
-		return 1.5, 1 / 1.5, 2, 0.5, true
-	case PresetModularRL:
-		return 1.3, 0.7, 1.5, 1 / 1.5, true
-	case PresetRLlib:
-		return 2.0, 0.5, 1.5, 0.5, true
+	p, err := kl.Preset(preset)
+	if err != nil {
+		return 0, 0, 0, 0, false
 	}
-	return 0, 0, 0, 0, false
+	return p.HighMult, p.LowMult, p.UpFactor, p.DownFactor, true
 }
 
 // Resolved returns the adaptive rule in use: beta is multiplied by up when the KL exceeds
@@ -267,6 +296,19 @@ func (c ControllerConfig) Resolved() (high, low, up, down float64) {
 		return h, l, u, d
 	}
 	return c.HighMult, c.LowMult, c.UpFactor, c.DownFactor
+}
+
+// ReferenceController returns kl.reference.controller with its clamp resolved: a min_beta
+// or max_beta of 0 takes kl.controller's value.
+func (k KLConfig) ReferenceController() ControllerConfig {
+	c := k.Reference.Controller
+	if c.MinBeta == 0 {
+		c.MinBeta = k.Controller.MinBeta
+	}
+	if c.MaxBeta == 0 {
+		c.MaxBeta = k.Controller.MaxBeta
+	}
+	return c
 }
 
 // BatchSize returns the number of samples collected per update, env.num_envs*ppo.rollout_steps.

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"ppo/kl"
 )
 
 // shippedConfigs returns every YAML file under this directory except testdata.
@@ -84,7 +86,7 @@ func TestShippedValues(t *testing.T) {
 	mb := func(c *Config) any { return c.PPO.MinibatchSize }
 	lr := func(c *Config) any { return c.PPO.LearningRate }
 	sched := func(c *Config) any { return c.PPO.LRSchedule }
-	obj := func(c *Config) any { return c.PPO.Objective }
+	obj := func(c *Config) any { return string(c.PPO.Objective) }
 	clip := func(c *Config) any { return c.PPO.ClipRange }
 	vclip := func(c *Config) any { return c.PPO.ValueClip }
 	ent := func(c *Config) any { return c.PPO.EntropyCoef }
@@ -218,7 +220,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 	}
 	configs["odd"] = odd
 	rllib := Default()
-	rllib.KL.Controller.Preset = PresetRLlib
+	rllib.KL.Controller.Preset = kl.PresetRLlib
 	configs["rllib"] = rllib
 
 	for name, c := range configs {
@@ -260,7 +262,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 
 func TestYAMLMarksPresetFields(t *testing.T) {
 	c := Default()
-	c.KL.Controller.Preset = PresetRLlib
+	c.KL.Controller.Preset = kl.PresetRLlib
 	data, err := c.YAML()
 	if err != nil {
 		t.Fatal(err)
@@ -427,9 +429,24 @@ func TestParseRefusals(t *testing.T) {
 		{"kl: {controller: {max_beta: 1e-4}}", "config: kl.controller.max_beta: must be > kl.controller.min_beta (0.0001), got 0.0001"},
 		{"kl: {controller: {horizon: 0}}", "config: kl.controller.horizon: must be > 0, got 0"},
 		{"kl: {controller: {init_beta: 1e5}}", "config: kl.controller.init_beta: must be in [kl.controller.min_beta, kl.controller.max_beta] = [0.0001, 10000], got 100000"},
-		{"kl: {reference: {coef: -1}}", "config: kl.reference.coef: must be >= 0, got -1"},
-		{"kl: {reference: {checkpoint: a.ckpt, target: -1}}", "config: kl.reference.target: must be >= 0, got -1"},
-		{"kl: {reference: {target: 0.01}}", "config: kl.reference.target: needs kl.reference.checkpoint (no reference policy to adapt to), got 0.01"},
+		{"kl: {reference: {controller: {init_beta: -1}}}", "config: kl.reference.controller.init_beta: must be >= 0, got -1"},
+		{"kl: {reference: {checkpoint: a.ckpt, controller: {kind: adaptive, init_beta: 0}}}", "config: kl.reference.controller.init_beta: must be > 0, got 0"},
+		{"kl: {reference: {checkpoint: a.ckpt, controller: {kind: proportional, init_beta: 1e5}}}", "config: kl.reference.controller.init_beta: must be in [kl.reference.controller.min_beta, kl.reference.controller.max_beta] = [0.0001, 10000], got 100000"},
+		{"kl: {controller: {max_beta: 10}, reference: {checkpoint: a.ckpt, controller: {kind: adaptive, init_beta: 20}}}", "config: kl.reference.controller.init_beta: must be in [kl.reference.controller.min_beta, kl.reference.controller.max_beta] = [0.0001, 10], got 20"},
+		{"kl: {reference: {controller: {min_beta: -1}}}", "config: kl.reference.controller.min_beta: must be >= 0, got -1"},
+		{"kl: {reference: {controller: {min_beta: 2e4}}}", "config: kl.reference.controller.max_beta: must be > kl.reference.controller.min_beta (20000), got 10000"},
+		{"kl: {reference: {controller: {target: 0}}}", "config: kl.reference.controller.target: must be > 0, got 0"},
+		{"kl: {reference: {controller: {up_factor: 3}}}", "config: kl.reference.controller.up_factor: set only with preset: custom (preset schulman2017 fixes it at 2), got 3"},
+		{"kl: {reference: {controller: {kind: adaptive}}}", "config: kl.reference.controller.kind: adaptive needs kl.reference.checkpoint (no reference policy to adapt to)"},
+		{"kl: {reference: {controller: {kind: pid}}}", `config: kl.reference.controller.kind: unknown value "pid" (want fixed, adaptive or proportional)`},
+		// The keys kl.reference had before its controller section, refused as they were.
+		{"kl: {reference: {coef: -1}}", "config: kl.reference.controller.init_beta: must be >= 0, got -1"},
+		{"kl: {reference: {checkpoint: a.ckpt, target: -1}}", "config: kl.reference.controller.target: must be > 0, got -1"},
+		{"kl: {reference: {target: 0.01}}", "config: kl.reference.controller.kind: adaptive needs kl.reference.checkpoint (no reference policy to adapt to)"},
+		{"kl: {reference: {coef: x}}", `config: kl.reference.coef: must be a number, got "x"`},
+		{"kl: {reference: {coef: 0.5, controller: {kind: fixed}}}", "config: kl.reference.coef: old spelling of kl.reference.controller.init_beta; give one or the other, not both"},
+		{"kl: {reference: {controller: {}, target: 0.01}}", "config: kl.reference.target: old spelling of kl.reference.controller.kind, preset and target; give one or the other, not both"},
+		{"kl: {reference: {coeff: 0.5}}", `config: kl.reference.coeff: unknown field "coeff"`},
 		{"log: {every: 0}", "config: log.every: must be >= 1, got 0"},
 		{"log: {checkpoint_every: -1}", "config: log.checkpoint_every: must be >= 0, got -1"},
 		{"log: {keep_checkpoints: -2}", "config: log.keep_checkpoints: must be >= 0, got -2"},
@@ -483,11 +500,11 @@ func TestResolved(t *testing.T) {
 		customHigh, customLow float64
 	}{
 		// Schulman et al. 2017, section 4.
-		{PresetSchulman2017, 1.5, 1 / 1.5, 2, 0.5, 0, 0},
+		{kl.PresetSchulman2017, 1.5, 1 / 1.5, 2, 0.5, 0, 0},
 		// joschu/modular_rl modular_rl/ppo.py: kl > 1.3*target -> *1.5; kl < 0.7*target -> /1.5.
-		{PresetModularRL, 1.3, 0.7, 1.5, 1 / 1.5, 0, 0},
+		{kl.PresetModularRL, 1.3, 0.7, 1.5, 1 / 1.5, 0, 0},
 		// RLlib PPO update_kl: kl > 2*target -> *1.5; kl < 0.5*target -> *0.5.
-		{PresetRLlib, 2, 0.5, 1.5, 0.5, 0, 0},
+		{kl.PresetRLlib, 2, 0.5, 1.5, 0.5, 0, 0},
 		{PresetCustom, 1.2, 0.8, 1.1, 0.9, 1.2, 0.8},
 	} {
 		k := Default().KL.Controller
@@ -647,7 +664,10 @@ func TestFields(t *testing.T) {
 		kl.direction kl.estimator kl.controller.kind kl.controller.preset kl.controller.init_beta
 		kl.controller.target kl.controller.high_mult kl.controller.low_mult kl.controller.up_factor
 		kl.controller.down_factor kl.controller.min_beta kl.controller.max_beta kl.controller.horizon
-		kl.reference.checkpoint kl.reference.coef kl.reference.target
+		kl.reference.checkpoint kl.reference.controller.kind kl.reference.controller.preset
+		kl.reference.controller.init_beta kl.reference.controller.target kl.reference.controller.high_mult
+		kl.reference.controller.low_mult kl.reference.controller.up_factor kl.reference.controller.down_factor
+		kl.reference.controller.min_beta kl.reference.controller.max_beta kl.reference.controller.horizon
 		log.dir log.every log.checkpoint_every log.keep_checkpoints log.tensorboard
 		eval.every eval.episodes eval.deterministic`)
 	fields := Fields()
@@ -657,7 +677,16 @@ func TestFields(t *testing.T) {
 		if f.Type == "" || f.Doc == "" {
 			t.Errorf("%s: empty type or doc: %+v", f.Path, f)
 		}
-		if !strings.Contains(f.Doc, "Default "+f.Default+".") && !strings.Contains(f.Doc, "Default "+f.Default+" ") {
+		// A section type used twice states both defaults where they differ:
+		// "Default 1; in kl.reference.controller 0.1."
+		section := f.Path[:max(0, strings.LastIndex(f.Path, "."))]
+		states := false
+		for _, lead := range []string{"Default ", "in " + section + " "} {
+			for _, end := range []string{".", " ", ";", ","} {
+				states = states || strings.Contains(f.Doc, lead+f.Default+end)
+			}
+		}
+		if !states {
 			t.Errorf("%s: doc %q does not state the default %s", f.Path, f.Doc, f.Default)
 		}
 		// Every path must be settable, and setting its default must be accepted.
@@ -719,7 +748,11 @@ func TestDocCommentsMatchTags(t *testing.T) {
 		}
 		return true
 	})
-	if n != len(Fields()) {
-		t.Errorf("found %d documented fields in config.go, Fields has %d", n, len(Fields()))
+	docs := map[string]bool{} // ControllerConfig's fields appear under two paths
+	for _, f := range Fields() {
+		docs[f.Doc] = true
+	}
+	if n != len(docs) {
+		t.Errorf("found %d documented fields in config.go, Fields has %d distinct docs", n, len(docs))
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"ppo/kl"
 )
 
 //go:embed cartpole-adaptive-kl.yaml
@@ -158,6 +160,11 @@ func (c *Config) Set(assignment string) error {
 		case reflect.Struct:
 			f, ok := fieldByTag(v, name)
 			if !ok {
+				if r, isRef := v.Addr().Interface().(*ReferenceConfig); isRef && i == len(parts)-1 {
+					if handled, err := r.decodeLegacy(name, node, here); handled {
+						return err
+					}
+				}
 				return unknownField(here, name, v.Type())
 			}
 			v = f
@@ -223,9 +230,20 @@ func decode(node *yaml.Node, v reflect.Value, path string) error {
 		if n.Kind != yaml.MappingNode {
 			return errorf(path, "must be a mapping of fields, got %s", describe(n))
 		}
+		r, isRef := v.Addr().Interface().(*ReferenceConfig)
+		if isRef {
+			if err := checkLegacyMix(n, path); err != nil {
+				return err
+			}
+		}
 		return eachKey(n, path, func(key, kp string, val *yaml.Node) error {
 			f, ok := fieldByTag(v, key)
 			if !ok {
+				if isRef {
+					if handled, err := r.decodeLegacy(key, val, kp); handled {
+						return err
+					}
+				}
 				return unknownField(kp, key, v.Type())
 			}
 			return decode(val, f, kp)
@@ -488,6 +506,52 @@ func eachKey(n *yaml.Node, path string, f func(key, kp string, val *yaml.Node) e
 		seen[key] = true
 		if err := f(key, kp, n.Content[i+1]); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// Keys of kl.reference from before it had a controller section, and what they became.
+var legacyReferenceKeys = map[string]string{
+	"coef":   "controller.init_beta",
+	"target": "controller.kind, preset and target",
+}
+
+// decodeLegacy reads a key kl.reference had before its controller section, with its old
+// meaning: coef: c is controller.init_beta: c; target: t > 0 adapts the coefficient with
+// the schulman2017 rule towards t (kind adaptive, preset schulman2017, target t), and
+// target: 0 keeps it fixed (kind fixed). handled is false for any other key.
+func (r *ReferenceConfig) decodeLegacy(key string, val *yaml.Node, path string) (handled bool, err error) {
+	if _, ok := legacyReferenceKeys[key]; !ok {
+		return false, nil
+	}
+	var x float64
+	if err := decode(val, reflect.ValueOf(&x).Elem(), path); err != nil {
+		return true, err
+	}
+	c := &r.Controller
+	switch {
+	case key == "coef":
+		c.InitBeta = x
+	case x == 0:
+		c.Kind = ControllerFixed
+	default:
+		// A negative target is refused by Validate, as it always was.
+		c.Kind, c.Preset, c.Target = ControllerAdaptive, kl.PresetSchulman2017, x
+	}
+	return true, nil
+}
+
+// checkLegacyMix refuses a kl.reference mapping that has both the controller section and
+// a key it replaced, since which one wins would depend on their order.
+func checkLegacyMix(n *yaml.Node, path string) error {
+	if lookup(n, "controller") == nil {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := deref(n.Content[i]).Value
+		if now, ok := legacyReferenceKeys[k]; ok {
+			return errorf(join(path, k), "old spelling of %s.%s; give one or the other, not both", path, now)
 		}
 	}
 	return nil

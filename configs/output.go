@@ -16,19 +16,11 @@ import (
 // Parse of the result gives a Config equal to c when c is valid.
 func (c *Config) YAML() ([]byte, error) {
 	root := toNode(reflect.ValueOf(c).Elem())
-	if h, l, u, d, ok := presetFactors(c.KL.Controller.Preset); ok {
-		// Readers of a run's config should not mistake these fields for the rule in use.
-		ctl := lookup(root, "kl", "controller")
-		for name, v := range map[string]float64{"high_mult": h, "low_mult": l, "up_factor": u, "down_factor": d} {
-			n := lookup(ctl, name)
-			switch {
-			case n == nil:
-			case n.Value == fmtFloat(v):
-				n.LineComment = "from preset " + c.KL.Controller.Preset
-			default:
-				n.LineComment = "not used: preset " + c.KL.Controller.Preset + " fixes it at " + fmtFloat(v)
-			}
-		}
+	for _, sec := range []struct {
+		keys []string
+		c    ControllerConfig
+	}{{[]string{"kl", "controller"}, c.KL.Controller}, {[]string{"kl", "reference", "controller"}, c.KL.Reference.Controller}} {
+		markPreset(lookup(root, sec.keys...), sec.c.Preset)
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -40,6 +32,25 @@ func (c *Config) YAML() ([]byte, error) {
 		return nil, &Error{Problem: "encoding YAML: " + oneLine(err.Error()), Err: err}
 	}
 	return buf.Bytes(), nil
+}
+
+// markPreset comments the factor fields of the controller section ctl that its preset
+// fixes, so readers of a run's config do not mistake them for the rule in use.
+func markPreset(ctl *yaml.Node, preset string) {
+	h, l, u, d, ok := presetFactors(preset)
+	if !ok {
+		return
+	}
+	for name, v := range map[string]float64{"high_mult": h, "low_mult": l, "up_factor": u, "down_factor": d} {
+		n := lookup(ctl, name)
+		switch {
+		case n == nil:
+		case n.Value == fmtFloat(v):
+			n.LineComment = "from preset " + preset
+		default:
+			n.LineComment = "not used: preset " + preset + " fixes it at " + fmtFloat(v)
+		}
+	}
 }
 
 // lookup returns the value node at the key path below mapping n, or nil.

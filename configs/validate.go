@@ -51,45 +51,11 @@ func (c *Config) Validate() error {
 	ch.gt("ppo.target_kl_factor", o.TargetKLFactor, 0)
 	ch.gt("ppo.adam_epsilon", o.AdamEpsilon, 0)
 
-	k := &c.KL.Controller
-	ch.gt("kl.controller.init_beta", k.InitBeta, 0)
-	ch.gt("kl.controller.target", k.Target, 0)
-	ch.gt("kl.controller.high_mult", k.HighMult, 1)
-	ch.openUnit("kl.controller.low_mult", k.LowMult)
-	ch.gt("kl.controller.up_factor", k.UpFactor, 1)
-	ch.openUnit("kl.controller.down_factor", k.DownFactor)
-	ch.gt("kl.controller.min_beta", k.MinBeta, 0)
-	if ch.err == nil && !(k.MaxBeta > k.MinBeta) {
-		ch.fail("kl.controller.max_beta", "must be > kl.controller.min_beta (%s), got %s", fmtFloat(k.MinBeta), fmtFloat(k.MaxBeta))
-	}
-	ch.gt("kl.controller.horizon", k.Horizon, 0)
-	if high, low, up, down, ok := presetFactors(k.Preset); ok {
-		d := Default().KL.Controller
-		for _, f := range []struct {
-			name           string
-			v, def, preset float64
-		}{
-			{"high_mult", k.HighMult, d.HighMult, high},
-			{"low_mult", k.LowMult, d.LowMult, low},
-			{"up_factor", k.UpFactor, d.UpFactor, up},
-			{"down_factor", k.DownFactor, d.DownFactor, down},
-		} {
-			if f.v != f.def && f.v != f.preset {
-				ch.fail("kl.controller."+f.name, "set only with preset: custom (preset %s fixes it at %s), got %s",
-					k.Preset, fmtFloat(f.preset), fmtFloat(f.v))
-			}
-		}
-	}
-	if k.Kind != ControllerFixed && (k.InitBeta < k.MinBeta || k.InitBeta > k.MaxBeta) {
-		ch.fail("kl.controller.init_beta", "must be in [kl.controller.min_beta, kl.controller.max_beta] = [%s, %s], got %s",
-			fmtFloat(k.MinBeta), fmtFloat(k.MaxBeta), fmtFloat(k.InitBeta))
-	}
-
+	ch.controller("kl.controller", false, c.KL.Controller, c.KL.Controller, Default().KL.Controller)
 	r := &c.KL.Reference
-	ch.ge("kl.reference.coef", r.Coef, 0)
-	ch.ge("kl.reference.target", r.Target, 0)
-	if r.Target > 0 && r.Checkpoint == "" {
-		ch.fail("kl.reference.target", "needs kl.reference.checkpoint (no reference policy to adapt to), got %s", fmtFloat(r.Target))
+	ch.controller("kl.reference.controller", true, r.Controller, c.KL.ReferenceController(), Default().KL.Reference.Controller)
+	if k := r.Controller.Kind; k != ControllerFixed && r.Checkpoint == "" {
+		ch.fail("kl.reference.controller.kind", "%s needs kl.reference.checkpoint (no reference policy to adapt to)", k)
 	}
 
 	ch.intGE("log.every", c.Log.Every, 1)
@@ -108,6 +74,53 @@ func (c *Config) Validate() error {
 		}
 	}
 	return ch.err
+}
+
+// controller checks the controller section at path: k as written, resolved with its clamp
+// filled in (they differ only for the reference, whose min_beta and max_beta of 0 take
+// kl.controller's), def its defaults.
+func (ch *checker) controller(path string, reference bool, k, resolved, def ControllerConfig) {
+	if reference && k.Kind == ControllerFixed {
+		ch.ge(path+".init_beta", k.InitBeta, 0) // 0 keeps kl_ref logged without penalising it
+	} else {
+		ch.gt(path+".init_beta", k.InitBeta, 0)
+	}
+	ch.gt(path+".target", k.Target, 0)
+	ch.gt(path+".high_mult", k.HighMult, 1)
+	ch.openUnit(path+".low_mult", k.LowMult)
+	ch.gt(path+".up_factor", k.UpFactor, 1)
+	ch.openUnit(path+".down_factor", k.DownFactor)
+	if reference {
+		ch.ge(path+".min_beta", k.MinBeta, 0)
+		ch.ge(path+".max_beta", k.MaxBeta, 0)
+	} else {
+		ch.gt(path+".min_beta", k.MinBeta, 0)
+	}
+	lo, hi := resolved.MinBeta, resolved.MaxBeta
+	if ch.err == nil && !(hi > lo) {
+		ch.fail(path+".max_beta", "must be > %s.min_beta (%s), got %s", path, fmtFloat(lo), fmtFloat(hi))
+	}
+	ch.gt(path+".horizon", k.Horizon, 0)
+	if high, low, up, down, ok := presetFactors(k.Preset); ok {
+		for _, f := range []struct {
+			name           string
+			v, def, preset float64
+		}{
+			{"high_mult", k.HighMult, def.HighMult, high},
+			{"low_mult", k.LowMult, def.LowMult, low},
+			{"up_factor", k.UpFactor, def.UpFactor, up},
+			{"down_factor", k.DownFactor, def.DownFactor, down},
+		} {
+			if f.v != f.def && f.v != f.preset {
+				ch.fail(path+"."+f.name, "set only with preset: custom (preset %s fixes it at %s), got %s",
+					k.Preset, fmtFloat(f.preset), fmtFloat(f.v))
+			}
+		}
+	}
+	if k.Kind != ControllerFixed && (k.InitBeta < lo || k.InitBeta > hi) {
+		ch.fail(path+".init_beta", "must be in [%s.min_beta, %s.max_beta] = [%s, %s], got %s",
+			path, path, fmtFloat(lo), fmtFloat(hi), fmtFloat(k.InitBeta))
+	}
 }
 
 // checker keeps the first failure so the checks read as a flat list.

@@ -3,15 +3,17 @@ package kl
 import (
 	"fmt"
 	"math"
+	"sort"
 )
 
-// Default clamp for the penalty coefficient. The range is wide enough not to
-// alter any published schedule in practice, and its purpose is only to keep
-// beta positive and finite: at a factor of 2 per update either bound is
-// reached from beta = 1 in 20 updates, and left again in as many.
+// Default clamp for the penalty coefficient, which is also the schema
+// default of the config's kl.controller.min_beta and max_beta. Its purpose
+// is only to keep beta positive and finite without altering a published
+// schedule in practice: at a factor of 2 per update either bound is reached
+// from beta = 1 in 14 updates, and left again in as many.
 const (
-	DefaultMinBeta = 1e-6
-	DefaultMaxBeta = 1e6
+	DefaultMinBeta = 1e-4
+	DefaultMaxBeta = 1e4
 )
 
 // DefaultTarget is the KL target Preset fills in: 0.01 nats, the middle of
@@ -99,31 +101,31 @@ type AdaptiveParams struct {
 	MaxBeta    float64 // upper clamp, finite and >= MinBeta
 }
 
-// presetParams returns the published adaptive-KL schedules, with the target
-// and clamp left for Preset to fill in.
-func presetParams(name string) (AdaptiveParams, bool) {
-	switch name {
-	case "schulman2017":
-		// Schulman et al. (2017), "Proximal Policy Optimization
-		// Algorithms", section 4: if d < d_targ/1.5, β ← β/2; if
-		// d > d_targ×1.5, β ← β×2.
-		return AdaptiveParams{HighMult: 1.5, LowMult: 1 / 1.5, UpFactor: 2, DownFactor: 0.5}, true
-	case "modular_rl":
-		// joschu/modular_rl's PPO: kl > 1.3·target → ×1.5,
-		// kl < 0.7·target → ÷1.5.
-		return AdaptiveParams{HighMult: 1.3, LowMult: 0.7, UpFactor: 1.5, DownFactor: 1 / 1.5}, true
-	case "rllib":
-		// RLlib's PPO: kl > 2·target → ×1.5, kl < 0.5·target → ×0.5.
-		return AdaptiveParams{HighMult: 2, LowMult: 0.5, UpFactor: 1.5, DownFactor: 0.5}, true
-	}
-	return AdaptiveParams{}, false
+// Names of the published adaptive schedules Preset knows.
+const (
+	PresetSchulman2017 = "schulman2017"
+	PresetModularRL    = "modular_rl"
+	PresetRLlib        = "rllib"
+)
+
+// presets holds the published adaptive-KL schedules, with the target and
+// clamp left for Preset to fill in. It is the one table of their factors:
+// the config package resolves its kl.controller.preset through Preset.
+var presets = map[string]AdaptiveParams{
+	// Schulman et al. (2017), "Proximal Policy Optimization Algorithms",
+	// section 4: if d < d_targ/1.5, β ← β/2; if d > d_targ×1.5, β ← β×2.
+	PresetSchulman2017: {HighMult: 1.5, LowMult: 1 / 1.5, UpFactor: 2, DownFactor: 0.5},
+	// joschu/modular_rl's PPO: kl > 1.3·target → ×1.5, kl < 0.7·target → ÷1.5.
+	PresetModularRL: {HighMult: 1.3, LowMult: 0.7, UpFactor: 1.5, DownFactor: 1 / 1.5},
+	// RLlib's PPO: kl > 2·target → ×1.5, kl < 0.5·target → ×0.5.
+	PresetRLlib: {HighMult: 2, LowMult: 0.5, UpFactor: 1.5, DownFactor: 0.5},
 }
 
-// Preset returns the named adaptive schedule ("schulman2017", "modular_rl"
-// or "rllib") with Target = DefaultTarget and the default clamp; set Target
-// to the run's own value.
+// Preset returns the named adaptive schedule (one of PresetNames) with
+// Target = DefaultTarget and the clamp [DefaultMinBeta, DefaultMaxBeta];
+// set Target and the clamp to the run's own values.
 func Preset(name string) (AdaptiveParams, error) {
-	p, ok := presetParams(name)
+	p, ok := presets[name]
 	if !ok {
 		return AdaptiveParams{}, fmt.Errorf("kl: unknown adaptive preset %q (want one of %v)", name, PresetNames())
 	}
@@ -135,7 +137,12 @@ func Preset(name string) (AdaptiveParams, error) {
 
 // PresetNames returns the names Preset accepts, sorted.
 func PresetNames() []string {
-	return []string{"modular_rl", "rllib", "schulman2017"}
+	names := make([]string, 0, len(presets))
+	for n := range presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Validate reports the first parameter out of its range.

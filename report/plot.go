@@ -182,15 +182,6 @@ func logMetric(metric string) bool {
 	return false
 }
 
-// klMetric returns the field that holds the KL a run's controller
-// follows, for the default KL panel.
-func klMetric(r *Run) string {
-	if r.Config.KL.Direction == "new_old" {
-		return "kl_reverse"
-	}
-	return "kl"
-}
-
 // drawPanel builds the panel of one metric, returning it with the legend
 // entries of its groups.
 func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error) {
@@ -205,7 +196,7 @@ func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error
 	mixed := false // the KL panel shows kl_reverse for runs penalising KL(new||old)
 	if metric == "kl" {
 		for _, g := range groups {
-			mixed = mixed || klMetric(g[0]) == "kl_reverse"
+			mixed = mixed || KLMetric(g[0].Config.KL) == "kl_reverse"
 		}
 		if mixed {
 			p.Title.Text = "penalised KL per update, target band shaded"
@@ -228,7 +219,7 @@ func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error
 	for gi, g := range groups {
 		m := metric
 		if metric == "kl" && mixed {
-			m = klMetric(g[0])
+			m = KLMetric(g[0].Config.KL)
 		}
 		var c curve
 		if len(g) == 1 {

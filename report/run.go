@@ -1,5 +1,5 @@
 // Package report summarises and charts the run directories written by ppo train.
-// It imports agent, configs and rundir.
+// It imports agent, configs, kl and rundir.
 package report
 
 import (

@@ -9,23 +9,24 @@ import (
 	"strings"
 
 	"ppo/configs"
+	"ppo/kl"
 )
 
 // Summary digests one run: what was trained, how far it got, how well it
 // did and how the KL controller behaved. Pointer fields are nil (null in
 // JSON) when the run has no data for them yet.
 type Summary struct {
-	Run            string `json:"run"`
-	Dir            string `json:"dir"`
-	Env            string `json:"env"`
-	Objective      string `json:"objective"`
-	Controller     string `json:"controller"`
-	Preset         string `json:"preset,omitempty"` // adaptive controllers only
-	Seed           uint64 `json:"seed"`
-	Steps          int    `json:"steps"`
-	TotalTimesteps int    `json:"total_timesteps"`
-	Updates        int    `json:"updates"`
-	Finished       bool   `json:"finished"` // eval.json exists
+	Run            string            `json:"run"`
+	Dir            string            `json:"dir"`
+	Env            string            `json:"env"`
+	Objective      configs.Objective `json:"objective"`
+	Controller     string            `json:"controller"`
+	Preset         string            `json:"preset,omitempty"` // adaptive controllers only
+	Seed           uint64            `json:"seed"`
+	Steps          int               `json:"steps"`
+	TotalTimesteps int               `json:"total_timesteps"`
+	Updates        int               `json:"updates"`
+	Finished       bool              `json:"finished"` // eval.json exists
 
 	// FinalReturn is episode_return_mean of the last row and BestReturn
 	// its largest value over the rows.
@@ -60,6 +61,15 @@ func KLBand(c configs.ControllerConfig) (lo, hi float64) {
 	return c.Target * low, c.Target * high
 }
 
+// KLMetric names the metrics field that holds the KL a run's controller follows: kl, or
+// kl_reverse when the penalty is KL(new||old).
+func KLMetric(k configs.KLConfig) string {
+	if k.Direction == kl.NewOld.String() {
+		return "kl_reverse"
+	}
+	return "kl"
+}
+
 // Summarize digests a loaded run.
 func Summarize(r *Run) Summary {
 	c := r.Config
@@ -73,14 +83,11 @@ func Summarize(r *Run) Summary {
 		TotalTimesteps: c.TotalTimesteps,
 		Updates:        len(r.Rows),
 		Finished:       r.Eval != nil,
-		KLMetric:       "kl",
+		KLMetric:       KLMetric(c.KL),
 		KLTarget:       c.KL.Controller.Target,
 	}
 	if s.Controller == configs.ControllerAdaptive {
 		s.Preset = c.KL.Controller.Preset
-	}
-	if c.KL.Direction == "new_old" {
-		s.KLMetric = "kl_reverse"
 	}
 	lo, hi := KLBand(c.KL.Controller)
 	s.KLBand = [2]float64{lo, hi}
@@ -222,7 +229,7 @@ type tableRow struct {
 func tableRows() []tableRow {
 	return []tableRow{
 		{"env", func(s Summary) string { return s.Env }},
-		{"objective", func(s Summary) string { return s.Objective }},
+		{"objective", func(s Summary) string { return string(s.Objective) }},
 		{"controller", func(s Summary) string { return s.Controller }},
 		{"preset", func(s Summary) string { return orDash(s.Preset) }},
 		{"seed", func(s Summary) string { return strconv.FormatUint(s.Seed, 10) }},

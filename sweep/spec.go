@@ -241,11 +241,15 @@ func (s *Spec) config(c Combo, seed uint64) (*configs.Config, error) {
 // Compare returns nil if o describes the same sweep as s, otherwise an
 // error naming the first difference. The config path and the --set list
 // are not compared: the resolved base config is, so the same sweep may be
-// started from copies of the config at different paths.
+// started from copies of the config at different paths. Base configs are
+// compared as configs, written out by today's code, so a sweep.json written
+// before a key was added or respelled (such as kl.reference.coef) still
+// matches.
 func (s *Spec) Compare(o *Spec) error {
+	sb, ob := canonical(s.Base), canonical(o.Base)
 	switch {
-	case s.Base != o.Base:
-		return fmt.Errorf("base configs differ at line %q", firstDiffLine(s.Base, o.Base))
+	case sb != ob:
+		return fmt.Errorf("base configs differ at line %q", firstDiffLine(sb, ob))
 	case !reflect.DeepEqual(s.Grid, o.Grid):
 		return fmt.Errorf("grids differ (%s vs %s)", gridString(s.Grid), gridString(o.Grid))
 	case !reflect.DeepEqual(s.Seeds, o.Seeds):
@@ -254,6 +258,20 @@ func (s *Spec) Compare(o *Spec) error {
 		return errors.New("combination lists differ")
 	}
 	return nil
+}
+
+// canonical returns base as today's code writes it, or base itself if it
+// does not parse.
+func canonical(base string) string {
+	cfg, err := configs.Parse([]byte(base))
+	if err != nil {
+		return base
+	}
+	y, err := cfg.YAML()
+	if err != nil {
+		return base
+	}
+	return string(y)
 }
 
 func firstDiffLine(a, b string) string {

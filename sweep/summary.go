@@ -255,7 +255,7 @@ func ReadRun(dir string) (*RunResult, error) {
 	ctl := cfg.KL.Controller
 	lo, hi := report.KLBand(ctl)
 	r := &RunResult{EvalReturn: *ev.MeanReturn, KLBand: [2]float64{lo, hi}}
-	reverse := cfg.KL.Direction == "new_old"
+	reverse := report.KLMetric(cfg.KL) == "kl_reverse"
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	var inBand int

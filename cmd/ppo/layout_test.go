@@ -16,7 +16,7 @@ import (
 // run directory → report, and imports follow it (README, Layout).
 var allowed = map[string][]string{
 	"kl":              {},
-	"configs":         {},
+	"configs":         {"kl"},
 	"env":             {},
 	"env/envtest":     {"env"},
 	"checkpoint":      {},
@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"agent":           {"checkpoint", "configs", "env", "kl", "normalize", "optim", "policy"},
 	"rundir":          {"agent", "atomicfile", "checkpoint", "configs", "rundir/tfevents"},
 	"bench":           {"agent", "bench/rusage", "configs", "policy"},
-	"report":          {"agent", "atomicfile", "configs", "rundir"},
+	"report":          {"agent", "atomicfile", "configs", "kl", "rundir"},
 	"sweep":           {"agent", "atomicfile", "configs", "report", "rundir"},
 	"cli":             {"agent", "bench", "configs", "docs", "env", "kl", "report", "rundir", "sweep"},
 	"cmd/ppo":         {"cli"},
