@@ -32,7 +32,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ppo bench: --updates must be >= 0, got %d\n", *updates)
 		return 2
 	}
-	cfg, err := loadConfig(*cfgPath, sets, -1)
+	cfg, err := loadConfig(*cfgPath, sets, seedFlag{})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

@@ -93,6 +93,13 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (done bool
 	return true, 2
 }
 
+// isSet says whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // plural writes n with word, adding an s unless n is 1.
 func plural(n int, word string) string {
 	if n == 1 {

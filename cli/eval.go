@@ -5,36 +5,50 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
 	"ppo/rundir"
 )
 
 func cmdEval(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ppo eval", flag.ContinueOnError)
-	run := fs.String("run", "", "run `directory` to evaluate (its final.ckpt, else its newest checkpoint)")
-	episodes := fs.Int("episodes", 10, "number of episodes")
-	seed := fs.Uint64("seed", 0, "seed of the evaluation env and of action sampling")
-	det := fs.Bool("deterministic", false, "act with the distribution's mode instead of sampling")
+	run := fs.String("run", "", "run `directory` or checkpoint to evaluate (the same as the argument)")
+	ckpt := fs.String("checkpoint", "", "evaluate this checkpoint `file` (default: the run's final.ckpt, else its newest)")
+	episodes := fs.Int("episodes", 0, "number of episodes (default: the run's eval.episodes, as eval.json)")
+	var seed seedFlag
+	fs.Var(&seed, "seed", "seed of the evaluation env and of action sampling (default: the run's evaluation seed, as eval.json)")
+	det := fs.Bool("deterministic", false, "act with the distribution's mode instead of sampling (as eval.json)")
 	asJSON := fs.Bool("json", false, `print {"mean_return":..,"std_return":..,"episodes":..}`)
-	if done, code := parse(fs, args, stdout, stderr); done {
+	pos, done, code := parseMixed(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
+	var targets []string
+	for _, t := range append([]string{*run, *ckpt}, pos...) {
+		if t != "" {
+			targets = append(targets, t)
+		}
+	}
 	switch {
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "ppo eval: unexpected argument %q\n", fs.Arg(0))
+	case len(targets) == 0:
+		fmt.Fprintln(stderr, "ppo eval: name a run directory or a checkpoint: ppo eval RUN_DIR (or --run DIR, --checkpoint FILE)")
 		return 2
-	case *run == "":
-		fmt.Fprintln(stderr, "ppo eval: --run DIR is required")
+	case len(targets) > 1:
+		fmt.Fprintf(stderr, "ppo eval: name one run directory or checkpoint, got %q\n", targets)
 		return 2
-	case *episodes < 1:
+	case isSet(fs, "episodes") && *episodes < 1:
 		fmt.Fprintf(stderr, "ppo eval: --episodes must be >= 1, got %d\n", *episodes)
 		return 2
 	}
-	ev, path, err := rundir.LoadEvaluator(*run)
+	ev, err := rundir.LoadEvaluator(targets[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "ppo eval:", err)
 		return 2
 	}
-	r, err := ev.Run(*episodes, *seed, *det)
+	n := *episodes
+	if n == 0 {
+		n = ev.Episodes
+	}
+	r, err := ev.Run(n, seed.or(ev.Seed), *det)
 	if err != nil {
 		fmt.Fprintln(stderr, "ppo eval:", err)
 		return 1
@@ -44,7 +58,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s on %s: mean return %.2f ± %.2f over %d episodes (mean length %.1f)\n",
-		path, ev.EnvID, r.MeanReturn, r.StdReturn, r.Episodes, r.MeanLength)
+	fmt.Fprintf(stdout, "%s on %s: mean return %.2f ± %.2f over %s (mean length %.1f)\n",
+		ev.Checkpoint, ev.EnvID, r.MeanReturn, r.StdReturn, plural(r.Episodes, "episode"), r.MeanLength)
 	return 0
 }

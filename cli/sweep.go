@@ -114,7 +114,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail("--shard needs --out: every shard must write into the directory --collect will read")
 		}
 	}
-	base, err := loadConfig(*cfgPath, sets, -1)
+	base, err := loadConfig(*cfgPath, sets, seedFlag{})
 	if err != nil {
 		return fail("%v", err)
 	}

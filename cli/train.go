@@ -29,36 +29,41 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ppo train", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config `file` (default: the embedded configs/cartpole-adaptive-kl.yaml)")
-	seed := fs.Int64("seed", -1, "override the config's seed")
+	var seed seedFlag
+	fs.Var(&seed, "seed", "the run's seed (default: the config's seed)")
 	out := fs.String("out", "", "run `directory` (default: <log.dir>/<name>-s<seed>-<time>)")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config field, `path=value` (repeatable), e.g. --set ppo.learning_rate=1e-3")
-	resume := fs.String("resume", "", "continue the run in `directory` from its newest intact checkpoint")
+	resume := fs.Bool("resume", false, "continue the run in the directory given as argument or by --out (ppo train --resume DIR), with its own config, from its newest intact checkpoint")
 	quiet := fs.Bool("quiet", false, "print no per-update lines or warnings (the run and done lines remain)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for go tool pprof)")
-	if done, code := parse(fs, args, stdout, stderr); done {
+	pos, done, code := parseMixed(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ppo train: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	seedSet := false
-	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	if seedSet && *seed < 0 {
-		fmt.Fprintf(stderr, "ppo train: --seed must be >= 0, got %d\n", *seed)
-		return 2
-	}
 	var cfg *configs.Config
-	dir := *resume
-	if *resume != "" {
-		if *cfgPath != "" || len(sets) > 0 || *seed >= 0 || *out != "" {
-			fmt.Fprintln(stderr, "ppo train: --resume takes the run's own config; drop --config, --set, --seed and --out")
+	var dir string
+	if *resume {
+		if *cfgPath != "" || len(sets) > 0 || seed.set {
+			fmt.Fprintln(stderr, "ppo train: --resume takes the run's own config; drop --config, --set and --seed")
+			return 2
+		}
+		switch dirs := append(pos, *out); {
+		case len(pos) == 1 && *out == "":
+			dir = pos[0]
+		case len(pos) == 0 && *out != "":
+			dir = *out
+		default:
+			fmt.Fprintf(stderr, "ppo train: --resume takes one run directory (ppo train --resume DIR), got %q\n", strings.Join(dirs, " "))
 			return 2
 		}
 	} else {
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "ppo train: unexpected argument %q (a run directory goes after --out, or after --resume to continue it)\n", pos[0])
+			return 2
+		}
 		var err error
-		if cfg, err = loadConfig(*cfgPath, sets, *seed); err != nil {
+		if cfg, err = loadConfig(*cfgPath, sets, seed); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
@@ -72,6 +77,10 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 			// The process id keeps runs started in the same second apart.
 			stamp := fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), os.Getpid())
 			dir = rundir.DefaultRunDir(cfg.Log.Dir, cfg.Name, cfg.Seed, stamp)
+		}
+		if err := rundir.CheckNew(dir); err != nil {
+			fmt.Fprintln(stderr, "ppo train:", err)
+			return 2
 		}
 	}
 	if *cpuProfile != "" {
@@ -109,7 +118,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		cancel()
 		select {
 		case <-sigs:
-			fmt.Fprintln(stderr, "ppo train: quitting at once; the last checkpoint and the logged rows are intact")
+			fmt.Fprintf(stderr, "ppo train: quitting at once; the last checkpoint and the logged rows are intact (ppo train --resume %s continues)\n", dir)
 			os.Exit(130)
 		case <-finished:
 		}
@@ -128,6 +137,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		sum, err = rundir.Resume(ctx, dir, log, stdout)
 	} else {
 		fmt.Fprintf(stdout, "run %s: %s, %s, %d steps\n", dir, cfg.Env.ID, cfg.PPO.Objective, cfg.TotalTimesteps)
+		if b := cfg.BatchSize(); cfg.TotalTimesteps%b != 0 {
+			u := cfg.TotalTimesteps / b
+			fmt.Fprintf(stdout, "note: total_timesteps %d is not a multiple of the batch (num_envs × rollout_steps = %d): the run makes %s, %d steps\n",
+				cfg.TotalTimesteps, b, plural(u, "update"), u*b)
+		}
 		sum, err = rundir.Train(ctx, cfg, dir, log)
 	}
 	if err != nil {
@@ -137,7 +151,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "ppo train:", err)
 			return 2
 		case errors.Is(err, context.Canceled):
-			fmt.Fprintf(stderr, "ppo train: interrupted; checkpoint and logs are in %s\n", dir)
+			fmt.Fprintf(stderr, "ppo train: interrupted; checkpoint and logs are in %s; continue with: ppo train --resume %s\n", dir, dir)
 			return 130
 		}
 		fmt.Fprintln(stderr, "ppo train:", err)
@@ -150,7 +164,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 
 // loadConfig reads the config file (or the embedded default), applies the
 // overrides in order and checks the result, including the env id.
-func loadConfig(path string, sets []string, seed int64) (*configs.Config, error) {
+func loadConfig(path string, sets []string, seed seedFlag) (*configs.Config, error) {
 	var cfg *configs.Config
 	var err error
 	if path == "" {
@@ -166,9 +180,7 @@ func loadConfig(path string, sets []string, seed int64) (*configs.Config, error)
 			return nil, err
 		}
 	}
-	if seed >= 0 {
-		cfg.Seed = uint64(seed)
-	}
+	cfg.Seed = seed.or(cfg.Seed)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
-
-	"ppo/configs"
 )
 
 // v1Runs are run directories written before checkpoints recorded their
@@ -19,15 +17,11 @@ var v1Runs = []string{"testdata/v1/cartpole", "testdata/v1/pendulum"}
 // rule reproduces its eval.json exactly.
 func TestV1Evaluate(t *testing.T) {
 	for _, dir := range v1Runs {
-		ev, path, err := LoadEvaluator(dir)
-		if err != nil || filepath.Base(path) != FinalCkpt {
-			t.Fatalf("%s: %v (%s)", dir, err, path)
+		ev, err := LoadEvaluator(dir)
+		if err != nil || filepath.Base(ev.Checkpoint) != FinalCkpt {
+			t.Fatalf("%s: %v", dir, err)
 		}
-		cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := ev.Run(cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg.Eval.Deterministic)
+		r, err := ev.Run(ev.Episodes, ev.Seed, true)
 		if err != nil {
 			t.Fatal(err)
 		}

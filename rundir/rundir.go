@@ -62,11 +62,29 @@ func (r *RunDir) EnableTensorBoard() error {
 	return nil
 }
 
+// CheckNew refuses a dir that exists and is not an empty directory, where
+// a new run cannot go.
+func CheckNew(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case os.IsNotExist(err):
+		return nil
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return fmt.Errorf("%s exists and is not a directory", dir)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
+		return fmt.Errorf("run directory %s already exists and is not empty (ppo train --resume %s continues it)", dir, dir)
+	}
+	return nil
+}
+
 // CreateRunDir makes dir (it must not exist or must be empty) and writes
 // the resolved config into it.
 func CreateRunDir(dir string, configYAML []byte, withRef bool) (*RunDir, error) {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("run directory %s already exists and is not empty", dir)
+	if err := CheckNew(dir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, err

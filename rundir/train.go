@@ -280,40 +280,71 @@ func saveSynced(t *agent.Trainer, rd *RunDir, path string) error {
 	return nil
 }
 
-// LoadEvaluator reads a run directory's final checkpoint (or, if the run
-// did not finish, its newest checkpoint) into an evaluator.
-func LoadEvaluator(dir string) (*agent.Evaluator, string, error) {
-	path, err := newestCheckpoint(dir)
+// Evaluation is a trained policy ready to play, with the defaults that
+// reproduce its run's eval.json.
+type Evaluation struct {
+	*agent.Evaluator
+	// Checkpoint is the file the policy came from.
+	Checkpoint string
+	// Episodes and Seed are the run's eval.episodes and EvalSeed of its
+	// seed; 10 and 0 when the run's config is unknown (a version 1
+	// checkpoint outside its run directory).
+	Episodes int
+	Seed     uint64
+}
+
+// LoadEvaluator reads a checkpoint, or a run directory's final checkpoint
+// (its newest when the run did not finish), for evaluation.
+func LoadEvaluator(path string) (*Evaluation, error) {
+	st, err := os.Stat(path)
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("no run directory or checkpoint at %s", path)
 	}
-	c, err := checkpoint.Read(path)
+	ckpt, dir := path, filepath.Dir(path)
+	if st.IsDir() {
+		if ckpt, err = newestCheckpoint(path); err != nil {
+			return nil, err
+		}
+		dir = path
+	}
+	c, err := checkpoint.Read(ckpt)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	pol, st, err := agent.FromCheckpoint(c)
+	pol, state, err := agent.FromCheckpoint(c)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", ckpt, err)
 	}
-	if st.EnvID == "" {
-		return nil, "", fmt.Errorf("%s: checkpoint does not name its environment", path)
+	if state.EnvID == "" {
+		return nil, fmt.Errorf("%s: checkpoint does not name its environment", ckpt)
 	}
-	return &agent.Evaluator{Policy: pol, ObsStats: st.ObsStats, ClipObs: st.ClipObs, EnvID: st.EnvID, Params: st.EnvParams}, path, nil
+	cfg, err := agent.TrainedWith(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ckpt, err)
+	}
+	if cfg == nil { // version 1: the run directory's config, if there is one
+		cfg, _ = configs.Load(filepath.Join(dir, ConfigFile))
+	}
+	e := &Evaluation{
+		Evaluator:  &agent.Evaluator{Policy: pol, ObsStats: state.ObsStats, ClipObs: state.ClipObs, EnvID: state.EnvID, Params: state.EnvParams},
+		Checkpoint: ckpt,
+		Episodes:   10,
+	}
+	if cfg != nil {
+		e.Episodes, e.Seed = cfg.Eval.Episodes, EvalSeed(cfg.Seed)
+	}
+	return e, nil
 }
 
 func newestCheckpoint(dir string) (string, error) {
-	if _, err := os.Stat(dir); err != nil {
-		return "", fmt.Errorf("run directory: %w", err)
-	}
 	final := filepath.Join(dir, FinalCkpt)
 	if _, err := os.Stat(final); err == nil {
 		return final, nil
 	}
-	m, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	m := periodicCheckpoints(dir)
 	if len(m) == 0 {
-		return "", fmt.Errorf("%s holds no checkpoint (.ckpt)", dir)
+		return "", fmt.Errorf("run directory %s holds no checkpoint (.ckpt)", dir)
 	}
-	sort.Strings(m)
 	return m[len(m)-1], nil
 }
 

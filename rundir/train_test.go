@@ -113,7 +113,7 @@ func TestTrainSmoke(t *testing.T) {
 			if string(y1) != string(y2) {
 				t.Error("config.yaml does not reload to the run's config")
 			}
-			ev, _, err := LoadEvaluator(dir)
+			ev, err := LoadEvaluator(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
