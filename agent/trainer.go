@@ -75,11 +75,14 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	if len(cfg.Env.Params) > 0 {
 		opts = append(opts, env.WithParams(cfg.Env.Params))
 	}
-	if t.vec, err = env.MakeVec(cfg.Env.ID, cfg.Env.NumEnvs, cfg.Seed, opts...); err != nil {
-		return nil, err // env's errors name their package already
-	}
-	spec, err := policySpec(cfg, t.vec.ObservationSpace(), t.vec.ActionSpace())
+	spec, err := specOf(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMemory(cfg, spec); err != nil {
+		return nil, err
+	}
+	if t.vec, err = env.MakeVec(cfg.Env.ID, cfg.Env.NumEnvs, cfg.Seed, opts...); err != nil {
 		return nil, err
 	}
 	if b, ok := t.vec.ActionSpace().(env.Box); ok {
@@ -129,6 +132,21 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	t.buf = newRollout(cfg.PPO.RolloutSteps, cfg.Env.NumEnvs, spec.ObsDim, spec.ActDim, t.vec.ActionSpace().Dim())
 	t.updates = max(1, cfg.TotalTimesteps/cfg.BatchSize())
 	return t, nil
+}
+
+// specOf is the network of a run of cfg. One env gives the spaces, so the
+// network's memory can be estimated before anything in proportion to the
+// config is allocated.
+func specOf(cfg *configs.Config) (policy.Spec, error) {
+	var opts []env.Option
+	if len(cfg.Env.Params) > 0 {
+		opts = append(opts, env.WithParams(cfg.Env.Params))
+	}
+	probe, err := env.Make(cfg.Env.ID, opts...)
+	if err != nil {
+		return policy.Spec{}, err // env's errors name their package already
+	}
+	return policySpec(cfg, probe.ObservationSpace(), probe.ActionSpace())
 }
 
 // Policy is the network being trained.

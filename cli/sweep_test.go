@@ -225,6 +225,7 @@ func TestSweepCLIRefusals(t *testing.T) {
 		{with("--grid", "ppo.learning_rate=0.001,-1"), "ppo.learning_rate: must be > 0, got -1"},
 		{with("--grid", "ppo.epochs=2,two"), "ppo.epochs"},
 		{with("--grid", "env.id=Nope-v0"), "Nope-v0"},
+		{with("--grid", "policy.hidden=[16],[100000000]"), "resources.max_memory"},
 		{with("--grid", "ppo.epochs=2", "--grid", "ppo.epochs=3"), "given twice"},
 		{with("--grid", "seed=1,2"), "--seeds"},
 		{with("--set", "ppo.epochs=0"), "ppo.epochs"},

@@ -69,6 +69,11 @@ func TestTrainRefusals(t *testing.T) {
 		{[]string{"train", "--set", "kl.controller.kind=pid"}, "kl.controller.kind"},
 		{[]string{"train", "--set", "env.params.nonsense=1", "--out", filepath.Join(tmp, "r1")}, "nonsense"},
 		{[]string{"train", "--set", "kl.reference.checkpoint=" + write("bad.ckpt", "garbage"), "--out", filepath.Join(tmp, "r2")}, "kl.reference.checkpoint"},
+		// Too big for memory: refused from the config, before allocating.
+		{[]string{"train", "--set", "policy.hidden=[100000000]"}, "over the limit of"},
+		{[]string{"train", "--set", "env.num_envs=100000000", "--set", "total_timesteps=1e12"}, "resources.max_memory: auto"},
+		{[]string{"train", "--set", "resources.max_memory=1MB"}, "(resources.max_memory: 1MB); raise it with --set resources.max_memory="},
+		{[]string{"train", "--set", "resources.max_memory=8"}, `config: resources.max_memory: must be auto or a size`},
 		{[]string{"train", "extra"}, "unexpected argument"},
 		{[]string{"train", "--bogus"}, "bogus"},
 		{[]string{"eval"}, "--run"},

@@ -43,6 +43,9 @@ const (
 	LRLinear     = "linear"
 	DTypeFloat32 = "float32"
 	DTypeFloat64 = "float64"
+
+	// MemoryAuto is resources.max_memory's default: a share of the machine's RAM.
+	MemoryAuto = "auto"
 )
 
 // Config is a complete training configuration. The yaml tags are the field paths used in
@@ -61,6 +64,8 @@ type Config struct {
 	KL     KLConfig     `yaml:"kl"`
 	Log    LogConfig    `yaml:"log"`
 	Eval   EvalConfig   `yaml:"eval"`
+
+	Resources ResourcesConfig `yaml:"resources"`
 }
 
 // EnvConfig selects the environment and its observation and reward normalisation.
@@ -210,6 +215,12 @@ type EvalConfig struct {
 	Deterministic bool `yaml:"deterministic" doc:"Act with the distribution's mode instead of sampling. Default true."`
 }
 
+// ResourcesConfig bounds what a run may use of the machine.
+type ResourcesConfig struct {
+	// Refuse a run whose estimated memory exceeds this: auto (80% of the machine's RAM) or a size with a unit, such as 512MiB, 16GiB or 2TB. Default "auto".
+	MaxMemory string `yaml:"max_memory" doc:"Refuse a run whose estimated memory exceeds this: auto (80% of the machine's RAM) or a size with a unit, such as 512MiB, 16GiB or 2TB. Default \"auto\"."`
+}
+
 // Default returns a new Config holding every schema default. The embedded
 // configs/cartpole-adaptive-kl.yaml is these defaults with CartPole-tuned
 // rollout and optimiser settings on top, which a test checks.
@@ -273,8 +284,9 @@ func Default() *Config {
 			Controller: controller,
 			Reference:  ReferenceConfig{Controller: reference},
 		},
-		Log:  LogConfig{Dir: "runs", Every: 1, CheckpointEvery: 10, KeepCheckpoints: 3},
-		Eval: EvalConfig{Episodes: 10, Deterministic: true},
+		Log:       LogConfig{Dir: "runs", Every: 1, CheckpointEvery: 10, KeepCheckpoints: 3},
+		Eval:      EvalConfig{Episodes: 10, Deterministic: true},
+		Resources: ResourcesConfig{MaxMemory: MemoryAuto},
 	}
 }
 

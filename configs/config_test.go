@@ -306,6 +306,12 @@ func TestParseAccepts(t *testing.T) {
 		{"seed: 18446744073709551615", func(c *Config) any { return c.Seed }, uint64(18446744073709551615)},
 		{"env: {params: {length: 0.7, masscart: 2}}", func(c *Config) any { return c.Env.Params }, map[string]float64{"length": 0.7, "masscart": 2}},
 		{"policy: {hidden: [8]}", func(c *Config) any { return c.Policy.Hidden }, []int{8}},
+		{"resources: {max_memory: auto}", maxMemory, 0.0},
+		{"resources: {max_memory: 16GiB}", maxMemory, 16.0 * (1 << 30)},
+		{"resources: {max_memory: 1.5 TB}", maxMemory, 1.5e12},
+		{"resources: {max_memory: 512mib}", maxMemory, 512.0 * (1 << 20)},
+		{"resources: {max_memory: 100000B}", maxMemory, 1e5},
+		{"resources: {max_memory: .5kB}", maxMemory, 500.0},
 	} {
 		c, err := Parse([]byte(tc.yaml))
 		if err != nil {
@@ -326,6 +332,12 @@ func TestParseAccepts(t *testing.T) {
 	}
 }
 
+// maxMemory is resources.max_memory in bytes, 0 for auto.
+func maxMemory(c *Config) any {
+	b, _, _ := c.Resources.MaxMemoryBytes()
+	return b
+}
+
 // checkMessage asserts err is a one-line *Error with exactly the message want.
 func checkMessage(t *testing.T, what string, err error, want string) {
 	t.Helper()
@@ -344,6 +356,10 @@ func checkMessage(t *testing.T, what string, err error, want string) {
 	if !errors.As(err, &e) {
 		t.Errorf("%s: %T is not a *Error", what, err)
 	}
+}
+
+func sizeProblem(v string) string {
+	return `config: resources.max_memory: must be auto or a size of at least 1 byte with a unit (B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB, PiB), such as 16GiB, got "` + v + `"`
 }
 
 func TestParseRefusals(t *testing.T) {
@@ -472,6 +488,18 @@ func TestParseRefusals(t *testing.T) {
 		// Cross-field.
 		{"ppo: {minibatch_size: 4096}", "config: ppo.minibatch_size: must be <= env.num_envs*ppo.rollout_steps = 2048, got 4096"},
 		{"env: {num_envs: 2}\nppo: {rollout_steps: 100, minibatch_size: 201}", "config: ppo.minibatch_size: must be <= env.num_envs*ppo.rollout_steps = 200, got 201"},
+		// Sizes need a unit; a bare number could mean bytes or gigabytes.
+		{"resources: {max_memory: 8}", sizeProblem("8")},
+		{"resources: {max_memory: 0GiB}", sizeProblem("0GiB")},
+		{"resources: {max_memory: 0.5B}", sizeProblem("0.5B")},
+		{"resources: {max_memory: -1GiB}", sizeProblem("-1GiB")},
+		{"resources: {max_memory: 1e3GB}", sizeProblem("1e3GB")},
+		{"resources: {max_memory: 8 GiBs}", sizeProblem("8 GiBs")},
+		{"resources: {max_memory: GiB}", sizeProblem("GiB")},
+		{"resources: {max_memory: 1.2.3MB}", sizeProblem("1.2.3MB")},
+		{"resources: {max_memory: \"\"}", sizeProblem("")},
+		{"resources: {max_memory: 1e400PB}", sizeProblem("1e400PB")},
+		{"resources: {max_memory: 16GiB, max_cpu: 2}", `config: resources.max_cpu: unknown field "max_cpu"`},
 		{"env: {num_envs: 9223372036854775807}", "config: ppo.rollout_steps: env.num_envs*ppo.rollout_steps overflows (9223372036854775807*256)"},
 	} {
 		c, err := Parse([]byte(tc.yaml))
@@ -669,7 +697,7 @@ func TestFields(t *testing.T) {
 		kl.reference.controller.low_mult kl.reference.controller.up_factor kl.reference.controller.down_factor
 		kl.reference.controller.min_beta kl.reference.controller.max_beta kl.reference.controller.horizon
 		log.dir log.every log.checkpoint_every log.keep_checkpoints log.tensorboard
-		eval.every eval.episodes eval.deterministic`)
+		eval.every eval.episodes eval.deterministic resources.max_memory`)
 	fields := Fields()
 	var got []string
 	for _, f := range fields {

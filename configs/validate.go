@@ -63,6 +63,9 @@ func (c *Config) Validate() error {
 	ch.intGE("log.keep_checkpoints", c.Log.KeepCheckpoints, 0)
 	ch.intGE("eval.every", c.Eval.Every, 0)
 	ch.intGE("eval.episodes", c.Eval.Episodes, 1)
+	if _, _, err := c.Resources.MaxMemoryBytes(); err != nil && ch.err == nil {
+		ch.err = err
+	}
 
 	if ch.err == nil {
 		if e.NumEnvs > math.MaxInt/o.RolloutSteps {
