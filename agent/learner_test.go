@@ -12,24 +12,45 @@ import (
 	"ppo/policy"
 )
 
-// lossCase sets up a float64 loss graph on random inputs.
+// lossCase sets up a loss graph on random inputs.
 type lossCase struct {
 	p  *policy.Policy
 	mb *minibatch
 }
 
+// newLossCase sets up a float64 loss graph on random inputs.
 func newLossCase(t *testing.T, discrete bool, cfg LossConfig, n int) *lossCase {
+	return newLossCaseOf(t, discrete, cfg, n, true, false)
+}
+
+// newLossCaseOf sets up a loss graph in float64 or float32 on random
+// inputs. With round32 every weight, input and coefficient is first
+// rounded to float32, so a float32 case and a float64 case built alike
+// hold the same numbers exactly.
+func newLossCaseOf(t *testing.T, discrete bool, cfg LossConfig, n int, float64s, round32 bool) *lossCase {
 	t.Helper()
-	spec := policy.Spec{ObsDim: 3, Discrete: discrete, ActDim: 2, Hidden: []int{5, 4}, Activation: "tanh", Float64: true, InitLogStd: -0.3}
+	spec := policy.Spec{ObsDim: 3, Discrete: discrete, ActDim: 2, Hidden: []int{5, 4}, Activation: "tanh", Float64: float64s, InitLogStd: -0.3}
 	p, err := policy.New(spec, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	round := func(x float64) float64 {
+		if round32 {
+			return float64(float32(x))
+		}
+		return x
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, prm := range p.Params() {
-		d := prm.T.Data().([]float64)
-		for i := range d {
-			d[i] = 0.6 * rng.NormFloat64()
+		switch d := prm.T.Data().(type) {
+		case []float64:
+			for i := range d {
+				d[i] = round(0.6 * rng.NormFloat64())
+			}
+		case []float32:
+			for i := range d {
+				d[i] = float32(0.6 * rng.NormFloat64())
+			}
 		}
 	}
 	mb, err := newMinibatch(p, cfg, n, 0.2)
@@ -39,7 +60,7 @@ func newLossCase(t *testing.T, discrete bool, cfg LossConfig, n int) *lossCase {
 	rnd := func(k int, s float64) []float64 {
 		v := make([]float64, k)
 		for i := range v {
-			v[i] = s * rng.NormFloat64()
+			v[i] = round(s * rng.NormFloat64())
 		}
 		return v
 	}
@@ -66,10 +87,10 @@ func newLossCase(t *testing.T, discrete bool, cfg LossConfig, n int) *lossCase {
 	if cfg.Reference {
 		mb.set(mb.ref.Head, rnd(n*2, 1))
 	}
-	mb.setScalar(mb.beta, 0.7)
-	mb.setScalar(mb.refCoef, 0.3)
-	mb.setScalar(mb.entCoef, 0.05)
-	mb.setScalar(mb.vfCoef, 0.5)
+	mb.setScalar(mb.beta, round(0.7))
+	mb.setScalar(mb.refCoef, round(0.3))
+	mb.setScalar(mb.entCoef, round(0.05))
+	mb.setScalar(mb.vfCoef, round(0.5))
 	return &lossCase{p: p, mb: mb}
 }
 
@@ -83,27 +104,30 @@ func (c *lossCase) loss(t *testing.T) float64 {
 	return l
 }
 
+// lossCases cover every objective, estimator, direction, value clipping
+// and a reference term, on Discrete and Box action spaces.
+var lossCases = []struct {
+	name     string
+	discrete bool
+	cfg      LossConfig
+}{
+	{"klpen-exact-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty}},
+	{"klpen-exact-gauss", false, LossConfig{Objective: configs.ObjectiveKLPenalty}},
+	{"klpen-newold-gauss", false, LossConfig{Objective: configs.ObjectiveKLPenalty, Direction: kl.NewOld}},
+	{"klpen-k3-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty, Estimator: kl.K3}},
+	{"klpen-k2-newold-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty, Estimator: kl.K2, Direction: kl.NewOld}},
+	{"clip-cat-vclip", true, LossConfig{Objective: configs.ObjectiveClip, ValueClip: 0.2}},
+	{"clipkl-gauss-ref", false, LossConfig{Objective: configs.ObjectiveClipKL, Reference: true}},
+	{"none-cat-ref", true, LossConfig{Objective: configs.ObjectiveNone, Reference: true, Direction: kl.NewOld}},
+}
+
 // TestLossGradients compares the graph's gradient of the whole PPO loss
 // with central differences for every objective, estimator, direction,
 // value clipping and a reference term. Step 1e-6 in float64 gives
 // truncation error O(h²) and rounding O(ε/h) ≈ 1e-10; kinks of min/max
 // (clip) are crossed with probability ~h, so 1e-5 absolute is the bound.
 func TestLossGradients(t *testing.T) {
-	cases := []struct {
-		name     string
-		discrete bool
-		cfg      LossConfig
-	}{
-		{"klpen-exact-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty}},
-		{"klpen-exact-gauss", false, LossConfig{Objective: configs.ObjectiveKLPenalty}},
-		{"klpen-newold-gauss", false, LossConfig{Objective: configs.ObjectiveKLPenalty, Direction: kl.NewOld}},
-		{"klpen-k3-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty, Estimator: kl.K3}},
-		{"klpen-k2-newold-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty, Estimator: kl.K2, Direction: kl.NewOld}},
-		{"clip-cat-vclip", true, LossConfig{Objective: configs.ObjectiveClip, ValueClip: 0.2}},
-		{"clipkl-gauss-ref", false, LossConfig{Objective: configs.ObjectiveClipKL, Reference: true}},
-		{"none-cat-ref", true, LossConfig{Objective: configs.ObjectiveNone, Reference: true, Direction: kl.NewOld}},
-	}
-	for _, tc := range cases {
+	for _, tc := range lossCases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newLossCase(t, tc.discrete, tc.cfg, 6)
 			if err := c.mb.vm.RunAll(); err != nil {
@@ -134,6 +158,90 @@ func TestLossGradients(t *testing.T) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// TestLossGradientsFloat32 is TestLossGradients for float32, the default
+// dtype: the float32 graph's value and gradient of the whole loss, for
+// every case, against the value and central differences of a float64
+// graph holding exactly the same weights, inputs and coefficients (all
+// rounded to float32 first). The float64 differences are accurate to
+// ~1e-10 (TestLossGradients), so what is measured is float32's rounding in
+// the forward and backward passes, including the AVX2 kernels and tanh32.
+//
+// float32 rounds each operation by u = 2⁻²⁴ ≈ 6e-8 (tanh32 and fused
+// multiply-adds to a few u). A gradient entry sums, over the batch and the
+// units, products along paths of about 30 roundings (three layers forward
+// and back, the loss terms' inputs and outputs), so the worst case is about
+// 30·u times the sum of its terms' magnitudes, up to ~300·u·G where terms
+// cancel, G being the case's largest gradient magnitude (at least 1). The
+// measured errors are at most 2·u·G for the gradient and 3·u for the loss
+// (go test -run TestLossGradientsFloat32 -v ./agent logs them). The
+// tolerance, 64·u·G (64·u·max(1, |loss|) for the loss), lies between: 30
+// times what is measured, so other rounding orders (no FMA, the scalar
+// tanh32 path) pass, while a float32-specific error of more than a few
+// dozen ulp, or any wrong term, fails. The inputs are fixed, so a ratio
+// within float32's rounding of a clip boundary, which would make the two
+// graphs take different branches, cannot come and go.
+func TestLossGradientsFloat32(t *testing.T) {
+	for _, tc := range lossCases {
+		t.Run(tc.name, func(t *testing.T) {
+			c32 := newLossCaseOf(t, tc.discrete, tc.cfg, 6, false, true)
+			c64 := newLossCaseOf(t, tc.discrete, tc.cfg, 6, true, true)
+			for i, prm := range c32.p.Params() {
+				d32, d64 := prm.T.Data().([]float32), c64.p.Params()[i].T.Data().([]float64)
+				for j := range d32 {
+					if float64(d32[j]) != d64[j] {
+						t.Fatalf("%s[%d]: float32 weight %v, float64 twin %v", prm.Name, j, d32[j], d64[j])
+					}
+				}
+			}
+			if err := c32.mb.vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			l32 := scalarOf(c32.mb.lossVal)
+			var analytic [][]float64
+			scale := 1.0
+			for _, nd := range c32.mb.net.Params {
+				g, err := nd.Grad()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var a []float64
+				for _, v := range g.Data().([]float32) {
+					a = append(a, float64(v))
+					scale = math.Max(scale, math.Abs(float64(v)))
+				}
+				analytic = append(analytic, a)
+			}
+			c32.mb.vm.Reset()
+			const tol = 64 * 0x1p-24
+			l64 := c64.loss(t)
+			lossErr := math.Abs(l32-l64) / math.Max(1, math.Abs(l64))
+			if lossErr > tol {
+				t.Errorf("float32 loss %v, float64 loss on the same numbers %v", l32, l64)
+			}
+			const h = 1e-6
+			worst := 0.0
+			for i, prm := range c64.p.Params() {
+				d := prm.T.Data().([]float64)
+				for j := range d {
+					x := d[j]
+					d[j] = x + h
+					up := c64.loss(t)
+					d[j] = x - h
+					down := c64.loss(t)
+					d[j] = x
+					num := (up - down) / (2 * h)
+					err := math.Abs(num - analytic[i][j])
+					worst = math.Max(worst, err/scale)
+					if err > tol*scale {
+						t.Errorf("%s[%d]: float32 graph %v, float64 central difference %v", prm.Name, j, analytic[i][j], num)
+					}
+				}
+			}
+			t.Logf("loss error %.1f·u; largest gradient error %.1f·u·G, G = %.3g", lossErr/0x1p-24, worst/0x1p-24, scale)
 		})
 	}
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,15 +13,67 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ppo/agent"
 )
 
-// TestMain lets tests run this binary as the ppo command, so a real
-// signal can be sent to a real training process.
+// TestMain lets tests run this binary as the ppo command (PPO_TEST_MAIN=1),
+// so a real signal can be sent to a real training process. With
+// PPO_TEST_SIGINT_AT=job:update as well, the process sends itself SIGINT
+// once that sweep job (0 for train) has logged that update, and waits
+// until the command's own signal handling has cancelled the run's context
+// before the run goes on: the run then stops after exactly that update,
+// however fast or loaded the machine is.
 func TestMain(m *testing.M) {
 	if os.Getenv("PPO_TEST_MAIN") == "1" {
+		if at := os.Getenv("PPO_TEST_SIGINT_AT"); at != "" {
+			var job, update int
+			if _, err := fmt.Sscanf(at, "%d:%d", &job, &update); err != nil {
+				fmt.Fprintf(os.Stderr, "PPO_TEST_SIGINT_AT=%q: want job:update\n", at)
+				os.Exit(3)
+			}
+			rowHook = func(ctx context.Context, j int, m agent.Metrics) {
+				if j != job || m.Update != update {
+					return
+				}
+				if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+					fmt.Fprintln(os.Stderr, "test hook:", err)
+					os.Exit(3)
+				}
+				// A wait for the handler, not a trigger: the minute only
+				// bounds a hang if the signal handling is broken.
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Minute):
+					fmt.Fprintln(os.Stderr, "test hook: SIGINT did not cancel the run within a minute")
+					os.Exit(3)
+				}
+			}
+		}
 		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
+}
+
+// interruptedAt runs ppo args in a child process (this test binary) that
+// sends itself SIGINT once job has logged update, and returns its exit
+// status and output.
+func interruptedAt(t *testing.T, job, update int, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PPO_TEST_MAIN=1", fmt.Sprintf("PPO_TEST_SIGINT_AT=%d:%d", job, update))
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatal(err)
+	}
+	return code, o.String(), e.String()
 }
 
 func rowsWithoutTiming(t *testing.T, dir string) []string {
@@ -44,9 +98,10 @@ func rowsWithoutTiming(t *testing.T, dir string) []string {
 	return rows
 }
 
-// TestInterruptAndResume sends SIGINT to a training process at several
-// points, expects exit 130 with whole logs and a checkpoint, resumes with
-// --resume, and compares the metrics to an uninterrupted run.
+// TestInterruptAndResume interrupts a training process with SIGINT after
+// update 1, 4 and 9 of 24, expects exit 130 with exactly those rows logged
+// and the checkpoint of that update, resumes with --resume, and compares
+// the metrics to an uninterrupted run.
 func TestInterruptAndResume(t *testing.T) {
 	args := []string{"--set", "total_timesteps=6144", "--set", "env.num_envs=2", "--set", "ppo.rollout_steps=128",
 		"--set", "ppo.minibatch_size=128", "--set", "ppo.epochs=2", "--set", "eval.episodes=1",
@@ -56,53 +111,30 @@ func TestInterruptAndResume(t *testing.T) {
 		t.Fatalf("reference run: %s", errs)
 	}
 	want := rowsWithoutTiming(t, ref)
-	interrupted := 0
+	if len(want) != 24 {
+		t.Fatalf("reference run logged %d rows, want 24", len(want))
+	}
 	for _, after := range []int{1, 4, 9} {
 		dir := filepath.Join(t.TempDir(), "run")
-		cmd := exec.Command(os.Args[0], append([]string{"train", "--out", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "PPO_TEST_MAIN=1")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			b, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
-			if strings.Count(string(b), "\n") >= after {
-				break
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatal("training made no progress")
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		cmd.Process.Signal(syscall.SIGINT)
-		err := cmd.Wait()
-		ee, ok := err.(*exec.ExitError)
-		if ok && ee.ExitCode() == 0 || err == nil {
-			// The run finished before the signal landed; nothing to resume.
-			continue
-		}
-		interrupted++
-		if !ok || ee.ExitCode() != 130 {
-			t.Fatalf("interrupted run: %v, stderr %q", err, stderr.String())
+		code, _, stderr := interruptedAt(t, 0, after, append([]string{"train", "--out", dir}, args...)...)
+		if code != 130 || !strings.Contains(stderr, "ppo train: stopping after this update") ||
+			!strings.Contains(stderr, "ppo train: interrupted; checkpoint and logs are in "+dir) {
+			t.Fatalf("SIGINT after update %d: exit %d, stderr %q", after, code, stderr)
 		}
 		got := rowsWithoutTiming(t, dir)
+		if strings.Join(got, "\n") != strings.Join(want[:after], "\n") {
+			t.Fatalf("SIGINT after update %d: %d rows logged, want the reference's first %d", after, len(got), after)
+		}
 		ckpts, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
-		if len(ckpts) != 1 || filepath.Base(ckpts[0]) != fmt.Sprintf("ckpt-%06d.ckpt", len(got)) {
-			t.Fatalf("after %d rows the run holds checkpoints %v", len(got), ckpts)
+		if len(ckpts) != 1 || filepath.Base(ckpts[0]) != fmt.Sprintf("ckpt-%06d.ckpt", after) {
+			t.Fatalf("SIGINT after update %d: checkpoints %v", after, ckpts)
 		}
 		if code, out, errs := runCLI("train", "--resume", dir, "--quiet"); code != 0 {
 			t.Fatalf("resume: exit %d: %s %s", code, out, errs)
 		}
 		got = rowsWithoutTiming(t, dir)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatalf("interrupted after %d+ rows: resumed metrics differ from the uninterrupted run", after)
+			t.Fatalf("interrupted after %d rows: resumed metrics differ from the uninterrupted run", after)
 		}
-	}
-	if interrupted == 0 {
-		t.Fatal("every run finished before its signal; nothing was tested")
 	}
 }

@@ -152,7 +152,11 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, ", %d at a time\n", *parallel)
 
-	sum, err := sweep.Run(ctx, spec, dir, sweep.Options{Parallel: *parallel, Shard: shard, Progress: stdout, Resume: *resume})
+	opt := sweep.Options{Parallel: *parallel, Shard: shard, Progress: stdout, Resume: *resume}
+	if rowHook != nil {
+		opt.OnRow = func(j sweep.Job, m agent.Metrics) { rowHook(ctx, j.Index, m) }
+	}
+	sum, err := sweep.Run(ctx, spec, dir, opt)
 	switch {
 	case errors.As(err, &in):
 		return fail("%v", err)

@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"ppo/configs"
 	"ppo/rundir"
@@ -316,46 +313,35 @@ func TestSweepCLIInterrupt(t *testing.T) {
 	}
 }
 
-// TestSweepSIGINT sends a real SIGINT to a sweep in a child process (this
-// test binary re-run): the running run checkpoints, no further run starts,
-// the partial summary is written and the exit status is 130. The same
-// sweep with --resume then finishes.
+// TestSweepSIGINT: a real SIGINT to a sweep in a child process (this test
+// binary as ppo, see TestMain), sent by the process itself once the first
+// run has logged update 2 of 32: that run stops after exactly that update
+// and checkpoints, no further run starts, the partial summary is written
+// and the exit status is 130. The same sweep with --resume then finishes.
 func TestSweepSIGINT(t *testing.T) {
-	if os.Getenv("PPO_SWEEP_CHILD") == "1" {
-		os.Exit(Main(strings.Split(os.Getenv("PPO_SWEEP_ARGS"), "\n"), os.Stdout, os.Stderr))
-	}
 	tmp := t.TempDir()
 	cfg := writeTiny(t, tmp)
 	out := filepath.Join(tmp, "sweep")
-	// 32 updates per run: long enough to interrupt the first one.
+	// 32 updates per run, a checkpoint after each.
 	args := []string{"sweep", "--config", cfg, "--seeds", "1-2", "--set", "total_timesteps=4096", "--set", "log.checkpoint_every=1", "--out", out}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSweepSIGINT$")
-	cmd.Env = append(os.Environ(), "PPO_SWEEP_CHILD=1", "PPO_SWEEP_ARGS="+strings.Join(args, "\n"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	const stopAt = 2
+	code, stdout, stderr := interruptedAt(t, 0, stopAt, args...)
+	if code != 130 {
+		t.Fatalf("child: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	first := filepath.Join(out, "base", "seed-1", rundir.JSONLFile)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if b, _ := os.ReadFile(first); len(b) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no update logged in 30 s: %s %s", stdout.String(), stderr.String())
-		}
-		time.Sleep(time.Millisecond)
+	if !strings.Contains(stderr, "ppo sweep: interrupted; starting no more runs") ||
+		!strings.Contains(stderr, "ppo sweep: interrupted; 0 of 2 runs finished, partial summary in "+filepath.Join(out, "summary.md")) {
+		t.Errorf("stderr %q", stderr)
 	}
-	cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Fatalf("child: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	run := filepath.Join(out, "base", "seed-1")
+	if b, err := os.ReadFile(filepath.Join(run, rundir.JSONLFile)); err != nil || strings.Count(string(b), "\n") != stopAt {
+		t.Errorf("the interrupted run logged %q (%v), want %d rows", b, err, stopAt)
 	}
-	if !strings.Contains(stderr.String(), "ppo sweep: interrupted; 0 of 2 runs finished, partial summary in "+filepath.Join(out, "summary.md")) {
-		t.Errorf("stderr %q", stderr.String())
+	if _, err := os.Stat(filepath.Join(run, fmt.Sprintf("ckpt-%06d.ckpt", stopAt))); err != nil {
+		t.Errorf("the interrupted run has no checkpoint of update %d: %v", stopAt, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "base", "seed-2")); err == nil {
+		t.Error("the second run started after the interrupt")
 	}
 	var sum struct {
 		Missing []struct {
@@ -365,9 +351,6 @@ func TestSweepSIGINT(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err := json.Unmarshal(b, &sum); err != nil || len(sum.Missing) != 2 || sum.Missing[0].State != "unfinished" || sum.Missing[1].State != "absent" {
 		t.Errorf("partial summary %s (%v)", b, err)
-	}
-	if ckpts, _ := filepath.Glob(filepath.Join(out, "base", "seed-1", "ckpt-*.ckpt")); len(ckpts) == 0 {
-		t.Error("the interrupted run left no checkpoint")
 	}
 	code, o, e := sweepCLI(args[1:]...)
 	if code != 2 || !strings.Contains(e, "unfinished run; rerun with --resume") {

@@ -131,6 +131,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	default:
 		log = lines{w: stdout, every: logEvery(cfg, dir)}
 	}
+	if rowHook != nil {
+		log = hooked{log, func(m agent.Metrics) { rowHook(ctx, 0, m) }}
+	}
 	var sum *rundir.Summary
 	var err error
 	if cfg == nil {
@@ -210,4 +213,29 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// rowHook, if set, is called after every metrics row that train (as job 0)
+// or a sweep job logs, with the command's context. The ppo command leaves
+// it nil; this package's tests set it to send the process a real signal
+// at an exact update and wait until the handler has cancelled ctx.
+var rowHook func(ctx context.Context, job int, m agent.Metrics)
+
+// hooked passes rows and warnings to p (which may be nil), then rows to f.
+type hooked struct {
+	p rundir.Progress
+	f func(agent.Metrics)
+}
+
+func (h hooked) Row(m agent.Metrics, updates int) {
+	if h.p != nil {
+		h.p.Row(m, updates)
+	}
+	h.f(m)
+}
+
+func (h hooked) Warn(msg string) {
+	if h.p != nil {
+		h.p.Warn(msg)
+	}
 }

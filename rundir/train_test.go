@@ -4,11 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/stat"
 
 	"ppo/configs"
 )
@@ -197,36 +202,112 @@ func TestKeepCheckpoints(t *testing.T) {
 	}
 }
 
-// TestKLTracksTarget trains Pendulum for 100k steps with an adaptive
-// controller (RLlib's preset, whose dead zone is [target/2, 2·target]) and
-// checks the measured KL lands in the controller's dead zone in most
-// updates, and that beta really moved to get it there. About 5 s.
+// TestKLTracksTarget trains Pendulum for 100k steps (24 updates) with an
+// adaptive controller (RLlib's preset) on seeds 1-3 and checks that the KL
+// the controller acts on lands in its own dead zone, [target·low_mult,
+// target·high_mult] of the resolved preset, in most updates, and that beta
+// really moved to get it there. About 3 s per seed; the seeds run in
+// parallel.
+//
+// The thresholds were set on seeds 101-120, which the test does not
+// assert on; PPO_KL_SEEDS=101-120 go test -run 'TestKLTracksTarget$' -v
+// ./rundir runs them instead and logs the figures. Their in-band
+// fractions over 24 updates range over [0.54, 0.79], mean 0.67, standard
+// deviation 0.075, and beta took 6 to 12 distinct values. Pooled over any
+// 3 of them the fraction is at least 0.55, so "more than half of the
+// pooled updates" holds for every triple, 3.9 standard deviations of a
+// 3-seed mean (0.075/√3 = 0.043) below the mean; the per-seed floor 0.4
+// lies 0.14 (about 2 standard deviations) below the lowest seed. The
+// first updates are a transient while beta moves away from init_beta,
+// which is why a single seed's fraction is not higher. Runs are
+// deterministic, so on one machine the outcome is fixed; the margins are
+// for other platforms (fused multiply-add changes the trajectories) and
+// for code changes that perturb them.
 func TestKLTracksTarget(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a 100k-step training run")
+		t.Skip("three 100k-step training runs")
 	}
-	cfg, err := configs.Load("../configs/pendulum-adaptive-kl.yaml")
-	if err != nil {
-		t.Fatal(err)
+	seeds := []uint64{1, 2, 3}
+	if s := os.Getenv("PPO_KL_SEEDS"); s != "" {
+		seeds = seedRange(t, s)
 	}
-	for _, s := range []string{"total_timesteps=100000", "kl.controller.preset=rllib", "eval.episodes=1"} {
-		if err := cfg.Set(s); err != nil {
-			t.Fatal(err)
+	in := make([]int, len(seeds))
+	n := make([]int, len(seeds))
+	t.Run("seeds", func(t *testing.T) {
+		for i, seed := range seeds {
+			t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+				t.Parallel()
+				cfg, err := configs.Load("../configs/pendulum-adaptive-kl.yaml")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range []string{"total_timesteps=100000", "kl.controller.preset=rllib", "eval.episodes=1", fmt.Sprintf("seed=%d", seed)} {
+					if err := cfg.Set(s); err != nil {
+						t.Fatal(err)
+					}
+				}
+				ctl := cfg.KL.Controller
+				high, low, _, _ := ctl.Resolved()
+				lo, hi := ctl.Target*low, ctl.Target*high
+				// The controller acts on KL(new||old) under kl.direction new_old.
+				field := "kl"
+				if cfg.KL.Direction == "new_old" {
+					field = "kl_reverse"
+				}
+				dir, _ := trainRun(t, cfg)
+				rows := readRows(t, dir)
+				betas := map[float64]bool{}
+				for _, r := range rows {
+					if k := r[field].(float64); lo <= k && k <= hi {
+						in[i]++
+					}
+					betas[r["beta"].(float64)] = true
+				}
+				n[i] = len(rows)
+				frac := float64(in[i]) / float64(n[i])
+				t.Logf("KL in [%g, %g] in %d of %d updates (%.2f); beta took %d values", lo, hi, in[i], n[i], frac, len(betas))
+				if frac < 0.4 {
+					t.Errorf("KL in [%g, %g] in %.0f%% of %d updates, want at least 40%%", lo, hi, 100*frac, n[i])
+				}
+				if len(betas) < 3 {
+					t.Errorf("beta took only %d values; the controller did not act", len(betas))
+				}
+			})
 		}
-	}
-	dir, _ := trainRun(t, cfg)
-	rows := readRows(t, dir)
-	in, betas := 0, map[float64]bool{}
-	for _, r := range rows {
-		if k := r["kl"].(float64); 0.005 <= k && k <= 0.02 {
-			in++
+	})
+	sumIn, sumN := 0, 0
+	fracs := make([]float64, len(seeds))
+	for i, seed := range seeds {
+		if n[i] == 0 {
+			t.Fatalf("seed %d logged no updates", seed)
 		}
-		betas[r["beta"].(float64)] = true
+		sumIn, sumN = sumIn+in[i], sumN+n[i]
+		fracs[i] = float64(in[i]) / float64(n[i])
 	}
-	if frac := float64(in) / float64(len(rows)); frac <= 0.5 {
-		t.Errorf("KL in [0.005, 0.02] in %.0f%% of %d updates, want most", 100*frac, len(rows))
+	mean, sd := stat.MeanStdDev(fracs, nil)
+	frac := float64(sumIn) / float64(sumN)
+	t.Logf("seeds %v: pooled %d of %d (%.3f); per seed min %.3f max %.3f mean %.3f sd %.3f",
+		seeds, sumIn, sumN, frac, floats.Min(fracs), floats.Max(fracs), mean, sd)
+	if frac <= 0.5 {
+		t.Errorf("KL in the dead zone in %d of %d updates over seeds %v (%.2f), want most", sumIn, sumN, seeds, frac)
 	}
-	if len(betas) < 3 {
-		t.Errorf("beta took only %d values; the controller did not act", len(betas))
+}
+
+// seedRange parses "a-b" or a single seed.
+func seedRange(t *testing.T, s string) []uint64 {
+	t.Helper()
+	lo, hi, ok := strings.Cut(s, "-")
+	if !ok {
+		hi = lo
 	}
+	a, err1 := strconv.ParseUint(lo, 10, 64)
+	b, err2 := strconv.ParseUint(hi, 10, 64)
+	if err1 != nil || err2 != nil || b < a {
+		t.Fatalf("PPO_KL_SEEDS=%q: want a seed or a range a-b", s)
+	}
+	var seeds []uint64
+	for x := a; x <= b; x++ {
+		seeds = append(seeds, x)
+	}
+	return seeds
 }

@@ -31,6 +31,11 @@ type Options struct {
 	// none is usable, instead of refusing them. Set it only when no other
 	// process is running those jobs, e.g. for a scheduler's retry of a task.
 	Resume bool
+	// OnRow, if set, receives every metrics row of every run with its job,
+	// once the row (and its checkpoint, if any) is written; the run goes
+	// on when it returns, and stops there if ctx is done by then. With
+	// Parallel > 1 it is called from several goroutines at once.
+	OnRow func(j Job, m agent.Metrics)
 }
 
 // Run runs the jobs of sweep s in opt.Shard into the sweep directory dir
@@ -89,7 +94,7 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 	if p.done > 0 && p.w != nil {
 		fmt.Fprintf(p.w, "keeping %d runs already in %s\n", p.done, dir)
 	}
-	failed := runAll(ctx, s, dir, todo, resume, opt.Parallel, p)
+	failed := runAll(ctx, s, dir, todo, resume, opt, p)
 
 	sum := Summarize(s, jobs, []string{dir})
 	if !opt.Shard.Whole() {
@@ -149,9 +154,9 @@ func (p *progress) line(format string, args ...any) {
 	}
 }
 
-// runAll trains jobs with n workers, in job order, and returns how many
-// failed. It starts no run once ctx is done.
-func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, resume map[int]bool, n int, p *progress) (failed int) {
+// runAll trains jobs with opt.Parallel workers, in job order, and returns
+// how many failed. It starts no run once ctx is done.
+func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, resume map[int]bool, opt Options, p *progress) (failed int) {
 	next := make(chan Job)
 	go func() {
 		defer close(next)
@@ -165,7 +170,7 @@ func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, resume map[int
 	}()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for range min(n, max(1, len(jobs))) {
+	for range min(opt.Parallel, max(1, len(jobs))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -173,7 +178,7 @@ func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, resume map[int
 				if ctx.Err() != nil {
 					continue // drain: the feeder stops soon
 				}
-				if !runOne(ctx, s, dir, j, resume[j.Index], p) {
+				if !runOne(ctx, s, dir, j, resume[j.Index], opt.OnRow, p) {
 					mu.Lock()
 					failed++
 					mu.Unlock()
@@ -188,8 +193,12 @@ func runAll(ctx context.Context, s *Spec, dir string, jobs []Job, resume map[int
 // runOne trains job j, continuing its unfinished run when resume is set,
 // and reports whether it did not fail (an interrupted run is not a
 // failure).
-func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *progress) bool {
+func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, onRow func(Job, agent.Metrics), p *progress) bool {
 	path := filepath.Join(dir, j.Dir())
+	var rows rundir.Progress
+	if onRow != nil {
+		rows = jobRows{j, onRow}
+	}
 	fail := func(err error) bool {
 		msg := strings.Join(strings.Fields(err.Error()), " ")
 		os.MkdirAll(path, 0o777)
@@ -209,7 +218,7 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *pro
 	if resume {
 		err = &agent.InputError{Err: errors.New("no checkpoint")}
 		if hasCheckpoint(path) {
-			res, err = rundir.Resume(ctx, path, nil, nil)
+			res, err = rundir.Resume(ctx, path, rows, nil)
 		}
 		var in *agent.InputError
 		if errors.As(err, &in) {
@@ -218,13 +227,13 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, p *pro
 			if err := os.RemoveAll(path); err != nil {
 				return fail(err)
 			}
-			res, err = rundir.Train(ctx, cfg, path, nil)
+			res, err = rundir.Train(ctx, cfg, path, rows)
 			how = " (restarted)"
 		} else {
 			how = " (resumed)"
 		}
 	} else {
-		res, err = rundir.Train(ctx, cfg, path, nil)
+		res, err = rundir.Train(ctx, cfg, path, rows)
 	}
 	wall := time.Since(start).Seconds()
 	switch {
@@ -249,3 +258,13 @@ func hasCheckpoint(dir string) bool {
 	m, _ := filepath.Glob(filepath.Join(dir, "*.ckpt"))
 	return len(m) > 0
 }
+
+// jobRows passes a run's rows to Options.OnRow; its warnings are dropped,
+// as they are without it.
+type jobRows struct {
+	j     Job
+	onRow func(Job, agent.Metrics)
+}
+
+func (r jobRows) Row(m agent.Metrics, _ int) { r.onRow(r.j, m) }
+func (jobRows) Warn(string)                  {}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"gonum.org/v1/gonum/stat"
 	"gopkg.in/yaml.v3"
@@ -354,7 +353,9 @@ func (c *cancelOnLine) Write(p []byte) (int, error) {
 
 // TestInterrupt: cancelling after the first run starts no further run,
 // writes a partial summary and returns context.Canceled; running the sweep
-// again finishes it with the summary of an uninterrupted sweep.
+// again finishes it with the summary of an uninterrupted sweep. The
+// cancel happens inside the write of the first run's progress line, before
+// the single worker asks for the next job, so no timing is involved.
 func TestInterrupt(t *testing.T) {
 	s := tinySpec(t)
 	dir := t.TempDir()
@@ -387,10 +388,12 @@ func TestInterrupt(t *testing.T) {
 // TestInterruptMidRun: a run cancelled while training keeps its checkpoint
 // and is reported unfinished; running the sweep again refuses it without
 // Resume, and with Resume continues it to the summary of an uninterrupted
-// sweep. An unfinished run without a checkpoint is trained afresh.
+// sweep. An unfinished run without a checkpoint is trained afresh. The
+// context is cancelled from Options.OnRow once the first run has logged
+// update 2, so the run stops after exactly that update, however fast the
+// machine.
 func TestInterruptMidRun(t *testing.T) {
-	// 32 updates: long enough to cancel after the first, short enough to
-	// finish quickly.
+	// 32 updates per run, a checkpoint after each.
 	s, err := New("tiny.yaml", nil, tinyBase(t, "total_timesteps=4096", "log.checkpoint_every=1"),
 		axes(t, "ppo.learning_rate=0.001,0.003"), []uint64{1})
 	if err != nil {
@@ -399,21 +402,30 @@ func TestInterruptMidRun(t *testing.T) {
 	dir := t.TempDir()
 	run := filepath.Join(dir, s.Jobs()[0].Dir())
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		// Cancel once the first run has logged an update.
-		for ctx.Err() == nil {
-			if b, _ := os.ReadFile(filepath.Join(run, rundir.JSONLFile)); len(b) > 0 {
-				cancel()
-			}
-			time.Sleep(time.Millisecond)
+	defer cancel()
+	const stopAt = 2
+	var rows []int // updates seen by OnRow, per job
+	onRow := func(j Job, m agent.Metrics) {
+		rows = append(rows, j.Index*1000+m.Update)
+		if j.Index == 0 && m.Update == stopAt {
+			cancel()
 		}
-	}()
-	sum, err := Run(ctx, s, dir, Options{Parallel: 1})
+	}
+	sum, err := Run(ctx, s, dir, Options{Parallel: 1, OnRow: onRow})
 	if !errors.Is(err, context.Canceled) || sum == nil {
 		t.Fatalf("interrupted sweep: %v", err)
 	}
-	if len(sum.Missing) != 2 || sum.Missing[0].State != "unfinished" || sum.Missing[1].State != "absent" || !hasCheckpoint(run) {
-		t.Fatalf("missing %+v; checkpoint kept %v", sum.Missing, hasCheckpoint(run))
+	if !reflect.DeepEqual(rows, []int{1, 2}) {
+		t.Errorf("OnRow saw job*1000+update %v, want [1 2]", rows)
+	}
+	if len(sum.Missing) != 2 || sum.Missing[0].State != "unfinished" || sum.Missing[1].State != "absent" {
+		t.Fatalf("missing %+v", sum.Missing)
+	}
+	if n := len(jsonl(t, filepath.Join(run, rundir.JSONLFile))); n != stopAt {
+		t.Errorf("the interrupted run logged %d rows, want %d", n, stopAt)
+	}
+	if _, err := os.Stat(filepath.Join(run, "ckpt-000002.ckpt")); err != nil {
+		t.Errorf("the interrupted run has no checkpoint of update %d: %v", stopAt, err)
 	}
 	// Make the second job an unfinished run with no checkpoint: a process
 	// killed before its first update.
