@@ -8,12 +8,15 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"ppo/kl"
 )
 
 // Fused row-wise ops on categorical logits, [n, k] in and [n] out, each
 // with a hand-written gradient op. kl.LogSoftmaxNode builds a log-softmax
 // from about a dozen gorgonia ops and twice as many for its gradient;
-// these compute the stable log-sum-exp per row in float64 directly.
+// these compute the stable log-sum-exp (kl.ShiftedExpSum) per row in
+// float64 directly.
 //
 //	logProb:  ℓ_i = Σ_j a_ij (h_ij - lse_i)        ∂ℓ_i/∂h_ij = a_ij - p_ij Σ_j a_ij
 //	entropy:  H_i = -Σ_j p_ij log p_ij             ∂H_i/∂h_ij = -p_ij (log p_ij + H_i)
@@ -63,14 +66,10 @@ func (r *rowKernel) load(vals []G.Value) error {
 	}
 	for i := 0; i < r.n; i++ {
 		h, lp := r.h[i*r.k:(i+1)*r.k], r.logp[i*r.k:(i+1)*r.k]
-		m := math.Inf(-1)
-		for _, v := range h {
-			m = max(m, v)
-		}
-		s := 0.0
-		for _, v := range h {
-			s += math.Exp(v - m)
-		}
+		m, s := kl.ShiftedExpSum(h)
+		// m + log s first, then h - lse: kl.LogSoftmax rounds (h - m) - log s
+		// instead; the order here is kept so float64 runs stay bit-identical
+		// to earlier ones.
 		lse := m + math.Log(s)
 		for j, v := range h {
 			lp[j] = v - lse

@@ -23,21 +23,8 @@ type Categorical struct{}
 
 // LogProb is the log-probability of action[0] under softmax(logits).
 func (Categorical) LogProb(logits, action []float64) float64 {
-	m, s := shiftedExpSum(logits)
+	m, s := kl.ShiftedExpSum(logits)
 	return logits[int(action[0])] - m - math.Log(s)
-}
-
-// shiftedExpSum returns m = max(logits) and Σ exp(logit - m), the stable
-// pieces of log-sum-exp.
-func shiftedExpSum(logits []float64) (m, s float64) {
-	m = math.Inf(-1)
-	for _, v := range logits {
-		m = max(m, v)
-	}
-	for _, v := range logits {
-		s += math.Exp(v - m)
-	}
-	return m, s
 }
 
 // Entropy is -Σ p log p of softmax(logits).
@@ -46,7 +33,7 @@ func (Categorical) Entropy(logits []float64) float64 { return kl.CategoricalEntr
 // Sample draws an index by inverting the cumulative distribution with one
 // uniform variate, so one action costs one draw from rng.
 func (Categorical) Sample(logits []float64, rng *rand.Rand, action []float64) {
-	m, s := shiftedExpSum(logits)
+	m, s := kl.ShiftedExpSum(logits)
 	u := rng.Float64() * s
 	c := 0.0
 	for i, v := range logits {
