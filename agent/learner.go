@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"ppo/dist"
 	"ppo/kl"
 	"ppo/policy"
 )
@@ -39,7 +40,7 @@ type LossConfig struct {
 
 // minibatch is a gorgonia graph of the PPO loss for one batch size, built
 // once and rerun for every minibatch of that size. The network, the
-// categorical log-probability and entropy (package policy), the policy
+// categorical log-probability and entropy (package dist), the policy
 // surrogate, the value loss and the means are fused ops with hand-written
 // gradients (lossop.go); KL penalties are package kl's nodes.
 type minibatch struct {
@@ -48,7 +49,7 @@ type minibatch struct {
 	vm   G.VM
 
 	obs, act, oldLogp, adv, ret, oldV *G.Node
-	old, ref                          policy.OldInputs
+	old, ref                          dist.Batch
 	beta, refCoef, entCoef, vfCoef    *G.Node
 
 	logr, penalty, refKL         *G.Node
@@ -76,7 +77,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 	mb.obs = mb.input(net.Obs, n, p.Spec.ObsDim)
 	mb.act = mb.input(net.ActionInput("actions"), n, p.Spec.ActDim)
 	mb.oldLogp, mb.adv, mb.ret, mb.oldV = vec("old_logp"), vec("adv"), vec("ret"), vec("old_v")
-	mb.old = net.NewOldInputs("old")
+	mb.old = net.BatchInput("old")
 	mb.input(mb.old.Head, n, p.Spec.ActDim)
 	if mb.old.LogStd != nil {
 		mb.input(mb.old.LogStd, n, p.Spec.ActDim)
@@ -105,7 +106,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 	mb.entropy = b.do(mean(net.Entropy()))
 	loss = b.do(G.Sub(loss, b.do(G.Mul(mb.entCoef, mb.entropy))))
 	if cfg.Reference {
-		mb.ref = net.NewOldInputs("ref")
+		mb.ref = net.BatchInput("ref")
 		mb.input(mb.ref.Head, n, p.Spec.ActDim)
 		if mb.ref.LogStd != nil {
 			mb.input(mb.ref.LogStd, n, p.Spec.ActDim)

@@ -7,6 +7,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"ppo/dist"
 	"ppo/kl"
 	"ppo/policy"
 )
@@ -154,7 +155,7 @@ func TestLossValue(t *testing.T) {
 		if act[r*2+1] == 1 {
 			a = 1
 		}
-		lp := policy.Categorical{}.LogProb(h, []float64{a})
+		lp := dist.Categorical{}.LogProb(h, []float64{a})
 		pg += math.Exp(lp-oldLogp[r]) * adv[r]
 		pen += kl.CategoricalLogits(oldHead[r*2:r*2+2], h)
 		vl += (val[r] - ret[r]) * (val[r] - ret[r])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"ppo/checkpoint"
+	"ppo/dist"
 	"ppo/normalize"
 	"ppo/policy"
 )
@@ -32,7 +33,7 @@ func LoadReference(path string) (*Reference, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r := &Reference{Policy: pol, fwd: policy.NewForwarder(pol), stats: st.ObsStats, clipObs: st.ClipObs}
-	if d, ok := pol.Dist().(policy.DiagGaussian); ok {
+	if d, ok := pol.Dist().(dist.DiagGaussian); ok {
 		r.logStd = d.LogStd
 	}
 	return r, nil

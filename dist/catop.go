@@ -1,4 +1,4 @@
-package policy
+package dist
 
 import (
 	"errors"
@@ -159,7 +159,7 @@ func (op *rowOp) Type() hm.Type {
 func (op *rowOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	for _, d := range ds {
 		if s, ok := d.(tensor.Shape); !ok || !s.Eq(tensor.Shape{op.r.n, op.r.k}) {
-			return nil, fmt.Errorf("policy: %s: input shape %v, want (%d, %d)", op.Name, d, op.r.n, op.r.k)
+			return nil, fmt.Errorf("dist: %s: input shape %v, want (%d, %d)", op.Name, d, op.r.n, op.r.k)
 		}
 	}
 	return tensor.Shape{op.r.n}, nil
@@ -167,7 +167,7 @@ func (op *rowOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 
 func (op *rowOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
+		return nil, fmt.Errorf("dist: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
 	}
 	return op.r.forward(vals)
 }
@@ -181,7 +181,7 @@ func (op *rowOp) DiffWRT(n int) []bool {
 
 func (op *rowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s: %d inputs to differentiate", op.Name, len(inputs))
+		return nil, fmt.Errorf("dist: %s: %d inputs to differentiate", op.Name, len(inputs))
 	}
 	gop := &rowGradOp{graphop.Base{Name: "∂" + op.Name}, op.r}
 	d, err := G.ApplyOp(gop, append(append(G.Nodes{}, inputs...), output, grad)...)
@@ -215,7 +215,7 @@ func (op *rowGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *rowGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
+		return nil, fmt.Errorf("dist: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
 	}
 	return op.r.backward(vals)
 }
@@ -223,5 +223,5 @@ func (op *rowGradOp) Do(vals ...G.Value) (G.Value, error) {
 func (op *rowGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
 
 func (op *rowGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, errors.New("policy: second derivatives of categorical ops are not implemented")
+	return nil, errors.New("dist: second derivatives of categorical ops are not implemented")
 }
