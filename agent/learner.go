@@ -8,6 +8,7 @@ import (
 
 	"ppo/dist"
 	"ppo/kl"
+	"ppo/optim"
 	"ppo/policy"
 )
 
@@ -190,15 +191,19 @@ func (b *builder) do(n *G.Node, err error) *G.Node {
 	return n
 }
 
-// grads returns the parameter gradients of the last run, in Policy.Params
-// order, as []float32 or []float64 views of gorgonia's buffers.
-func (mb *minibatch) grads(dst []any) error {
+// gradsOf points dst at the parameter gradients of mb's last run, in
+// Policy.Params order: views of gorgonia's buffers, not copies.
+func gradsOf[T optim.Float](mb *minibatch, dst [][]T) error {
 	for i, nd := range mb.net.Params {
 		g, err := nd.Grad()
 		if err != nil {
 			return fmt.Errorf("gradient of %s: %w", nd.Name(), err)
 		}
-		dst[i] = g.Data()
+		d, ok := g.Data().([]T)
+		if !ok {
+			return fmt.Errorf("gradient of %s is %T, want %T", nd.Name(), g.Data(), d)
+		}
+		dst[i] = d
 	}
 	return nil
 }
@@ -207,13 +212,8 @@ func (mb *minibatch) grads(dst []any) error {
 // gradient into the parameters' dual values and Reset does not clear
 // them, so without this every step would carry the sum of all earlier
 // gradients.
-func (mb *minibatch) zeroGrads(grads []any) {
+func zeroGrads[T optim.Float](grads [][]T) {
 	for _, g := range grads {
-		switch g := g.(type) {
-		case []float32:
-			clear(g)
-		case []float64:
-			clear(g)
-		}
+		clear(g)
 	}
 }

@@ -173,17 +173,16 @@ func TestLossValue(t *testing.T) {
 // inputs must give the same gradient, not twice it.
 func TestGradientsDoNotAccumulate(t *testing.T) {
 	c := newLossCase(t, true, LossConfig{Objective: KLPenalty}, 6)
-	g := make([]any, len(c.mb.net.Params))
+	g := make([][]float64, len(c.mb.net.Params))
 	var first [][]float64
 	for rep := 0; rep < 3; rep++ {
 		if err := c.mb.vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.mb.grads(g); err != nil {
+		if err := gradsOf(c.mb, g); err != nil {
 			t.Fatal(err)
 		}
-		for i, gi := range g {
-			d := gi.([]float64)
+		for i, d := range g {
 			if rep == 0 {
 				first = append(first, append([]float64(nil), d...))
 				continue
@@ -194,7 +193,7 @@ func TestGradientsDoNotAccumulate(t *testing.T) {
 				}
 			}
 		}
-		c.mb.zeroGrads(g)
+		zeroGrads(g)
 		c.mb.vm.Reset()
 	}
 }
