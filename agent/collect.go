@@ -3,7 +3,7 @@ package agent
 import (
 	"fmt"
 	"math"
-	"ppo/policy"
+	"ppo/dist"
 	"time"
 )
 
@@ -24,7 +24,7 @@ func (t *Trainer) collect() error {
 		defer t.Phases.add(&t.Phases.Collect, time.Now())
 	}
 	b, n := t.buf, t.cfg.Env.NumEnvs
-	dist := t.pol.Dist()
+	pi := t.pol.Dist()
 	envAct := make([]float64, n*b.actW)
 	if t.obsStats != nil && t.timesteps == 0 {
 		t.obsStats.Update(t.lastObs, n)
@@ -41,7 +41,7 @@ func (t *Trainer) collect() error {
 			k := s*n + i
 			h := head[i*b.actDim : (i+1)*b.actDim]
 			a := b.actions[k*b.actW : (k+1)*b.actW]
-			dist.Sample(h, t.actRNG, a)
+			pi.Sample(h, t.actRNG, a)
 			copy(envAct[i*b.actW:], a)
 			if t.box != nil {
 				// The sampled action is kept for the log-probability; the env
@@ -50,7 +50,7 @@ func (t *Trainer) collect() error {
 					envAct[i*b.actW+j] = math.Max(t.box.Low[j], math.Min(t.box.High[j], v))
 				}
 			}
-			b.logp[k] = dist.LogProb(h, a)
+			b.logp[k] = pi.LogProb(h, a)
 		}
 		var t0 time.Time
 		if t.Phases != nil {
@@ -95,7 +95,7 @@ func (t *Trainer) collect() error {
 	t.normalize(o, t.lastObs, n)
 	t.fwd.Forward(o, n, nil, b.last)
 	if !t.pol.Spec.Discrete {
-		ls := dist.(policy.DiagGaussian).LogStd
+		ls := pi.(dist.DiagGaussian).LogStd
 		b.logStd = append(b.logStd[:0], ls...)
 	}
 	return nil

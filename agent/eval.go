@@ -41,7 +41,7 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 		return EvalResult{}, err
 	}
 	fwd := policy.NewForwarder(e.Policy)
-	dist := e.Policy.Dist()
+	pi := e.Policy.Dist()
 	rng := rand.New(rand.NewPCG(seed, 0x2545f4914f6cdd1d))
 	spec := e.Policy.Spec
 	head := make([]float64, spec.ActDim)
@@ -64,9 +64,9 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 			}
 			fwd.Forward(x, 1, head, nil)
 			if deterministic {
-				dist.Mode(head, act)
+				pi.Mode(head, act)
 			} else {
-				dist.Sample(head, rng, act)
+				pi.Sample(head, rng, act)
 			}
 			if isBox {
 				for j := range act {

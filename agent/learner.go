@@ -7,7 +7,9 @@ import (
 	"gorgonia.org/tensor"
 
 	"ppo/configs"
+	"ppo/dist"
 	"ppo/kl"
+	"ppo/optim"
 	"ppo/policy"
 )
 
@@ -25,7 +27,7 @@ type LossConfig struct {
 
 // minibatch is a gorgonia graph of the PPO loss for one batch size, built
 // once and rerun for every minibatch of that size. The network, the
-// categorical log-probability and entropy (package policy), the policy
+// categorical log-probability and entropy (package dist), the policy
 // surrogate, the value loss and the means are fused ops with hand-written
 // gradients (lossop.go); KL penalties are package kl's nodes.
 type minibatch struct {
@@ -34,7 +36,7 @@ type minibatch struct {
 	vm   G.VM
 
 	obs, act, oldLogp, adv, ret, oldV *G.Node
-	old, ref                          policy.OldInputs
+	old, ref                          dist.Batch
 	beta, refCoef, entCoef, vfCoef    *G.Node
 
 	logr, penalty, refKL         *G.Node
@@ -62,7 +64,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 	mb.obs = mb.input(net.Obs, n, p.Spec.ObsDim)
 	mb.act = mb.input(net.ActionInput("actions"), n, p.Spec.ActDim)
 	mb.oldLogp, mb.adv, mb.ret, mb.oldV = vec("old_logp"), vec("adv"), vec("ret"), vec("old_v")
-	mb.old = net.NewOldInputs("old")
+	mb.old = net.BatchInput("old")
 	mb.input(mb.old.Head, n, p.Spec.ActDim)
 	if mb.old.LogStd != nil {
 		mb.input(mb.old.LogStd, n, p.Spec.ActDim)
@@ -91,7 +93,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 	mb.entropy = b.do(mean(net.Entropy()))
 	loss = b.do(G.Sub(loss, b.do(G.Mul(mb.entCoef, mb.entropy))))
 	if cfg.Reference {
-		mb.ref = net.NewOldInputs("ref")
+		mb.ref = net.BatchInput("ref")
 		mb.input(mb.ref.Head, n, p.Spec.ActDim)
 		if mb.ref.LogStd != nil {
 			mb.input(mb.ref.LogStd, n, p.Spec.ActDim)
@@ -175,15 +177,19 @@ func (b *builder) do(n *G.Node, err error) *G.Node {
 	return n
 }
 
-// grads returns the parameter gradients of the last run, in Policy.Params
-// order, as []float32 or []float64 views of gorgonia's buffers.
-func (mb *minibatch) grads(dst []any) error {
+// gradsOf points dst at the parameter gradients of mb's last run, in
+// Policy.Params order: views of gorgonia's buffers, not copies.
+func gradsOf[T optim.Float](mb *minibatch, dst [][]T) error {
 	for i, nd := range mb.net.Params {
 		g, err := nd.Grad()
 		if err != nil {
 			return fmt.Errorf("gradient of %s: %w", nd.Name(), err)
 		}
-		dst[i] = g.Data()
+		d, ok := g.Data().([]T)
+		if !ok {
+			return fmt.Errorf("gradient of %s is %T, want %T", nd.Name(), g.Data(), d)
+		}
+		dst[i] = d
 	}
 	return nil
 }
@@ -192,13 +198,8 @@ func (mb *minibatch) grads(dst []any) error {
 // gradient into the parameters' dual values and Reset does not clear
 // them, so without this every step would carry the sum of all earlier
 // gradients.
-func (mb *minibatch) zeroGrads(grads []any) {
+func zeroGrads[T optim.Float](grads [][]T) {
 	for _, g := range grads {
-		switch g := g.(type) {
-		case []float32:
-			clear(g)
-		case []float64:
-			clear(g)
-		}
+		clear(g)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"ppo/configs"
+	"ppo/dist"
 	"ppo/kl"
 	"ppo/policy"
 )
@@ -263,7 +264,7 @@ func TestLossValue(t *testing.T) {
 		if act[r*2+1] == 1 {
 			a = 1
 		}
-		lp := policy.Categorical{}.LogProb(h, []float64{a})
+		lp := dist.Categorical{}.LogProb(h, []float64{a})
 		pg += math.Exp(lp-oldLogp[r]) * adv[r]
 		pen += kl.CategoricalLogits(oldHead[r*2:r*2+2], h)
 		vl += (val[r] - ret[r]) * (val[r] - ret[r])
@@ -281,17 +282,16 @@ func TestLossValue(t *testing.T) {
 // inputs must give the same gradient, not twice it.
 func TestGradientsDoNotAccumulate(t *testing.T) {
 	c := newLossCase(t, true, LossConfig{Objective: configs.ObjectiveKLPenalty}, 6)
-	g := make([]any, len(c.mb.net.Params))
+	g := make([][]float64, len(c.mb.net.Params))
 	var first [][]float64
 	for rep := 0; rep < 3; rep++ {
 		if err := c.mb.vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.mb.grads(g); err != nil {
+		if err := gradsOf(c.mb, g); err != nil {
 			t.Fatal(err)
 		}
-		for i, gi := range g {
-			d := gi.([]float64)
+		for i, d := range g {
 			if rep == 0 {
 				first = append(first, append([]float64(nil), d...))
 				continue
@@ -302,7 +302,7 @@ func TestGradientsDoNotAccumulate(t *testing.T) {
 				}
 			}
 		}
-		c.mb.zeroGrads(g)
+		zeroGrads(g)
 		c.mb.vm.Reset()
 	}
 }

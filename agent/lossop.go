@@ -3,13 +3,13 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"ppo/graphop"
 )
 
 // Fused loss terms. Each is a scalar function of a few [n] vectors with a
@@ -168,21 +168,8 @@ func newLossKernel(f lossFn, n int, dt tensor.Dtype) *lossKernel {
 
 func (k *lossKernel) load(vals []G.Value) error {
 	for i, v := range vals[:k.f.arity()] {
-		switch d := v.Data().(type) {
-		case []float32:
-			if len(d) != k.n {
-				return fmt.Errorf("agent: %s: input %d has %d values, want %d", k.f.name(), i, len(d), k.n)
-			}
-			for j, x := range d {
-				k.in[i][j] = float64(x)
-			}
-		case []float64:
-			if len(d) != k.n {
-				return fmt.Errorf("agent: %s: input %d has %d values, want %d", k.f.name(), i, len(d), k.n)
-			}
-			copy(k.in[i], d)
-		default:
-			return fmt.Errorf("agent: %s: input %d is %T", k.f.name(), i, v.Data())
+		if err := graphop.ToFloat64(k.in[i], v); err != nil {
+			return fmt.Errorf("agent: %s: input %d: %w", k.f.name(), i, err)
 		}
 	}
 	return nil
@@ -195,34 +182,20 @@ func (k *lossKernel) scalar(v float64) G.Value {
 	return G.NewF32(float32(v))
 }
 
-// lossBase answers the Op methods every fused term shares.
+// lossBase is what every fused term's ops share: the name and the kernel.
 type lossBase struct {
-	label string
-	k     *lossKernel
+	graphop.Base
+	k *lossKernel
 }
 
-func (o lossBase) ReturnsPtr() bool      { return false }
-func (o lossBase) CallsExtern() bool     { return false }
-func (o lossBase) OverwritesInput() int  { return -1 }
-func (o lossBase) String() string        { return o.label }
-func (o lossBase) WriteHash(h hash.Hash) { fmt.Fprint(h, o.label) }
-func (o lossBase) Hashcode() uint32 {
-	h := fnv.New32a()
-	o.WriteHash(h)
-	return h.Sum32()
-}
-
-// vecType is the type of a function of the given number of vectors, then
-// of the extra arguments, returning ret; all over the type variable a.
-func vecType(vectors int, rest ...hm.Type) hm.Type {
-	ts := make([]hm.Type, 0, vectors+len(rest))
-	for range vectors {
-		ts = append(ts, vecOf())
+// ones is n ones: the ranks of n vector arguments.
+func ones(n int) []int {
+	r := make([]int, n)
+	for i := range r {
+		r[i] = 1
 	}
-	return hm.NewFnType(append(ts, rest...)...)
+	return r
 }
-
-func vecOf() hm.Type { return G.TensorType{Dims: 1, Of: hm.TypeVariable('a')} }
 
 // lossOp is a fused term: [n] vectors in, a scalar out.
 type lossOp struct{ lossBase }
@@ -233,15 +206,15 @@ func newLossOp(f lossFn, in ...*G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("agent: %s takes %d inputs, got %d", f.name(), f.arity(), len(in))
 	}
 	k := newLossKernel(f, in[0].Shape().TotalSize(), in[0].Dtype())
-	return G.ApplyOp(&lossOp{lossBase{fmt.Sprintf("%s@%p", f.name(), k), k}}, in...)
+	return G.ApplyOp(&lossOp{lossBase{graphop.Base{Name: fmt.Sprintf("%s@%p", f.name(), k)}, k}}, in...)
 }
 
 func (op *lossOp) Arity() int    { return op.k.f.arity() }
-func (op *lossOp) Type() hm.Type { return vecType(op.Arity(), hm.TypeVariable('a')) }
+func (op *lossOp) Type() hm.Type { return graphop.FnType(append(ones(op.Arity()), 0)...) }
 func (op *lossOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	for _, d := range ds {
 		if s, ok := d.(tensor.Shape); !ok || s.TotalSize() != op.k.n || len(s) != 1 {
-			return nil, fmt.Errorf("agent: %s: input shape %v, want (%d)", op.label, d, op.k.n)
+			return nil, fmt.Errorf("agent: %s: input shape %v, want (%d)", op.Name, d, op.k.n)
 		}
 	}
 	return tensor.ScalarShape(), nil
@@ -249,7 +222,7 @@ func (op *lossOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 
 func (op *lossOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("agent: %s takes %d inputs, got %d", op.label, op.Arity(), len(vals))
+		return nil, fmt.Errorf("agent: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
 	}
 	if err := op.k.load(vals); err != nil {
 		return nil, err
@@ -267,10 +240,10 @@ func (op *lossOp) DiffWRT(n int) []bool {
 
 func (op *lossOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != op.Arity() {
-		return nil, fmt.Errorf("agent: %s: %d inputs to differentiate", op.label, len(inputs))
+		return nil, fmt.Errorf("agent: %s: %d inputs to differentiate", op.Name, len(inputs))
 	}
 	k := newLossKernel(op.k.f, op.k.n, op.k.dt)
-	d, err := G.ApplyOp(&lossGradOp{lossBase{"∂" + op.label, k}}, append(append(G.Nodes{}, inputs...), grad)...)
+	d, err := G.ApplyOp(&lossGradOp{lossBase{graphop.Base{Name: "∂" + op.Name}, k}}, append(append(G.Nodes{}, inputs...), grad)...)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +258,7 @@ type lossGradOp struct{ lossBase }
 
 func (op *lossGradOp) Arity() int { return op.k.f.arity() + 1 }
 func (op *lossGradOp) Type() hm.Type {
-	return vecType(op.k.f.arity(), hm.TypeVariable('a'), vecOf())
+	return graphop.FnType(append(ones(op.k.f.arity()), 0, 1)...)
 }
 
 func (op *lossGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
@@ -294,7 +267,7 @@ func (op *lossGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *lossGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("agent: %s takes %d inputs, got %d", op.label, op.Arity(), len(vals))
+		return nil, fmt.Errorf("agent: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
 	}
 	if err := op.k.load(vals); err != nil {
 		return nil, err
@@ -306,17 +279,10 @@ func (op *lossGradOp) Do(vals ...G.Value) (G.Value, error) {
 	case float64:
 		g = v
 	default:
-		return nil, fmt.Errorf("agent: %s: output gradient is %T", op.label, v)
+		return nil, fmt.Errorf("agent: %s: output gradient is %T", op.Name, v)
 	}
 	op.k.f.grad(op.k.in, g, op.k.d)
-	switch d := op.k.out.Data().(type) {
-	case []float32:
-		for i, v := range op.k.d {
-			d[i] = float32(v)
-		}
-	case []float64:
-		copy(d, op.k.d)
-	}
+	graphop.FromFloat64(op.k.out, op.k.d)
 	return op.k.out, nil
 }
 

@@ -3,8 +3,8 @@ package agent
 import (
 	"fmt"
 	"math"
+	"ppo/dist"
 	"ppo/kl"
-	"ppo/policy"
 )
 
 // measure evaluates the updated policy on the whole batch: the exact KL to
@@ -14,10 +14,10 @@ func (t *Trainer) measure(m *Metrics) error {
 	b := t.buf
 	n := b.size()
 	t.fwd.Forward(b.obs, n, b.newHead, nil)
-	dist := t.pol.Dist()
+	pi := t.pol.Dist()
 	var newStd, oldStd, refStd []float64
 	if !t.pol.Spec.Discrete {
-		newStd = expAll(dist.(policy.DiagGaussian).LogStd)
+		newStd = expAll(pi.(dist.DiagGaussian).LogStd)
 		oldStd = expAll(b.logStd)
 		if t.ref != nil {
 			refStd = expAll(t.ref.logStd)
@@ -37,7 +37,7 @@ func (t *Trainer) measure(m *Metrics) error {
 		sum += d
 		sumRev += rev
 		maxKL = max(maxKL, d)
-		sumK3 += kl.Estimate(kl.K3, dist.LogProb(nh, a)-b.logp[k])
+		sumK3 += kl.Estimate(kl.K3, pi.LogProb(nh, a)-b.logp[k])
 		if t.ref != nil {
 			rh := b.refHead[k*b.actDim : (k+1)*b.actDim]
 			var dr float64

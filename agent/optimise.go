@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"math"
-	"ppo/optim"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -80,10 +79,10 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	if err := mb.vm.RunAll(); err != nil {
 		return st, fmt.Errorf("running the loss graph: %w", err)
 	}
-	if err := mb.grads(t.grads); err != nil {
+	if err := t.upd.loadGrads(mb); err != nil {
 		return st, err
 	}
-	defer mb.zeroGrads(t.grads)
+	defer t.upd.zeroGrads()
 	if loss := scalarOf(mb.lossVal); math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return st, fmt.Errorf("loss is %v", loss)
 	}
@@ -103,11 +102,11 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 		st.stopped = true
 		return st, nil
 	}
-	st.gradNorm = optim.ClipGradNorm(t.grads, p.MaxGradNorm)
+	st.gradNorm = t.upd.clipGrads(p.MaxGradNorm)
 	if math.IsNaN(st.gradNorm) || math.IsInf(st.gradNorm, 0) {
 		return st, fmt.Errorf("gradient norm is %v", st.gradNorm)
 	}
-	t.opt.Update(t.params, t.grads, lr)
+	t.upd.step(lr)
 	st.pg, st.v, st.ent = scalarOf(mb.pgVal), scalarOf(mb.vVal), scalarOf(mb.entVal)
 	st.clip = float64(clipped) / float64(len(logr))
 	return st, nil

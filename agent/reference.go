@@ -7,6 +7,7 @@ import (
 
 	"ppo/checkpoint"
 	"ppo/configs"
+	"ppo/dist"
 	"ppo/normalize"
 	"ppo/policy"
 )
@@ -33,7 +34,7 @@ func LoadReference(path string) (*Reference, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r := &Reference{Policy: pol, fwd: policy.NewForwarder(pol), stats: st.ObsStats, clipObs: st.ClipObs}
-	if d, ok := pol.Dist().(policy.DiagGaussian); ok {
+	if d, ok := pol.Dist().(dist.DiagGaussian); ok {
 		r.logStd = d.LogStd
 	}
 	return r, nil

@@ -36,7 +36,7 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	adam, err := t.opt.MarshalBinary()
+	adam, err := t.upd.MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 	if !ok {
 		return errors.New("checkpoint has no optimiser state")
 	}
-	if err := t.opt.UnmarshalBinary(ab); err != nil {
+	if err := t.upd.UnmarshalBinary(ab); err != nil {
 		return err
 	}
 	vb, ok := c.Sections["vec"]

@@ -15,7 +15,6 @@ import (
 	"ppo/env"
 	"ppo/kl"
 	"ppo/normalize"
-	"ppo/optim"
 	"ppo/policy"
 )
 
@@ -26,7 +25,7 @@ type Trainer struct {
 	vec     *env.Vec
 	pol     *policy.Policy
 	fwd     *policy.Forwarder
-	opt     *optim.Adam
+	upd     updater // the weights, their gradients and Adam
 	ctrl    kl.Controller
 	ref     *Reference
 	refCtrl kl.Controller // nil without a reference policy
@@ -44,8 +43,6 @@ type Trainer struct {
 	timesteps int
 	updates   int // total planned
 	lastObs   []float64
-	params    []any    // the weights' backing slices, in Policy.Params order
-	grads     []any    // views of the gradient buffers of the last graph run
 	box       *env.Box // action bounds for Box spaces; nil for Discrete
 	watch     watch
 
@@ -92,15 +89,9 @@ func New(cfg *configs.Config) (*Trainer, error) {
 		return nil, err
 	}
 	t.fwd = policy.NewForwarder(t.pol)
-	sizes := []int{}
-	for _, p := range t.pol.Params() {
-		sizes = append(sizes, p.T.Len())
+	if t.upd, err = newUpdater(t.pol, cfg.PPO.AdamEpsilon); err != nil {
+		return nil, err
 	}
-	t.opt = optim.NewAdam(sizes, cfg.PPO.AdamEpsilon)
-	for _, p := range t.pol.Params() {
-		t.params = append(t.params, p.T.Data())
-	}
-	t.grads = make([]any, len(t.params))
 	if t.ctrl, err = newController(cfg.KL.Controller); err != nil {
 		return nil, err
 	}

@@ -17,22 +17,13 @@ func LogSoftmax(dst, logits []float64) []float64 {
 	if len(dst) != len(logits) {
 		panic("kl: length mismatch")
 	}
-	m := math.Inf(-1)
-	for _, v := range logits {
-		if v > m || math.IsNaN(v) {
-			m = v
-		}
-	}
+	m, s := ShiftedExpSum(logits)
 	if math.IsInf(m, 0) || math.IsNaN(m) {
 		// All -Inf (no support), a +Inf logit or a NaN: no distribution.
 		for i := range dst {
 			dst[i] = math.NaN()
 		}
 		return dst
-	}
-	var s float64
-	for _, v := range logits {
-		s += math.Exp(v - m)
 	}
 	// s >= 1 since the maximum contributes exp(0); subtracting log s after
 	// the shift keeps the largest entry exactly -log s.
@@ -41,6 +32,22 @@ func LogSoftmax(dst, logits []float64) []float64 {
 		dst[i] = (v - m) - ls
 	}
 	return dst
+}
+
+// ShiftedExpSum returns m = max(logits) and s = Σ exp(logit - m), the stable
+// pieces of log-sum-exp: log Σ exp(logit) = m + log s, and for finite logits
+// 1 <= s <= len(logits). It is the one log-sum-exp of the module, shared by
+// LogSoftmax and package dist's categorical distribution and fused ops. A
+// NaN logit gives m = NaN; empty logits give m = -Inf and s = 0.
+func ShiftedExpSum(logits []float64) (m, s float64) {
+	m = math.Inf(-1)
+	for _, v := range logits {
+		m = max(m, v)
+	}
+	for _, v := range logits {
+		s += math.Exp(v - m)
+	}
+	return m, s
 }
 
 // CategoricalLogits returns KL(P||Q) = Σ p_i (log p_i - log q_i) for

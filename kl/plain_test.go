@@ -118,6 +118,14 @@ func TestLogSoftmaxExtreme(t *testing.T) {
 			t.Errorf("LogSoftmax[%d] = %v, want %v", i, got[i], want[i])
 		}
 	}
+	// The shared pieces: m is the maximum exactly, and e^{-1000} underflows
+	// to 0 in the sum, which is then exactly 1.
+	if m, s := ShiftedExpSum([]float64{1000, 0, -1000}); m != 1000 || s != 1 {
+		t.Errorf("ShiftedExpSum = %v, %v, want 1000, 1", m, s)
+	}
+	if m, s := ShiftedExpSum([]float64{math.NaN(), 0}); !math.IsNaN(m) || !math.IsNaN(s) {
+		t.Errorf("ShiftedExpSum with NaN = %v, %v, want NaN, NaN", m, s)
+	}
 	// KL between near-one-hot distributions: p = e0, log q0 = -2000.
 	if kl := CategoricalLogits([]float64{1000, 0, -1000}, []float64{-1000, 0, 1000}); kl != 2000 {
 		t.Errorf("extreme KL = %v, want 2000", kl)

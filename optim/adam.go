@@ -8,10 +8,14 @@ import (
 	"math"
 )
 
+// Float is the element type of parameter and gradient tensors.
+type Float interface{ ~float32 | ~float64 }
+
 // Adam is the Adam optimiser (Kingma & Ba 2015) in PyTorch's formulation,
-// with its state exported so checkpoints can restore it exactly; gorgonia's
-// solver keeps its moments private.
-type Adam struct {
+// for parameter tensors of element type T, with its state exported so
+// checkpoints can restore it exactly; gorgonia's solver keeps its moments
+// private. The state is float64 whatever T, so it encodes the same way.
+type Adam[T Float] struct {
 	Beta1, Beta2, Eps float64
 	// Step counts the updates taken; M and V are the first and second
 	// moment estimates, one slice per parameter tensor.
@@ -21,8 +25,8 @@ type Adam struct {
 
 // NewAdam returns an optimiser for tensors of the given sizes with
 // PyTorch's default betas (0.9, 0.999).
-func NewAdam(sizes []int, eps float64) *Adam {
-	a := &Adam{Beta1: 0.9, Beta2: 0.999, Eps: eps}
+func NewAdam[T Float](sizes []int, eps float64) *Adam[T] {
+	a := &Adam[T]{Beta1: 0.9, Beta2: 0.999, Eps: eps}
 	for _, n := range sizes {
 		a.M = append(a.M, make([]float64, n))
 		a.V = append(a.V, make([]float64, n))
@@ -30,28 +34,24 @@ func NewAdam(sizes []int, eps float64) *Adam {
 	return a
 }
 
-// Update applies one step of size lr to params given their gradients:
+// Update applies one step of size lr to params given their gradients,
+// pairwise (params[i] has the length of grads[i] and of M[i]):
 //
 //	m ← β1 m + (1-β1) g,  v ← β2 v + (1-β2) g²
 //	p ← p - lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε)
-//
-// params and grads are []float32 or []float64, matching pairwise.
-func (a *Adam) Update(params, grads []any, lr float64) {
+func (a *Adam[T]) Update(params, grads [][]T, lr float64) {
 	a.Step++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	bc2 := math.Sqrt(1 - math.Pow(a.Beta2, float64(a.Step)))
 	step := lr / bc1
 	for i := range params {
-		switch p := params[i].(type) {
-		case []float32:
-			adamStep(p, grads[i].([]float32), a.M[i], a.V[i], a.Beta1, a.Beta2, a.Eps, step, bc2)
-		case []float64:
-			adamStep(p, grads[i].([]float64), a.M[i], a.V[i], a.Beta1, a.Beta2, a.Eps, step, bc2)
-		}
+		adamStep(params[i], grads[i], a.M[i], a.V[i], a.Beta1, a.Beta2, a.Eps, step, bc2)
 	}
 }
 
-func adamStep[T float32 | float64](p, g []T, m, v []float64, b1, b2, eps, step, bc2 float64) {
+// adamStep updates one tensor in float64, rounding only the new weights
+// to T.
+func adamStep[T Float](p, g []T, m, v []float64, b1, b2, eps, step, bc2 float64) {
 	for j, gj := range g {
 		gf := float64(gj)
 		m[j] = b1*m[j] + (1-b1)*gf
@@ -62,19 +62,13 @@ func adamStep[T float32 | float64](p, g []T, m, v []float64, b1, b2, eps, step, 
 
 // ClipGradNorm scales grads in place so their global L2 norm is at most
 // maxNorm (as torch.nn.utils.clip_grad_norm_, with its 1e-6 guard) and
-// returns the norm before clipping. maxNorm <= 0 only measures.
-func ClipGradNorm(grads []any, maxNorm float64) float64 {
+// returns the norm before clipping. maxNorm <= 0 only measures. The norm
+// is accumulated in float64 whatever T.
+func ClipGradNorm[T Float](grads [][]T, maxNorm float64) float64 {
 	ss := 0.0
 	for _, g := range grads {
-		switch g := g.(type) {
-		case []float32:
-			for _, v := range g {
-				ss += float64(v) * float64(v)
-			}
-		case []float64:
-			for _, v := range g {
-				ss += v * v
-			}
+		for _, v := range g {
+			ss += float64(v) * float64(v)
 		}
 	}
 	norm := math.Sqrt(ss)
@@ -83,22 +77,15 @@ func ClipGradNorm(grads []any, maxNorm float64) float64 {
 	}
 	c := maxNorm / (norm + 1e-6)
 	for _, g := range grads {
-		switch g := g.(type) {
-		case []float32:
-			for j := range g {
-				g[j] *= float32(c)
-			}
-		case []float64:
-			for j := range g {
-				g[j] *= c
-			}
+		for j := range g {
+			g[j] *= T(c)
 		}
 	}
 	return norm
 }
 
 // MarshalBinary encodes the step and moments (little-endian float64s).
-func (a *Adam) MarshalBinary() ([]byte, error) {
+func (a *Adam[T]) MarshalBinary() ([]byte, error) {
 	b := binary.LittleEndian.AppendUint64(nil, uint64(a.Step))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(a.M)))
 	for i := range a.M {
@@ -114,7 +101,7 @@ func (a *Adam) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary restores a state written by MarshalBinary into an
 // optimiser built for the same tensor sizes.
-func (a *Adam) UnmarshalBinary(b []byte) error {
+func (a *Adam[T]) UnmarshalBinary(b []byte) error {
 	bad := errors.New("adam state does not match the network")
 	if len(b) < 12 {
 		return bad

@@ -2,10 +2,10 @@ package policy
 
 import (
 	"fmt"
-	"math"
 
 	G "gorgonia.org/gorgonia"
 
+	"ppo/dist"
 	"ppo/kl"
 )
 
@@ -14,6 +14,7 @@ type Net struct {
 	p     *Policy
 	g     *G.ExprGraph
 	batch int
+	dist  dist.Graph
 	// Obs is the input node, [batch, ObsDim].
 	Obs *G.Node
 	// Head is the logits or Gaussian means, [batch, ActDim].
@@ -31,7 +32,7 @@ type Net struct {
 // weights are seen by the graph without rebuilding it.
 func (p *Policy) Build(g *G.ExprGraph, batch int) (*Net, error) {
 	dt := p.Spec.Dtype()
-	n := &Net{p: p, g: g, batch: batch}
+	n := &Net{p: p, g: g, batch: batch, dist: p.Dist()}
 	n.Obs = G.NewMatrix(g, dt, G.WithShape(batch, p.Spec.ObsDim), G.WithName("obs"))
 	nodes := make(map[*Param]*G.Node, len(p.params))
 	for _, prm := range p.params {
@@ -96,58 +97,23 @@ func (n *Net) ActionInput(name string) *G.Node {
 	return G.NewMatrix(n.g, n.p.Spec.Dtype(), G.WithShape(n.batch, n.p.Spec.ActDim), G.WithName(name))
 }
 
+// Batch is the network's distributions: its head and log-std nodes.
+func (n *Net) Batch() dist.Batch { return dist.Batch{Head: n.Head, LogStd: n.LogStd} }
+
 // LogProb is the per-sample log-probability [batch] of the actions fed
 // through ActionInput.
 func (n *Net) LogProb(actions *G.Node) (*G.Node, error) {
-	if n.p.Spec.Discrete {
-		return G.ApplyOp(newRowOp(rowLogProb, n.batch, n.p.Spec.ActDim, n.p.Spec.Dtype()), n.Head, actions)
-	}
-	// -½ Σ ((a-μ)/σ)² - Σ log σ - d/2 log 2π
-	diff, err := G.Sub(actions, n.Head)
-	if err != nil {
-		return nil, err
-	}
-	invStd, err := G.Exp(G.Must(G.Neg(n.LogStd)))
-	if err != nil {
-		return nil, err
-	}
-	z, err := G.HadamardProd(diff, invStd)
-	if err != nil {
-		return nil, err
-	}
-	sq, err := sumRows(G.Square(z))
-	if err != nil {
-		return nil, err
-	}
-	sls, err := sumRows(n.LogStd, nil)
-	if err != nil {
-		return nil, err
-	}
-	c := n.constant(-0.5 * float64(n.p.Spec.ActDim) * math.Log(2*math.Pi))
-	lp, err := G.Add(G.Must(G.Mul(sq, n.constant(-0.5))), G.Must(G.Neg(sls)))
-	if err != nil {
-		return nil, err
-	}
-	return G.Add(lp, c)
+	return n.dist.LogProbNode(n.Batch(), actions)
 }
 
 // Entropy is the per-sample entropy [batch].
-func (n *Net) Entropy() (*G.Node, error) {
-	if n.p.Spec.Discrete {
-		return G.ApplyOp(newRowOp(rowEntropy, n.batch, n.p.Spec.ActDim, n.p.Spec.Dtype()), n.Head)
-	}
-	return kl.DiagGaussianEntropyNode(n.LogStd)
-}
+func (n *Net) Entropy() (*G.Node, error) { return n.dist.EntropyNode(n.Batch()) }
 
-// OldInputs are the nodes describing the behaviour policy of a batch: its
-// head (logits or means) and, for Gaussians, its log-std, both [batch, ActDim].
-type OldInputs struct {
-	Head, LogStd *G.Node
-}
-
-// NewOldInputs adds input nodes for a fixed (non-trainable) distribution.
-func (n *Net) NewOldInputs(prefix string) OldInputs {
-	o := OldInputs{Head: n.ActionInput(prefix + "_head")}
+// BatchInput adds input nodes for a fixed (non-trainable) batch of
+// distributions, such as the behaviour policy's: the head and, for
+// Gaussians, the log-std, both [batch, ActDim].
+func (n *Net) BatchInput(prefix string) dist.Batch {
+	o := dist.Batch{Head: n.ActionInput(prefix + "_head")}
 	if !n.p.Spec.Discrete {
 		o.LogStd = n.ActionInput(prefix + "_log_std")
 	}
@@ -155,25 +121,7 @@ func (n *Net) NewOldInputs(prefix string) OldInputs {
 }
 
 // KL is the exact per-sample KL divergence [batch] between the fixed
-// distribution old and the network's, in the given direction.
-func (n *Net) KL(dir kl.Direction, old OldInputs) (*G.Node, error) {
-	if n.p.Spec.Discrete {
-		return kl.CategoricalKL(dir, old.Head, n.Head)
-	}
-	return kl.DiagGaussianKL(dir, old.Head, old.LogStd, n.Head, n.LogStd)
-}
-
-func (n *Net) constant(v float64) *G.Node {
-	if n.p.Spec.Float64 {
-		return G.NewConstant(v)
-	}
-	return G.NewConstant(float32(v))
-}
-
-// sumRows sums a [batch, k] node along its columns.
-func sumRows(x *G.Node, err error) (*G.Node, error) {
-	if err != nil {
-		return nil, err
-	}
-	return G.Sum(x, 1)
+// distributions old and the network's, in the given direction.
+func (n *Net) KL(dir kl.Direction, old dist.Batch) (*G.Node, error) {
+	return n.dist.KLNode(dir, old, n.Batch())
 }

@@ -3,12 +3,12 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"ppo/graphop"
 )
 
 // Fused graph ops. Gorgonia runs a dense layer as five ops (matrix
@@ -114,40 +114,9 @@ func (r *runner[T]) backward(in []G.Value) (G.Value, error) {
 	return r.flat, nil
 }
 
-// tensorType is a tensor type of the given rank over the type variable a,
-// or a itself for rank 0.
-func tensorType(dims int) hm.Type {
-	if dims == 0 {
-		return hm.TypeVariable('a')
-	}
-	return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')}
-}
-
-func fnType(dims ...int) hm.Type {
-	ts := make([]hm.Type, len(dims))
-	for i, d := range dims {
-		ts[i] = tensorType(d)
-	}
-	return hm.NewFnType(ts...)
-}
-
-// opBase holds what every fused op answers the same way.
-type opBase struct{ name string }
-
-func (o opBase) ReturnsPtr() bool      { return false }
-func (o opBase) CallsExtern() bool     { return false }
-func (o opBase) OverwritesInput() int  { return -1 }
-func (o opBase) String() string        { return o.name }
-func (o opBase) WriteHash(h hash.Hash) { fmt.Fprint(h, o.name) }
-func (o opBase) Hashcode() uint32 {
-	h := fnv.New32a()
-	o.WriteHash(h)
-	return h.Sum32()
-}
-
 // towerOp is the forward pass of a tower: inputs x, W0, b0, W1, b1, ...
 type towerOp struct {
-	opBase
+	graphop.Base
 	r towerRunner
 }
 
@@ -155,7 +124,7 @@ type towerOp struct {
 // towers ever hash alike (gorgonia may merge nodes of equal hash).
 func newTowerOp(r towerRunner, label string) *towerOp {
 	s := r.shape()
-	return &towerOp{opBase{fmt.Sprintf("tower[%s %d→%v]@%p", label, s.in, s.outs, r)}, r}
+	return &towerOp{graphop.Base{Name: fmt.Sprintf("tower[%s %d→%v]@%p", label, s.in, s.outs, r)}, r}
 }
 
 func (op *towerOp) Arity() int { return 1 + 2*len(op.r.shape().outs) }
@@ -168,16 +137,16 @@ func (op *towerOp) Type() hm.Type {
 	if op.r.squeezed() {
 		dims[len(dims)-1] = 1
 	}
-	return fnType(dims...)
+	return graphop.FnType(dims...)
 }
 
 func (op *towerOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if len(ds) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.name, op.Arity(), len(ds))
+		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.Name, op.Arity(), len(ds))
 	}
 	x, ok := ds[0].(tensor.Shape)
 	if !ok || len(x) != 2 || x[1] != op.r.shape().in {
-		return nil, fmt.Errorf("policy: %s: input shape %v", op.name, ds[0])
+		return nil, fmt.Errorf("policy: %s: input shape %v", op.Name, ds[0])
 	}
 	if op.r.squeezed() {
 		return tensor.Shape{x[0]}, nil
@@ -187,7 +156,7 @@ func (op *towerOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 
 func (op *towerOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.name, op.Arity(), len(vals))
+		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
 	}
 	return op.r.forward(vals)
 }
@@ -205,9 +174,9 @@ func (op *towerOp) DiffWRT(n int) []bool {
 
 func (op *towerOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s: %d inputs to differentiate", op.name, len(inputs))
+		return nil, fmt.Errorf("policy: %s: %d inputs to differentiate", op.Name, len(inputs))
 	}
-	gop := &towerGradOp{opBase{"∂" + op.name}, op.r, op.Arity()}
+	gop := &towerGradOp{graphop.Base{Name: "∂" + op.Name}, op.r, op.Arity()}
 	args := append(append(G.Nodes{}, inputs...), output, grad)
 	flat, err := G.ApplyOp(gop, args...)
 	if err != nil {
@@ -236,13 +205,13 @@ func (op *towerOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 }
 
 func view(flat *G.Node, off int, s tensor.Shape) (*G.Node, error) {
-	return G.ApplyOp(&gradViewOp{opBase: opBase{fmt.Sprintf("view[%d:%v]@%p", off, s, flat)}, off: off, shape: s}, flat)
+	return G.ApplyOp(&gradViewOp{Base: graphop.Base{Name: fmt.Sprintf("view[%d:%v]@%p", off, s, flat)}, off: off, shape: s}, flat)
 }
 
 // towerGradOp computes the flat gradient of a tower: inputs x, W0, b0,
 // ..., the tower's output (for ordering only) and the output's gradient.
 type towerGradOp struct {
-	opBase
+	graphop.Base
 	r     towerRunner
 	arity int // of the forward op
 }
@@ -258,13 +227,13 @@ func (op *towerGradOp) Type() hm.Type {
 		dims[op.Arity()-2], dims[op.Arity()-1] = 1, 1 // output and its gradient
 	}
 	dims[len(dims)-1] = 1
-	return fnType(dims...)
+	return graphop.FnType(dims...)
 }
 
 func (op *towerGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	x, ok := ds[0].(tensor.Shape)
 	if !ok || len(x) != 2 {
-		return nil, fmt.Errorf("policy: %s: input shape %v", op.name, ds[0])
+		return nil, fmt.Errorf("policy: %s: input shape %v", op.Name, ds[0])
 	}
 	n := op.r.shape().numParams()
 	if op.r.wantsDX() {
@@ -275,7 +244,7 @@ func (op *towerGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 
 func (op *towerGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.name, op.Arity(), len(vals))
+		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
 	}
 	// vals: x, weights..., output (unused), gradient.
 	in := append(vals[:op.arity:op.arity], vals[op.arity+1])
@@ -291,7 +260,7 @@ func (op *towerGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 // gradViewOp presents part of a flat gradient as a tensor of its own,
 // sharing the memory.
 type gradViewOp struct {
-	opBase
+	graphop.Base
 	off   int
 	shape tensor.Shape
 	flat  G.Value       // the last flat gradient seen
@@ -299,14 +268,14 @@ type gradViewOp struct {
 }
 
 func (op *gradViewOp) Arity() int    { return 1 }
-func (op *gradViewOp) Type() hm.Type { return fnType(1, len(op.shape)) }
+func (op *gradViewOp) Type() hm.Type { return graphop.FnType(1, len(op.shape)) }
 func (op *gradViewOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.shape.Clone(), nil
 }
 
 func (op *gradViewOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 1 {
-		return nil, fmt.Errorf("policy: %s takes 1 input, got %d", op.name, len(vals))
+		return nil, fmt.Errorf("policy: %s takes 1 input, got %d", op.Name, len(vals))
 	}
 	if vals[0] == op.flat {
 		return op.v, nil // the runner reuses its buffer: the view still holds
@@ -319,7 +288,7 @@ func (op *gradViewOp) Do(vals ...G.Value) (G.Value, error) {
 	case []float64:
 		backing = d[op.off : op.off+size]
 	default:
-		return nil, fmt.Errorf("policy: %s: unsupported input %T", op.name, vals[0].Data())
+		return nil, fmt.Errorf("policy: %s: unsupported input %T", op.Name, vals[0].Data())
 	}
 	op.flat, op.v = vals[0], tensor.New(tensor.WithShape(op.shape...), tensor.WithBacking(backing))
 	return op.v, nil

@@ -1,5 +1,5 @@
-// Package policy holds actor-critic networks, their action distributions and weight files.
-// It imports kl alone from the module.
+// Package policy holds actor-critic networks and their weight files; the
+// action distributions are package dist's.
 package policy
 
 import (
@@ -10,6 +10,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 	"gorgonia.org/tensor"
+
+	"ppo/dist"
 )
 
 // Spec describes an actor-critic network.
@@ -154,6 +156,28 @@ func (p *Policy) setAt(prm *Param, i int, v float64) {
 	case []float64:
 		d[i] = v
 	}
+}
+
+// Dist returns the policy's action distribution with its current log-std.
+func (p *Policy) Dist() dist.Dist {
+	if p.Spec.Discrete {
+		return dist.Categorical{}
+	}
+	ls := make([]float64, p.Spec.ActDim)
+	for i := range ls {
+		ls[i] = p.at(p.LogStd, i)
+	}
+	return dist.DiagGaussian{LogStd: ls}
+}
+
+func (p *Policy) at(prm *Param, i int) float64 {
+	switch d := prm.T.Data().(type) {
+	case []float32:
+		return float64(d[i])
+	case []float64:
+		return d[i]
+	}
+	panic("policy: unsupported dtype")
 }
 
 // Params lists every trainable tensor in a fixed order.

@@ -1,4 +1,4 @@
-package policy
+package dist
 
 import (
 	"errors"
@@ -8,12 +8,16 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"ppo/graphop"
+	"ppo/kl"
 )
 
 // Fused row-wise ops on categorical logits, [n, k] in and [n] out, each
 // with a hand-written gradient op. kl.LogSoftmaxNode builds a log-softmax
 // from about a dozen gorgonia ops and twice as many for its gradient;
-// these compute the stable log-sum-exp per row in float64 directly.
+// these compute the stable log-sum-exp (kl.ShiftedExpSum) per row in
+// float64 directly.
 //
 //	logProb:  ℓ_i = Σ_j a_ij (h_ij - lse_i)        ∂ℓ_i/∂h_ij = a_ij - p_ij Σ_j a_ij
 //	entropy:  H_i = -Σ_j p_ij log p_ij             ∂H_i/∂h_ij = -p_ij (log p_ij + H_i)
@@ -53,24 +57,20 @@ func newRowKernel(f rowFn, n, k int, dt tensor.Dtype) *rowKernel {
 
 // load converts the inputs to float64 and computes the log-softmax rows.
 func (r *rowKernel) load(vals []G.Value) error {
-	if err := toFloat64(r.h, vals[0]); err != nil {
+	if err := graphop.ToFloat64(r.h, vals[0]); err != nil {
 		return err
 	}
 	if r.f == rowLogProb {
-		if err := toFloat64(r.a, vals[1]); err != nil {
+		if err := graphop.ToFloat64(r.a, vals[1]); err != nil {
 			return err
 		}
 	}
 	for i := 0; i < r.n; i++ {
 		h, lp := r.h[i*r.k:(i+1)*r.k], r.logp[i*r.k:(i+1)*r.k]
-		m := math.Inf(-1)
-		for _, v := range h {
-			m = max(m, v)
-		}
-		s := 0.0
-		for _, v := range h {
-			s += math.Exp(v - m)
-		}
+		m, s := kl.ShiftedExpSum(h)
+		// m + log s first, then h - lse: kl.LogSoftmax rounds (h - m) - log s
+		// instead; the order here is kept so float64 runs stay bit-identical
+		// to earlier ones.
 		lse := m + math.Log(s)
 		for j, v := range h {
 			lp[j] = v - lse
@@ -102,7 +102,7 @@ func (r *rowKernel) forward(vals []G.Value) (G.Value, error) {
 	for i := range r.y {
 		r.y[i] = r.row(i)
 	}
-	fromFloat64(r.out, r.y)
+	graphop.FromFloat64(r.out, r.y)
 	return r.out, nil
 }
 
@@ -111,7 +111,7 @@ func (r *rowKernel) forward(vals []G.Value) (G.Value, error) {
 // inputs: the tape machine runs the forward op first (its output is an
 // input here) and nothing changes the inputs in between.
 func (r *rowKernel) backward(vals []G.Value) (G.Value, error) {
-	if err := toFloat64(r.g, vals[len(vals)-1]); err != nil {
+	if err := graphop.ToFloat64(r.g, vals[len(vals)-1]); err != nil {
 		return nil, err
 	}
 	for i, gi := range r.g {
@@ -133,65 +133,33 @@ func (r *rowKernel) backward(vals []G.Value) (G.Value, error) {
 			}
 		}
 	}
-	fromFloat64(r.grad, r.d)
+	graphop.FromFloat64(r.grad, r.d)
 	return r.grad, nil
-}
-
-func toFloat64(dst []float64, v G.Value) error {
-	switch d := v.Data().(type) {
-	case []float32:
-		if len(d) != len(dst) {
-			break
-		}
-		for i, x := range d {
-			dst[i] = float64(x)
-		}
-		return nil
-	case []float64:
-		if len(d) != len(dst) {
-			break
-		}
-		copy(dst, d)
-		return nil
-	}
-	return fmt.Errorf("policy: input of %d values wanted, got %v", len(dst), v.Shape())
-}
-
-// fromFloat64 writes src into the float tensor t.
-func fromFloat64(t *tensor.Dense, src []float64) {
-	switch d := t.Data().(type) {
-	case []float32:
-		for i, v := range src {
-			d[i] = float32(v)
-		}
-	case []float64:
-		copy(d, src)
-	}
 }
 
 // rowOp is the forward op.
 type rowOp struct {
-	opBase
+	graphop.Base
 	r *rowKernel
 }
 
 func newRowOp(f rowFn, n, k int, dt tensor.Dtype) *rowOp {
 	r := newRowKernel(f, n, k, dt)
-	return &rowOp{opBase{fmt.Sprintf("%v[%d×%d]@%p", f, n, k, r)}, r}
+	return &rowOp{graphop.Base{Name: fmt.Sprintf("%v[%d×%d]@%p", f, n, k, r)}, r}
 }
 
 func (op *rowOp) Arity() int { return op.r.f.arity() }
 func (op *rowOp) Type() hm.Type {
 	if op.r.f == rowLogProb {
-		return fnType(2, 2, 1)
+		return graphop.FnType(2, 2, 1)
 	}
-	return fnType(2, 1)
+	return graphop.FnType(2, 1)
 }
 
 func (op *rowOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	for _, d := range ds {
 		if s, ok := d.(tensor.Shape); !ok || !s.Eq(tensor.Shape{op.r.n, op.r.k}) {
-			return nil, fmt.Errorf("policy: %s: input shape %v, want (%d, %d)", op.name, d, op.r.n, op.r.k)
+			return nil, fmt.Errorf("dist: %s: input shape %v, want (%d, %d)", op.Name, d, op.r.n, op.r.k)
 		}
 	}
 	return tensor.Shape{op.r.n}, nil
@@ -199,7 +167,7 @@ func (op *rowOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 
 func (op *rowOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.name, op.Arity(), len(vals))
+		return nil, fmt.Errorf("dist: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
 	}
 	return op.r.forward(vals)
 }
@@ -213,9 +181,9 @@ func (op *rowOp) DiffWRT(n int) []bool {
 
 func (op *rowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s: %d inputs to differentiate", op.name, len(inputs))
+		return nil, fmt.Errorf("dist: %s: %d inputs to differentiate", op.Name, len(inputs))
 	}
-	gop := &rowGradOp{opBase{"∂" + op.name}, op.r}
+	gop := &rowGradOp{graphop.Base{Name: "∂" + op.Name}, op.r}
 	d, err := G.ApplyOp(gop, append(append(G.Nodes{}, inputs...), output, grad)...)
 	if err != nil {
 		return nil, err
@@ -229,16 +197,16 @@ func (op *rowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 // and its gradient in, the logits' gradient [n, k] out. It shares the
 // forward op's kernel.
 type rowGradOp struct {
-	opBase
+	graphop.Base
 	r *rowKernel
 }
 
 func (op *rowGradOp) Arity() int { return op.r.f.arity() + 2 }
 func (op *rowGradOp) Type() hm.Type {
 	if op.r.f == rowLogProb {
-		return fnType(2, 2, 1, 1, 2)
+		return graphop.FnType(2, 2, 1, 1, 2)
 	}
-	return fnType(2, 1, 1, 2)
+	return graphop.FnType(2, 1, 1, 2)
 }
 
 func (op *rowGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
@@ -247,7 +215,7 @@ func (op *rowGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *rowGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("policy: %s takes %d inputs, got %d", op.name, op.Arity(), len(vals))
+		return nil, fmt.Errorf("dist: %s takes %d inputs, got %d", op.Name, op.Arity(), len(vals))
 	}
 	return op.r.backward(vals)
 }
@@ -255,5 +223,5 @@ func (op *rowGradOp) Do(vals ...G.Value) (G.Value, error) {
 func (op *rowGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
 
 func (op *rowGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, errors.New("policy: second derivatives of categorical ops are not implemented")
+	return nil, errors.New("dist: second derivatives of categorical ops are not implemented")
 }

@@ -1,0 +1,134 @@
+package dist
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"ppo/kl"
+)
+
+// DiagGaussian is a Gaussian with the given means and a state-independent
+// log standard deviation per dimension.
+type DiagGaussian struct {
+	LogStd []float64
+}
+
+var halfLog2Pi = 0.5 * math.Log(2*math.Pi)
+
+// LogProb is Σ_i -½((a_i-μ_i)/σ_i)² - log σ_i - ½ log 2π.
+func (d DiagGaussian) LogProb(mean, action []float64) float64 {
+	lp := 0.0
+	for i, mu := range mean {
+		z := (action[i] - mu) * math.Exp(-d.LogStd[i])
+		lp += -0.5*z*z - d.LogStd[i] - halfLog2Pi
+	}
+	return lp
+}
+
+// Entropy is Σ_i log σ_i + ½(1 + log 2π); it does not depend on the means.
+func (d DiagGaussian) Entropy([]float64) float64 {
+	h := 0.0
+	for _, ls := range d.LogStd {
+		h += ls + 0.5 + halfLog2Pi
+	}
+	return h
+}
+
+// Sample draws μ + σ·ε with ε standard normal, one draw per dimension.
+func (d DiagGaussian) Sample(mean []float64, rng *rand.Rand, action []float64) {
+	for i, mu := range mean {
+		action[i] = mu + math.Exp(d.LogStd[i])*rng.NormFloat64()
+	}
+}
+
+// Mode is the mean.
+func (d DiagGaussian) Mode(mean []float64, action []float64) { copy(action, mean) }
+
+// The graph forms take the log-std from the Batch, not from LogStd: the
+// loss differentiates through the network's log-std node.
+
+// LogProbNode is Σ_i -½((a_i-μ_i)/σ_i)² - log σ_i - ½ log 2π per row, for
+// means b.Head, log-stds b.LogStd and actions, all [batch, d].
+func (DiagGaussian) LogProbNode(b Batch, actions *G.Node) (*G.Node, error) {
+	if err := hasLogStd(b); err != nil {
+		return nil, err
+	}
+	_, d, err := rows(b.Head)
+	if err != nil {
+		return nil, err
+	}
+	dt := b.Head.Dtype()
+	// -½ Σ ((a-μ)/σ)² - Σ log σ - d/2 log 2π
+	diff, err := G.Sub(actions, b.Head)
+	if err != nil {
+		return nil, err
+	}
+	invStd, err := G.Exp(G.Must(G.Neg(b.LogStd)))
+	if err != nil {
+		return nil, err
+	}
+	z, err := G.HadamardProd(diff, invStd)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := sumRows(G.Square(z))
+	if err != nil {
+		return nil, err
+	}
+	sls, err := sumRows(b.LogStd, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := constant(dt, -0.5*float64(d)*math.Log(2*math.Pi))
+	lp, err := G.Add(G.Must(G.Mul(sq, constant(dt, -0.5))), G.Must(G.Neg(sls)))
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(lp, c)
+}
+
+// EntropyNode is kl.DiagGaussianEntropyNode of b.LogStd.
+func (DiagGaussian) EntropyNode(b Batch) (*G.Node, error) {
+	if err := hasLogStd(b); err != nil {
+		return nil, err
+	}
+	return kl.DiagGaussianEntropyNode(b.LogStd)
+}
+
+// KLNode is kl.DiagGaussianKL on the two batches' means and log-stds.
+func (DiagGaussian) KLNode(dir kl.Direction, old, cur Batch) (*G.Node, error) {
+	if err := hasLogStd(old); err != nil {
+		return nil, err
+	}
+	if err := hasLogStd(cur); err != nil {
+		return nil, err
+	}
+	return kl.DiagGaussianKL(dir, old.Head, old.LogStd, cur.Head, cur.LogStd)
+}
+
+func hasLogStd(b Batch) error {
+	if b.LogStd == nil {
+		return errors.New("dist: diagonal Gaussian batch without a log-std node")
+	}
+	return nil
+}
+
+// constant is v as a constant of dtype dt.
+func constant(dt tensor.Dtype, v float64) *G.Node {
+	if dt == tensor.Float64 {
+		return G.NewConstant(v)
+	}
+	return G.NewConstant(float32(v))
+}
+
+// sumRows sums a [batch, k] node along its columns.
+func sumRows(x *G.Node, err error) (*G.Node, error) {
+	if err != nil {
+		return nil, err
+	}
+	return G.Sum(x, 1)
+}
