@@ -1,6 +1,6 @@
 // Package dist holds the policy's action distributions, each type in one
 // place in both its forms: plain Go for acting and measuring, and
-// differentiable gorgonia nodes for the loss.
+// differentiable gorgonia nodes for the loss. It imports kl and graphop.
 package dist
 
 import (

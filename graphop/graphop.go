@@ -1,6 +1,6 @@
 // Package graphop holds what the module's hand-written gorgonia ops share:
 // their names and hashes, their type signatures and the float64 staging
-// of float32 or float64 values.
+// of float32 or float64 values. It imports nothing from the module.
 package graphop
 
 import (
