@@ -191,20 +191,30 @@ func statsOf(c sweep.ComboSummary) comboStats {
 	return cs
 }
 
-func genSweepResult(root string, args []string) (string, error) {
+// oneCombination loads the sweep named by the single argument, which must
+// have exactly one combination.
+func oneCombination(root string, args []string) (sweepRef, *sweep.Summary, error) {
 	if len(args) != 1 {
-		return "", fmt.Errorf("want one sweep directory")
+		return sweepRef{}, nil, fmt.Errorf("want one sweep directory")
 	}
 	ref, err := parseSweepRef(args[0])
 	if err != nil {
-		return "", err
+		return ref, nil, err
 	}
 	s, err := loadSweep(root, ref)
 	if err != nil {
-		return "", err
+		return ref, nil, err
 	}
 	if len(s.Combos) != 1 {
-		return "", fmt.Errorf("%s has %d combinations, want 1", ref.dir, len(s.Combos))
+		return ref, nil, fmt.Errorf("%s has %d combinations, want 1", ref.dir, len(s.Combos))
+	}
+	return ref, s, nil
+}
+
+func genSweepResult(root string, args []string) (string, error) {
+	ref, s, err := oneCombination(root, args)
+	if err != nil {
+		return "", err
 	}
 	cs := statsOf(s.Combos[0])
 	text := fmt.Sprintf("Measured with ppo sweep over seeds %s (%s/summary.json): final "+
@@ -243,19 +253,9 @@ func genSweeps(root string, args []string) (string, error) {
 }
 
 func genSweepSeeds(root string, args []string) (string, error) {
-	if len(args) != 1 {
-		return "", fmt.Errorf("want one sweep directory")
-	}
-	ref, err := parseSweepRef(args[0])
+	_, s, err := oneCombination(root, args)
 	if err != nil {
 		return "", err
-	}
-	s, err := loadSweep(root, ref)
-	if err != nil {
-		return "", err
-	}
-	if len(s.Combos) != 1 {
-		return "", fmt.Errorf("%s has %d combinations, want 1", ref.dir, len(s.Combos))
 	}
 	c := s.Combos[0]
 	var b strings.Builder
