@@ -60,7 +60,8 @@ func TestInspectCLI(t *testing.T) {
 		// A large step size and a small early-stop target make early stops.
 		"clip": {"--set", "ppo.objective=clip", "--set", "ppo.target_kl=0.002", "--set", "ppo.learning_rate=0.003"},
 		// modular_rl's high_mult is 1.3 (Schulman's modular_rl ppo.py).
-		"modular": {"--set", "kl.controller.preset=modular_rl", "--set", "kl.controller.target=0.02"},
+		"modular": {"--set", "kl.controller.preset=modular_rl", "--set", "kl.controller.target=0.02",
+			"--set", "env.params.masspole=0.2"},
 	})
 	// A run still in progress: no eval.json.
 	os.Remove(filepath.Join(dirs["modular"], "eval.json"))
@@ -116,6 +117,9 @@ func TestInspectCLI(t *testing.T) {
 		if name == "modular" {
 			want["eval_return"] = nil
 			want["preset"] = "modular_rl"
+			if p := got["env_params"].(map[string]any); len(p) != 1 || p["masspole"] != 0.2 {
+				t.Errorf("modular env_params %v, want {masspole: 0.2}", p)
+			}
 		} else {
 			b, _ := os.ReadFile(filepath.Join(dirs[name], "eval.json"))
 			var ev map[string]any
@@ -123,7 +127,12 @@ func TestInspectCLI(t *testing.T) {
 			want["eval_return"] = ev["mean_return"]
 		}
 		if name == "clip" {
-			want["objective"] = "clip"
+			// No KL penalty: the controller's quantities are null.
+			want["objective"], want["kl_penalty"] = "clip", false
+			want["kl_target"], want["kl_band"], want["kl_in_band"], want["beta_min"], want["beta_max"] = nil, nil, nil, nil, nil
+			if _, ok := got["controller"]; ok {
+				t.Errorf("clip run has a controller: %v", got["controller"])
+			}
 			if early == 0 {
 				t.Error("the clip run never stopped early; the count is untested")
 			}
@@ -142,6 +151,12 @@ func TestInspectCLI(t *testing.T) {
 				t.Errorf("%s %s = %v, want %v", name, k, g, w)
 			}
 		}
+		if name != "modular" && len(got["env_params"].(map[string]any)) != 0 {
+			t.Errorf("%s env_params %v, want {}", name, got["env_params"])
+		}
+		if name == "clip" {
+			continue
+		}
 		band := got["kl_band"].([]any)
 		if math.Abs(band[0].(float64)-lo) > 1e-15 || math.Abs(band[1].(float64)-hi) > 1e-15 {
 			t.Errorf("%s kl_band %v, want [%v, %v]", name, band, lo, hi)
@@ -157,7 +172,8 @@ func TestInspectCLI(t *testing.T) {
 			t.Errorf("table line wider than 100 columns: %q", l)
 		}
 	}
-	for _, want := range []string{"adaptive", "clip", "modular", "modular_rl", "in progress", "finished", "kl in band", "beta range"} {
+	for _, want := range []string{"adaptive", "clip", "modular", "modular_rl", "in progress", "finished", "kl in band", "beta range",
+		"n/a (no KL penalty)", "env masspole"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

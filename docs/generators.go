@@ -266,8 +266,8 @@ func genSweepSeeds(root string, args []string) (string, error) {
 		if r.EpisodeReturn != nil {
 			tr = fmtF(*r.EpisodeReturn, "%.1f")
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %.4f | %.0f%% | %d | %d |\n",
-			r.Seed, fmtF(r.EvalReturn, "%.1f"), tr, r.KLMean, 100*r.KLInBand, r.Updates, r.Timesteps)
+		fmt.Fprintf(&b, "| %d | %s | %s | %.4f | %s | %d | %d |\n",
+			r.Seed, fmtF(r.EvalReturn, "%.1f"), tr, r.KLMean, report.Percent(r.KLInBand), r.Updates, r.Timesteps)
 	}
 	cs := statsOf(c)
 	fmt.Fprintf(&b, "| **mean ± sd** | **%s** | %s | %s | %s | | |\n",
@@ -301,15 +301,7 @@ func fmtStat(s sweep.Stat, format string) string {
 	return fmtF(*s.Mean, format) + " ± " + fmtF(*s.Std, format)
 }
 
-func fmtPct(s sweep.Stat) string {
-	switch {
-	case s.Mean == nil:
-		return "–"
-	case s.Std == nil:
-		return fmt.Sprintf("%.0f%%", 100**s.Mean)
-	}
-	return fmt.Sprintf("%.0f%% ± %.0f%%", 100**s.Mean, 100**s.Std)
-}
+func fmtPct(s sweep.Stat) string { return s.Percent() }
 
 // thousands rounds x to an integer and writes it with comma separators: 1234567 → "1,234,567".
 func thousands(x float64) string {

@@ -114,23 +114,35 @@ func Plot(path string, runs []*Run, metrics []string) error {
 	}
 	panels := make([]*plot.Plot, len(metrics))
 	var legend []legendEntry
+	var bandKey *targetBand // a band, for the legend's key to the KL panel's bands
 	for i, m := range metrics {
-		p, entries, err := drawPanel(m, groups)
+		pn, err := drawPanel(m, groups)
 		if err != nil {
 			return err
 		}
-		panels[i] = p
+		panels[i] = pn.plot
 		if i == 0 {
-			legend = entries
+			legend = pn.entries
+		}
+		if len(pn.bands) > 0 && bandKey == nil {
+			bandKey = &targetBand{color: bandGrey}
 		}
 	}
-	// One timesteps axis for every panel, from 0 to the longest run, so
-	// panels line up even when a metric is logged only on some updates.
+	if bandKey != nil {
+		legend = append(legend, legendEntry{"KL target band (the controller's dead zone): its run's colour, grey if shared",
+			bandThumbs(*bandKey)})
+	}
+	// One timesteps axis for every panel, from 0 to the longest run
+	// rounded up to a tick, so panels line up even when a metric is
+	// logged only on some updates.
 	xmax := 0.0
 	for _, r := range runs {
 		if n := len(r.Rows); n > 0 {
 			xmax = math.Max(xmax, float64(r.Rows[n-1].Timesteps))
 		}
+	}
+	if xmax > 0 {
+		_, xmax = snap(0, xmax)
 	}
 	for _, p := range panels {
 		if xmax > 0 {
@@ -140,7 +152,7 @@ func Plot(path string, runs []*Run, metrics []string) error {
 	return render(path, format, panels, legend)
 }
 
-// legendEntry is one line of the shared legend above the panels.
+// legendEntry is one line of the shared legend below the panels.
 type legendEntry struct {
 	label  string
 	thumbs []plot.Thumbnailer
@@ -182,17 +194,44 @@ func logMetric(metric string) bool {
 	return false
 }
 
-// drawPanel builds the panel of one metric, returning it with the legend
-// entries of its groups.
-func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error) {
+// layerKind says what a plotter added to a panel shows; panel.kinds
+// records the drawing order, later over earlier.
+type layerKind int
+
+const (
+	layerGrid   layerKind = iota
+	layerSpread           // a sweep's min–max band
+	layerCurve            // a run's or sweep's line (or lone point)
+	layerTarget           // a KL target band
+)
+
+// panel is one metric's chart with what a test needs to know of it.
+type panel struct {
+	plot    *plot.Plot
+	kinds   []layerKind // of the plotters added, in order
+	entries []legendEntry
+	bands   []targetBand // KL target bands drawn, in order
+}
+
+func (pn *panel) add(k layerKind, ps ...plot.Plotter) {
+	pn.plot.Add(ps...)
+	for range ps {
+		pn.kinds = append(pn.kinds, k)
+	}
+}
+
+// drawPanel builds the panel of one metric with the legend entries of
+// its groups. KL target bands are drawn last, translucent over the curves,
+// so that noisy KL lines cannot hide them.
+func drawPanel(metric string, groups [][]*Run) (*panel, error) {
 	p := plot.New()
+	pn := &panel{plot: p}
 	p.Title.Text = panelTitle(metric)
 	p.Title.TextStyle.Font.Size = vg.Points(11)
 	p.X.Label.Text = "timesteps"
 	p.Y.Label.Text = metric
-	p.X.Tick.Marker = stepTicks{}
+	p.X.Tick.Marker = roundTicks{format: compact}
 	logY := logMetric(metric)
-	band := metric == "kl" || metric == "kl_reverse"
 	mixed := false // the KL panel shows kl_reverse for runs penalising KL(new||old)
 	if metric == "kl" {
 		for _, g := range groups {
@@ -206,15 +245,12 @@ func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{Y: 225}
 	grid.Horizontal.Color = color.Gray{Y: 225}
-	p.Add(grid)
+	pn.add(layerGrid, grid)
 
-	// Collect every group's curve first: the target band spans their
-	// timesteps and goes beneath them.
 	type curve struct {
 		xs, lo, mid, hi []float64
 	}
 	curves := make([]curve, len(groups))
-	var bands [][2]float64
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	for gi, g := range groups {
 		m := metric
@@ -234,25 +270,13 @@ func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error
 			xmin, xmax = math.Min(xmin, c.xs[0]), math.Max(xmax, c.xs[len(c.xs)-1])
 		}
 		curves[gi] = c
-		if band {
-			lo, hi := KLBand(g[0].Config.KL.Controller)
-			if !containsBand(bands, lo, hi) {
-				bands = append(bands, [2]float64{lo, hi})
-			}
-		}
 	}
-	hasData := xmin <= xmax
-	if hasData {
-		for _, b := range bands {
-			addBand(p, math.Min(0, xmin), xmax, b[0], b[1])
-		}
-	}
-	entries := make([]legendEntry, len(groups))
+	pn.entries = make([]legendEntry, len(groups))
 	for gi, g := range groups {
 		c, col := curves[gi], palette(gi)
 		line := &plotter.Line{XYs: xys(c.xs, c.mid)}
 		line.Color, line.Width = col, vg.Points(1.6)
-		entries[gi] = legendEntry{g[0].Name, []plot.Thumbnailer{line}}
+		pn.entries[gi] = legendEntry{g[0].Name, []plot.Thumbnailer{line}}
 		if len(g) > 1 {
 			seeds := map[uint64]bool{}
 			for _, r := range g {
@@ -262,7 +286,7 @@ func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error
 			if len(seeds) != len(g) { // the same run twice, or reruns of a seed
 				what = "runs"
 			}
-			entries[gi].label = fmt.Sprintf("%s (%d %s: mean, min–max)", groupLabel(g), len(g), what)
+			pn.entries[gi].label = fmt.Sprintf("%s (%d %s: mean, min–max)", groupLabel(g), len(g), what)
 		}
 		if len(c.xs) == 0 {
 			continue
@@ -270,26 +294,32 @@ func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error
 		if c.lo != nil {
 			poly, err := plotter.NewPolygon(bandXYs(c.xs, c.lo, c.hi))
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", metric, err)
+				return nil, fmt.Errorf("%s: %w", metric, err)
 			}
 			poly.Color = withAlpha(col, 60)
 			poly.LineStyle.Width = 0
-			p.Add(poly)
-			entries[gi].thumbs = []plot.Thumbnailer{poly, line}
+			pn.add(layerSpread, poly)
+			pn.entries[gi].thumbs = []plot.Thumbnailer{poly, line}
 		}
-		p.Add(line)
+		pn.add(layerCurve, line)
 		if len(c.xs) == 1 { // a line through one point is invisible
 			s, err := plotter.NewScatter(line.XYs)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", metric, err)
+				return nil, fmt.Errorf("%s: %w", metric, err)
 			}
 			s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = col, vg.Points(2.5), draw.CircleGlyph{}
-			p.Add(s)
+			pn.add(layerCurve, s)
 		}
 	}
-	if !hasData {
+	if xmin > xmax { // not a single point
 		noData(p)
-		return p, entries, nil
+		return pn, nil
+	}
+	if metric == "kl" || metric == "kl_reverse" {
+		pn.bands = targetBands(groups)
+		for _, b := range pn.bands {
+			pn.add(layerTarget, b.plotters(math.Min(0, xmin), xmax)...)
+		}
 	}
 	if logY {
 		p.Y.Scale = plot.LogScale{}
@@ -299,14 +329,85 @@ func drawPanel(metric string, groups [][]*Run) (*plot.Plot, []legendEntry, error
 		if p.Y.Min == p.Y.Max {
 			p.Y.Min, p.Y.Max = p.Y.Min/10, p.Y.Max*10
 		}
-	} else if p.Y.Min == p.Y.Max {
+		return pn, nil
+	}
+	if p.Y.Min == p.Y.Max {
 		d := math.Abs(p.Y.Min) * 0.1
 		if d == 0 {
 			d = 1
 		}
 		p.Y.Min, p.Y.Max = p.Y.Min-d, p.Y.Max+d
 	}
-	return p, entries, nil
+	p.Y.Tick.Marker = roundTicks{}
+	p.Y.Min, p.Y.Max = snap(p.Y.Min, p.Y.Max)
+	return pn, nil
+}
+
+// targetBand is one KL controller dead zone [lo, hi] on the KL panel.
+type targetBand struct {
+	lo, hi float64
+	color  color.NRGBA
+	groups []int // indices of the groups whose controller has it
+}
+
+// bandGrey colours a target band that several groups share.
+var bandGrey = color.NRGBA{R: 90, G: 90, B: 90, A: 255}
+
+// targetBands lists the distinct dead zones of the groups whose objective
+// has a KL penalty (see Penalised; for the others the controller changes
+// nothing), in order of first appearance. A band is drawn in its group's
+// colour, or in grey when several groups share it.
+func targetBands(groups [][]*Run) []targetBand {
+	var bands []targetBand
+	for gi, g := range groups {
+		if !g[0].Config.PPO.Objective.Penalised() {
+			continue
+		}
+		lo, hi := KLBand(g[0].Config.KL.Controller)
+		i := 0
+		for i < len(bands) && (bands[i].lo != lo || bands[i].hi != hi) {
+			i++
+		}
+		if i == len(bands) {
+			bands = append(bands, targetBand{lo: lo, hi: hi})
+		}
+		bands[i].groups = append(bands[i].groups, gi)
+	}
+	for i := range bands {
+		bands[i].color = bandGrey
+		if len(bands[i].groups) == 1 {
+			bands[i].color = palette(bands[i].groups[0])
+		}
+	}
+	return bands
+}
+
+// plotters shade the band across [xmin, xmax] and dash its edges over a
+// white halo, which keeps them visible on a line of the same colour.
+func (b targetBand) plotters(xmin, xmax float64) []plot.Plotter {
+	rect := plotter.XYs{{X: xmin, Y: b.lo}, {X: xmax, Y: b.lo}, {X: xmax, Y: b.hi}, {X: xmin, Y: b.hi}}
+	poly, _ := plotter.NewPolygon(rect)
+	poly.Color = withAlpha(b.color, 50)
+	poly.LineStyle.Width = 0
+	ps := []plot.Plotter{poly}
+	for _, y := range []float64{b.lo, b.hi} {
+		halo, _ := plotter.NewLine(plotter.XYs{{X: xmin, Y: y}, {X: xmax, Y: y}})
+		halo.Color, halo.Width = color.White, vg.Points(3)
+		edge, _ := plotter.NewLine(halo.XYs)
+		edge.Color, edge.Width = b.color, vg.Points(1.3)
+		edge.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		ps = append(ps, halo, edge)
+	}
+	return ps
+}
+
+// bandThumbs draws a target band in the legend.
+func bandThumbs(b targetBand) []plot.Thumbnailer {
+	poly, _ := plotter.NewPolygon(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}, {X: 1, Y: 1}})
+	poly.Color = withAlpha(b.color, 50)
+	poly.LineStyle.Color, poly.LineStyle.Width = b.color, vg.Points(1.3)
+	poly.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	return []plot.Thumbnailer{poly}
 }
 
 // aggregate returns a sweep's mean, min and max at the timesteps where
@@ -389,34 +490,6 @@ func groupLabel(g []*Run) string {
 	return prefix
 }
 
-func containsBand(bands [][2]float64, lo, hi float64) bool {
-	for _, b := range bands {
-		if b[0] == lo && b[1] == hi {
-			return true
-		}
-	}
-	return false
-}
-
-// addBand shades [lo, hi] across the data and dashes its edges; it is
-// added before the curves so that they lie on top.
-func addBand(p *plot.Plot, xmin, xmax, lo, hi float64) {
-	rect := plotter.XYs{{X: xmin, Y: lo}, {X: xmax, Y: lo}, {X: xmax, Y: hi}, {X: xmin, Y: hi}}
-	poly, _ := plotter.NewPolygon(rect)
-	poly.Color = color.NRGBA{R: 60, G: 170, B: 90, A: 45}
-	poly.LineStyle.Width = 0
-	var edges []plot.Plotter
-	for _, y := range []float64{lo, hi} {
-		l, _ := plotter.NewLine(plotter.XYs{{X: xmin, Y: y}, {X: xmax, Y: y}})
-		l.Color = color.NRGBA{R: 40, G: 130, B: 70, A: 255}
-		l.Width = vg.Points(0.8)
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		edges = append(edges, l)
-	}
-	p.Add(poly)
-	p.Add(edges...)
-}
-
 // noData marks a panel without a single point, whatever its axes' range.
 func noData(p *plot.Plot) {
 	p.Y.Min, p.Y.Max = 0, 1
@@ -476,23 +549,32 @@ func withAlpha(c color.NRGBA, a uint8) color.NRGBA {
 	return c
 }
 
-// decadeTicks marks a log axis with a labelled tick at every power of
-// ten in range and unlabelled ones at 2..9 times it. (plot.LogTicks can
-// skip the lowest decade's label through rounding in int(math.Log10).)
+// decadeTicks marks a log axis at powers of ten, labelled 0.001, 0.01, …,
+// 1000 and 1e-5, 1e4 beyond; every decade when the axis spans at most
+// maxLabels of them, else every second, third, … (the labelled exponents
+// are multiples of that stride, so the labels stay powers of ten). Minor
+// ticks at 2..9 times a power of ten are drawn on axes of at most four
+// decades, where they can be told apart. (plot.LogTicks can skip the
+// lowest decade's label through rounding in int(math.Log10).)
 type decadeTicks struct{}
 
-func (decadeTicks) Ticks(min, max float64) []plot.Tick {
+func (decadeTicks) Ticks(amin, amax float64) []plot.Tick {
+	lo, hi := int(math.Floor(math.Log10(amin))), int(math.Ceil(math.Log10(amax)))
+	stride := (hi - lo + maxLabels - 1) / maxLabels
+	stride = max(stride, 1)
 	var ticks []plot.Tick
-	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
-		d := math.Pow(10, e)
-		for k := 1.0; k < 10; k++ {
-			v := k * d
-			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+	for e := lo; e <= hi; e++ {
+		for k := 1; k < 10; k++ {
+			if k > 1 && hi-lo > 4 {
+				break
+			}
+			v := decimal(int64(k), e)
+			if v < amin*(1-1e-9) || v > amax*(1+1e-9) {
 				continue
 			}
 			t := plot.Tick{Value: v}
-			if k == 1 {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			if k == 1 && e%stride == 0 {
+				t.Label = pow10Label(e)
 			}
 			ticks = append(ticks, t)
 		}
@@ -500,15 +582,105 @@ func (decadeTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// stepTicks labels a timesteps axis compactly (20k, 1.5M).
-type stepTicks struct{}
+// maxLabels is the most labelled ticks an axis gets.
+const maxLabels = 7
 
-func (stepTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = compact(ticks[i].Value)
+// pow10Label writes 10^e plainly from 0.001 to 1000, as 1e-5 or 1e4
+// beyond.
+func pow10Label(e int) string {
+	if e >= -3 && e <= 3 {
+		return strconv.FormatFloat(decimal(1, e), 'f', max(0, -e), 64)
+	}
+	return "1e" + strconv.Itoa(e)
+}
+
+// decimal is m·10^e, correctly rounded: m times or divided by an exact
+// power of ten, so that 3·10^-1 is the float64 nearest 0.3 (3*0.1 is not).
+func decimal(m int64, e int) float64 {
+	if e >= 0 {
+		return float64(m) * math.Pow10(e)
+	}
+	return float64(m) / math.Pow10(-e)
+}
+
+// roundStep returns the smallest step m·10^e, m in {1, 2, 5}, with at
+// most maxLabels multiples in [amin, amax] (amax > amin).
+func roundStep(amin, amax float64) (m int64, e int) {
+	return firstStep(amin, amax, func(step float64) bool {
+		return math.Floor(amax/step+1e-9)-math.Ceil(amin/step-1e-9)+1 <= maxLabels
+	})
+}
+
+// firstStep returns the smallest 1-2-5 step, from a tenth of the range's
+// (maxLabels-1)th part up, that ok accepts.
+func firstStep(amin, amax float64, ok func(step float64) bool) (m int64, e int) {
+	e = int(math.Floor(math.Log10((amax-amin)/(maxLabels-1)))) - 1
+	for ; ; e++ {
+		for _, m := range []int64{1, 2, 5} {
+			if ok(decimal(m, e)) {
+				return m, e
+			}
 		}
+	}
+}
+
+// snap widens [amin, amax] to multiples of the smallest round step whose
+// widened range holds at most maxLabels of them, so that the axis ends
+// on labelled ticks: [9, 497] becomes [0, 500].
+func snap(amin, amax float64) (lo, hi float64) {
+	if !(amax > amin) {
+		return amin, amax
+	}
+	outer := func(step float64) (float64, float64) {
+		return math.Floor(amin/step + 1e-9), math.Ceil(amax/step - 1e-9)
+	}
+	m, e := firstStep(amin, amax, func(step float64) bool {
+		a, b := outer(step)
+		return b-a+1 <= maxLabels
+	})
+	a, b := outer(decimal(m, e))
+	return decimal(m*int64(a), e), decimal(m*int64(b), e)
+}
+
+// roundTicks marks a linear axis at the multiples of a 1-2-5 step (see
+// roundStep) with minor ticks between, the step's fifth (m = 1, 5) or
+// half (m = 2). format labels the values, plainly when nil.
+type roundTicks struct {
+	format func(float64) string
+}
+
+func (rt roundTicks) Ticks(amin, amax float64) []plot.Tick {
+	if !(amax > amin) {
+		return []plot.Tick{{Value: amin, Label: strconv.FormatFloat(amin, 'g', 6, 64)}}
+	}
+	m, e := roundStep(amin, amax)
+	// The minor step as mm·10^me; a major step is div minor ones.
+	var mm, div int64
+	me := e
+	switch m {
+	case 1:
+		mm, me, div = 2, e-1, 5
+	case 2:
+		mm, div = 1, 2
+	case 5:
+		mm, div = 1, 5
+	}
+	minor := decimal(mm, me)
+	var ticks []plot.Tick
+	for k := int64(math.Ceil(amin/minor - 1e-9)); k <= int64(math.Floor(amax/minor+1e-9)); k++ {
+		t := plot.Tick{Value: decimal(mm*k, me)}
+		if k%div == 0 {
+			switch {
+			case rt.format != nil:
+				t.Label = rt.format(t.Value)
+			case t.Value == 0:
+				t.Label = "0"
+			default:
+				// One number of decimals for the axis: 0.5, 1.0, 1.5.
+				t.Label = strconv.FormatFloat(t.Value, 'f', max(0, -e), 64)
+			}
+		}
+		ticks = append(ticks, t)
 	}
 	return ticks
 }
@@ -530,15 +702,17 @@ func trimFloat(v float64) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// Chart geometry: two panels a row under a legend strip.
+// Chart geometry: panels two a row above one framed legend block.
 const (
 	chartWidth  = 11 * vg.Inch
 	panelHeight = 3.4 * vg.Inch
 	legendCols  = 3
 )
 
-// render lays the panels out in a grid of two columns beneath a shared
-// legend and writes the image.
+// render lays the panels out in a grid of two columns above a shared
+// legend and writes the image. The legend is one framed block below all
+// panels, its entries in columns of their own width (filled top to
+// bottom), so that no entry sits over a panel like a title.
 func render(path, format string, panels []*plot.Plot, legend []legendEntry) error {
 	cols := 2
 	if len(panels) == 1 {
@@ -546,19 +720,31 @@ func render(path, format string, panels []*plot.Plot, legend []legendEntry) erro
 	}
 	rows := (len(panels) + cols - 1) / cols
 	sty := plot.NewLegend().TextStyle
-	sty.Font.Size = vg.Points(11)
+	sty.Font.Size = vg.Points(10.5)
 	textH := sty.Rectangle("Xg").Max.Y
-	// As many legend columns as the longest label leaves room for.
-	widest := vg.Length(0)
-	for _, e := range legend {
-		widest = max(widest, sty.Rectangle(e.label).Max.X)
+	thumbW, colGap, margin := vg.Points(24), 0.35*vg.Inch, 0.3*vg.Inch
+	inner := chartWidth - 2*margin - 2*vg.Points(8)
+	// As many columns as the widest labels leave room for, up to legendCols.
+	lcols, lrows := 1, len(legend)
+	var colWs []vg.Length
+	for n := min(legendCols, len(legend)); n >= 1; n-- {
+		r := (len(legend) + n - 1) / n
+		ws := make([]vg.Length, n)
+		total := vg.Length(0)
+		for c := range ws {
+			for i := c * r; i < min((c+1)*r, len(legend)); i++ {
+				ws[c] = max(ws[c], thumbW+textH+sty.Rectangle(legend[i].label).Max.X)
+			}
+			total += ws[c]
+		}
+		if total+vg.Length(n-1)*colGap <= inner || n == 1 {
+			lcols, lrows, colWs = n, r, ws
+			break
+		}
 	}
-	fit := int((chartWidth - 0.5*vg.Inch) / (widest + vg.Points(24) + vg.Inch/2))
-	lcols := max(1, min(legendCols, len(legend), fit))
-	lrows := (len(legend) + lcols - 1) / lcols
-	gap := 0.4 * textH // between legend rows
-	legendH := vg.Length(lrows)*(textH+gap) + 0.2*vg.Inch
-	height := vg.Length(rows)*panelHeight + legendH
+	gap := 0.45 * textH // between legend rows
+	legendH := vg.Length(lrows)*(textH+gap) + gap + 2*vg.Points(6)
+	height := vg.Length(rows)*panelHeight + legendH + 0.25*vg.Inch
 
 	var canvas vg.CanvasWriterTo
 	switch format {
@@ -571,23 +757,29 @@ func render(path, format string, panels []*plot.Plot, legend []legendEntry) erro
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
 
-	// The legend strip at the top, entries laid out row by row.
-	colW := (dc.Max.X - dc.Min.X - 0.5*vg.Inch) / vg.Length(lcols)
+	// The legend block at the bottom, framed.
+	box := vg.Rectangle{
+		Min: vg.Point{X: dc.Min.X + margin, Y: dc.Min.Y + 0.1*vg.Inch},
+		Max: vg.Point{X: dc.Max.X - margin, Y: dc.Min.Y + 0.1*vg.Inch + legendH},
+	}
+	dc.SetLineStyle(draw.LineStyle{Color: color.Gray{Y: 170}, Width: vg.Points(0.8)})
+	dc.Stroke(box.Path())
+	x := box.Min.X + vg.Points(8)
 	for c := 0; c < lcols; c++ {
 		l := plot.NewLegend()
 		l.TextStyle = sty
 		l.Top, l.Left = true, true
-		l.ThumbnailWidth = vg.Points(24)
+		l.ThumbnailWidth = thumbW
 		l.Padding = gap
-		for i := c; i < len(legend); i += lcols {
+		for i := c * lrows; i < min((c+1)*lrows, len(legend)); i++ {
 			l.Add(legend[i].label, legend[i].thumbs...)
 		}
 		sub := dc
-		sub.Min.X = dc.Min.X + 0.5*vg.Inch + vg.Length(c)*colW
-		sub.Max.X = sub.Min.X + colW
-		sub.Max.Y = dc.Max.Y - 0.12*vg.Inch
-		sub.Min.Y = dc.Max.Y - legendH
+		sub.Min.X, sub.Max.X = x, x+colWs[c]
+		sub.Max.Y = box.Max.Y - vg.Points(6)
+		sub.Min.Y = box.Min.Y + vg.Points(6)
 		l.Draw(sub)
+		x += colWs[c] + colGap
 	}
 
 	grid := make([][]*plot.Plot, rows)
@@ -600,9 +792,9 @@ func render(path, format string, panels []*plot.Plot, legend []legendEntry) erro
 		}
 	}
 	body := dc
-	body.Max.Y = dc.Max.Y - legendH
+	body.Min.Y = box.Max.Y + 0.1*vg.Inch
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: 0.35 * vg.Inch, PadY: 0.3 * vg.Inch,
-		PadTop: 0.05 * vg.Inch, PadBottom: 0.1 * vg.Inch, PadLeft: 0.1 * vg.Inch, PadRight: 0.2 * vg.Inch}
+		PadTop: 0.1 * vg.Inch, PadBottom: 0.05 * vg.Inch, PadLeft: 0.1 * vg.Inch, PadRight: 0.2 * vg.Inch}
 	cs := plot.Align(grid, tiles, body)
 	for r := range grid {
 		for c, p := range grid[r] {

@@ -1,16 +1,22 @@
 package report
 
 import (
+	"bytes"
 	"encoding/xml"
 	"image"
 	"image/png"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot"
 
 	"ppo/configs"
 )
@@ -119,17 +125,264 @@ func TestAggregate(t *testing.T) {
 }
 
 func TestDecadeTicks(t *testing.T) {
-	var labels []string
-	n := 0
-	for _, tk := range (decadeTicks{}).Ticks(0.1, 10) {
-		if tk.Label != "" {
-			labels = append(labels, tk.Label)
-		}
-		n++
+	cases := []struct {
+		lo, hi float64
+		labels string
+		n      int
+	}{
+		// Labels at each power of ten, minor ticks at 2..9 of the two decades.
+		{0.1, 10, "0.1 1 10", 19},
+		// Nine decades: every second one labelled (even exponents), no minor ticks.
+		{1e-7, 10, "1e-6 1e-4 0.01 1", 9},
+		// Plain decimals from 0.001 to 1000 only.
+		{1e-5, 1e4, "1e-4 0.01 1 100 1e4", 10},
 	}
-	// Labels at each power of ten, minor ticks at 2..9 of the two decades.
-	if strings.Join(labels, " ") != "0.1 1 10" || n != 19 {
-		t.Errorf("ticks over [0.1, 10]: labels %v, %d ticks (want 0.1 1 10, 19)", labels, n)
+	for _, tc := range cases {
+		var labels []string
+		ticks := (decadeTicks{}).Ticks(tc.lo, tc.hi)
+		for _, tk := range ticks {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+				if v, err := strconv.ParseFloat(tk.Label, 64); err != nil || v != tk.Value {
+					t.Errorf("[%g, %g]: label %q for value %g", tc.lo, tc.hi, tk.Label, tk.Value)
+				}
+			}
+		}
+		if strings.Join(labels, " ") != tc.labels || len(ticks) != tc.n {
+			t.Errorf("ticks over [%g, %g]: labels %v, %d ticks (want %s, %d)", tc.lo, tc.hi, labels, len(ticks), tc.labels, tc.n)
+		}
+	}
+}
+
+// TestRoundTicks: over fixed and random ranges, the labelled ticks of a
+// linear axis are the multiples in range of one step m·10^e with m in
+// {1, 2, 5}; each label reads back as exactly its value; there are 3 to
+// maxLabels of them (a range at least 2.5 steps wide); the minor ticks
+// divide the step evenly.
+func TestRoundTicks(t *testing.T) {
+	cases := []struct {
+		lo, hi float64
+		labels string
+	}{
+		{0, 500, "0 100 200 300 400 500"},
+		{0, 0.6, "0 0.1 0.2 0.3 0.4 0.5 0.6"},
+		{-1.2, 1.7, "-1.0 -0.5 0 0.5 1.0 1.5"},
+		{0, 99840, "0 20000 40000 60000 80000"},
+		{-213.2, -141.1, "-210 -200 -190 -180 -170 -160 -150"},
+		{0.0012, 0.0013, "0.00120 0.00122 0.00124 0.00126 0.00128 0.00130"},
+	}
+	labels := func(ticks []plot.Tick) string {
+		var ls []string
+		for _, tk := range ticks {
+			if tk.Label != "" {
+				ls = append(ls, tk.Label)
+			}
+		}
+		return strings.Join(ls, " ")
+	}
+	for _, tc := range cases {
+		if got := labels(roundTicks{}.Ticks(tc.lo, tc.hi)); got != tc.labels {
+			t.Errorf("ticks over [%g, %g]: %s, want %s", tc.lo, tc.hi, got, tc.labels)
+		}
+	}
+	rng := rand.New(rand.NewPCG(10, 7))
+	for range 2000 {
+		// Ranges of every scale from 1e-6 to 1e7, at any offset.
+		span := math.Pow(10, -6+13*rng.Float64())
+		lo := (rng.Float64()*20 - 10) * span
+		hi := lo + span
+		ticks := roundTicks{}.Ticks(lo, hi)
+		var major []float64
+		for _, tk := range ticks {
+			if tk.Value < lo || tk.Value > hi {
+				t.Fatalf("[%g, %g]: tick %g out of range", lo, hi, tk.Value)
+			}
+			if tk.Label == "" {
+				continue
+			}
+			if v, err := strconv.ParseFloat(tk.Label, 64); err != nil || v != tk.Value {
+				t.Fatalf("[%g, %g]: label %q for value %g", lo, hi, tk.Label, tk.Value)
+			}
+			major = append(major, tk.Value)
+		}
+		if len(major) < 3 || len(major) > maxLabels {
+			t.Fatalf("[%g, %g]: %d labelled ticks %v", lo, hi, len(major), major)
+		}
+		step := major[1] - major[0]
+		e := math.Floor(math.Log10(step) + 1e-9)
+		m := step / math.Pow(10, e)
+		if math.Abs(m-1) > 1e-6 && math.Abs(m-2) > 1e-6 && math.Abs(m-5) > 1e-6 {
+			t.Fatalf("[%g, %g]: step %g is not 1, 2 or 5 times a power of ten", lo, hi, step)
+		}
+		for _, v := range major {
+			// A multiple of the step, up to float rounding of the quotient.
+			if q := v / step; math.Abs(q-math.Round(q)) > 1e-6 {
+				t.Fatalf("[%g, %g]: %g is not a multiple of %g", lo, hi, v, step)
+			}
+		}
+		if minors := len(ticks) - len(major); minors < len(major)-1 {
+			t.Fatalf("[%g, %g]: %d minor ticks for %d majors", lo, hi, minors, len(major))
+		}
+		// Snapped, the axis starts and ends on labelled ticks.
+		slo, shi := snap(lo, hi)
+		ls := strings.Fields(labels(roundTicks{}.Ticks(slo, shi)))
+		first, _ := strconv.ParseFloat(ls[0], 64)
+		last, _ := strconv.ParseFloat(ls[len(ls)-1], 64)
+		if slo > lo || shi < hi || first != slo || last != shi {
+			t.Fatalf("[%g, %g] snapped to [%g, %g], labelled %v", lo, hi, slo, shi, ls)
+		}
+	}
+}
+
+// TestSnap: a linear axis is widened to the multiples of its step, so its
+// ends are labelled ticks.
+func TestSnap(t *testing.T) {
+	for _, tc := range []struct{ lo, hi, wantLo, wantHi float64 }{
+		{9.2, 497, 0, 500},
+		{0, 99840, 0, 100000},
+		{0.003, 0.537, 0, 0.6},
+		{-213.2, -141.1, -220, -140},
+		// Step 10 would widen [1, 61] to [0, 70], eight multiples: 20 then.
+		{1, 61, 0, 80},
+		{0, 0, 0, 0},
+	} {
+		lo, hi := snap(tc.lo, tc.hi)
+		if lo != tc.wantLo || hi != tc.wantHi {
+			t.Errorf("snap(%g, %g) = %g, %g; want %g, %g", tc.lo, tc.hi, lo, hi, tc.wantLo, tc.wantHi)
+		}
+	}
+}
+
+// bandRun is a run of a config with sets, with two KL rows.
+func bandRun(t *testing.T, sets ...string) *Run {
+	t.Helper()
+	cfg := configs.Default()
+	for _, s := range sets {
+		if err := cfg.Set(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Load(writeRun(t, cfg, `{"update":1,"timesteps":100,"kl":0.01}
+{"update":2,"timesteps":200,"kl":0.02}
+`, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestTargetBands: each distinct dead zone of a penalised group is one
+// band, in the colour of its group's line or grey when groups share it;
+// groups without a KL penalty have none. On the KL panel the bands are
+// drawn after (over) every curve.
+func TestTargetBands(t *testing.T) {
+	groups := [][]*Run{
+		{bandRun(t, "kl.controller.target=0.003")},
+		{bandRun(t, "ppo.objective=clip", "kl.controller.target=0.1")},
+		{bandRun(t, "kl.controller.target=0.03")},
+		{bandRun(t, "kl.controller.target=0.03", "ppo.objective=clip_kl")},
+		{bandRun(t, "kl.controller.target=0.003", "kl.controller.preset=rllib")},
+	}
+	got := targetBands(groups)
+	// schulman2017 is [target/1.5, target*1.5], rllib [target/2, target*2].
+	want := []targetBand{
+		{lo: 0.003 / 1.5, hi: 0.003 * 1.5, color: palette(0), groups: []int{0}},
+		{lo: 0.03 / 1.5, hi: 0.03 * 1.5, color: bandGrey, groups: []int{2, 3}},
+		{lo: 0.003 / 2, hi: 0.003 * 2, color: palette(4), groups: []int{4}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("bands %+v, want %+v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if math.Abs(g.lo-w.lo) > 1e-15 || math.Abs(g.hi-w.hi) > 1e-15 || g.color != w.color || !slices.Equal(g.groups, w.groups) {
+			t.Errorf("band %d = %+v, want %+v", i, g, w)
+		}
+	}
+	pn, err := drawPanel("kl", groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pn.bands) != 3 {
+		t.Fatalf("KL panel draws %d bands, want 3", len(pn.bands))
+	}
+	firstBand, lastCurve := -1, -1
+	for i, k := range pn.kinds {
+		switch {
+		case k == layerTarget && firstBand < 0:
+			firstBand = i
+		case k == layerCurve || k == layerSpread:
+			lastCurve = i
+		}
+	}
+	if firstBand < 0 || lastCurve < 0 || firstBand < lastCurve {
+		t.Errorf("layers %v: a curve is drawn over a target band", pn.kinds)
+	}
+	pn, err = drawPanel("beta", groups)
+	if err != nil || len(pn.bands) != 0 || slices.Contains(pn.kinds, layerTarget) {
+		t.Errorf("beta panel: %v bands, layers %v (%v)", len(pn.bands), pn.kinds, err)
+	}
+}
+
+// TestLegendBlock: the legend is one block below every panel: in the
+// SVG, each legend label lies lower than any other text (tick labels,
+// axis labels, titles). gonum's SVG flips the y axis, so "lower" is a
+// smaller -y.
+func TestLegendBlock(t *testing.T) {
+	runs := loadFixtures(t, "sweep-s1", "clip-early", "modular", "sweep-s2", "sweep-s3")
+	for i, r := range runs { // five groups, not one sweep
+		r.Name = "run-" + strconv.Itoa(i)
+		r.Config.Seed = uint64(i)
+		r.Config.TotalTimesteps += i
+	}
+	path := filepath.Join(t.TempDir(), "legend.svg")
+	if err := Plot(path, runs, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	// Rotated text (the y axes' labels, in a rotate group) lies beside
+	// the panels and is skipped.
+	re := regexp.MustCompile(`(<g transform="rotate\([^)]*\)">\s*)?<text x="[^"]*" y="([^"]*)"[^>]*>([^<]*)</text>`)
+	legendMax, otherMin := math.Inf(-1), math.Inf(1)
+	nLegend := 0
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		if m[1] != "" {
+			continue
+		}
+		m = m[1:]
+		y, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y = -y // height above the bottom edge
+		if strings.HasPrefix(m[2], "run-") || strings.HasPrefix(m[2], "KL target band") {
+			nLegend++
+			legendMax = math.Max(legendMax, y)
+		} else {
+			otherMin = math.Min(otherMin, y)
+		}
+	}
+	if nLegend != 6 || legendMax >= otherMin {
+		t.Errorf("%d legend labels up to %.1f pt above the bottom; other text from %.1f pt", nLegend, legendMax, otherMin)
+	}
+}
+
+// TestPlotDeterministic: the same runs give byte-identical files.
+func TestPlotDeterministic(t *testing.T) {
+	runs := loadFixtures(t, "sweep-s1", "sweep-s2", "sweep-s3", "modular", "clip-early")
+	dir := t.TempDir()
+	for _, ext := range []string{"png", "svg"} {
+		var files [2][]byte
+		for i := range files {
+			path := filepath.Join(dir, strconv.Itoa(i)+"."+ext)
+			if err := Plot(path, runs, nil); err != nil {
+				t.Fatal(err)
+			}
+			files[i], _ = os.ReadFile(path)
+		}
+		if len(files[0]) == 0 || !bytes.Equal(files[0], files[1]) {
+			t.Errorf("%s: two renders differ (%d and %d bytes)", ext, len(files[0]), len(files[1]))
+		}
 	}
 }
 
@@ -182,8 +435,9 @@ func TestPlot(t *testing.T) {
 	// The band is blue at alpha 60/255 over white: 255 - (255-c)*60/255
 	// per channel = (195, 222, 237).
 	band := [3]uint8{195, 222, 237}
-	// The KL target band is green (60,170,90) at alpha 45/255 over white.
-	klBand := [3]uint8{219, 240, 224}
+	// The KL target band of the first run is blue at alpha 50/255 over
+	// white: (205, 227, 240).
+	klBand := [3]uint8{205, 227, 240}
 	cases := []struct {
 		name    string
 		runs    []string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -14,19 +15,27 @@ import (
 
 // Summary digests one run: what was trained, how far it got, how well it
 // did and how the KL controller behaved. Pointer fields are nil (null in
-// JSON) when the run has no data for them yet.
+// JSON) when the run has no data for them yet, and the controller's fields
+// (Controller, Preset, KLTarget, KLBand, KLInBand, BetaMin, BetaMax) are
+// empty when the objective has no KL penalty, since its controller then
+// changes nothing.
 type Summary struct {
-	Run            string            `json:"run"`
-	Dir            string            `json:"dir"`
-	Env            string            `json:"env"`
-	Objective      configs.Objective `json:"objective"`
-	Controller     string            `json:"controller"`
-	Preset         string            `json:"preset,omitempty"` // adaptive controllers only
-	Seed           uint64            `json:"seed"`
-	Steps          int               `json:"steps"`
-	TotalTimesteps int               `json:"total_timesteps"`
-	Updates        int               `json:"updates"`
-	Finished       bool              `json:"finished"` // eval.json exists
+	Run       string             `json:"run"`
+	Dir       string             `json:"dir"`
+	Env       string             `json:"env"`
+	EnvParams map[string]float64 `json:"env_params"` // env.params overrides, {} for none
+	Objective configs.Objective  `json:"objective"`
+	// KLPenalty says whether the objective includes the KL penalty
+	// (kl_penalty or clip_kl), the only case where beta and the
+	// controller act on training.
+	KLPenalty      bool   `json:"kl_penalty"`
+	Controller     string `json:"controller,omitempty"`
+	Preset         string `json:"preset,omitempty"` // adaptive controllers only
+	Seed           uint64 `json:"seed"`
+	Steps          int    `json:"steps"`
+	TotalTimesteps int    `json:"total_timesteps"`
+	Updates        int    `json:"updates"`
+	Finished       bool   `json:"finished"` // eval.json exists
 
 	// FinalReturn is episode_return_mean of the last row and BestReturn
 	// its largest value over the rows.
@@ -40,12 +49,15 @@ type Summary struct {
 	// kl_reverse when the penalty is KL(new||old). KLMean and KLMax are its
 	// mean and largest value over updates, and KLInBand the fraction of
 	// updates with it inside KLBand = [target*low_mult, target*high_mult].
-	KLMetric string     `json:"kl_metric"`
-	KLMean   *float64   `json:"kl_mean"`
-	KLMax    *float64   `json:"kl_max"`
-	KLTarget float64    `json:"kl_target"`
-	KLBand   [2]float64 `json:"kl_band"`
-	KLInBand *float64   `json:"kl_in_band"`
+	KLMetric string      `json:"kl_metric"`
+	KLMean   *float64    `json:"kl_mean"`
+	KLMax    *float64    `json:"kl_max"`
+	KLTarget *float64    `json:"kl_target"`
+	KLBand   *[2]float64 `json:"kl_band"`
+	KLInBand *float64    `json:"kl_in_band"`
+	// KLRefMean is the mean over updates of kl_ref, the KL to the
+	// reference policy, when the run has one (kl.reference.checkpoint).
+	KLRefMean *float64 `json:"kl_ref_mean"`
 
 	BetaMin    *float64 `json:"beta_min"`
 	BetaMax    *float64 `json:"beta_max"`
@@ -77,20 +89,27 @@ func Summarize(r *Run) Summary {
 		Run:            r.Name,
 		Dir:            r.Dir,
 		Env:            c.Env.ID,
+		EnvParams:      map[string]float64{},
 		Objective:      c.PPO.Objective,
-		Controller:     c.KL.Controller.Kind,
+		KLPenalty:      c.PPO.Objective.Penalised(),
 		Seed:           c.Seed,
 		TotalTimesteps: c.TotalTimesteps,
 		Updates:        len(r.Rows),
 		Finished:       r.Eval != nil,
 		KLMetric:       KLMetric(c.KL),
-		KLTarget:       c.KL.Controller.Target,
 	}
-	if s.Controller == configs.ControllerAdaptive {
-		s.Preset = c.KL.Controller.Preset
+	for k, v := range c.Env.Params {
+		s.EnvParams[k] = v
 	}
 	lo, hi := KLBand(c.KL.Controller)
-	s.KLBand = [2]float64{lo, hi}
+	if s.KLPenalty {
+		s.Controller = c.KL.Controller.Kind
+		if s.Controller == configs.ControllerAdaptive {
+			s.Preset = c.KL.Controller.Preset
+		}
+		s.KLTarget = ptr(c.KL.Controller.Target)
+		s.KLBand = &[2]float64{lo, hi}
+	}
 	if r.Eval != nil {
 		s.EvalReturn, s.EvalReturnStd = ptr(r.Eval.MeanReturn), ptr(r.Eval.StdReturn)
 	}
@@ -102,8 +121,8 @@ func Summarize(r *Run) Summary {
 	if last.EpisodeReturnMean != nil {
 		s.FinalReturn = ptr(*last.EpisodeReturnMean)
 	}
-	var klSum, spsSum float64
-	inBand := 0
+	var klSum, spsSum, refSum float64
+	inBand, refN := 0, 0
 	for i, m := range r.Rows {
 		if v := m.EpisodeReturnMean; v != nil && (s.BestReturn == nil || *v > *s.BestReturn) {
 			s.BestReturn = ptr(*v)
@@ -119,10 +138,14 @@ func Summarize(r *Run) Summary {
 		if k >= lo && k <= hi {
 			inBand++
 		}
-		if i == 0 || m.Beta < *s.BetaMin {
+		if m.KLRef != nil {
+			refSum += *m.KLRef
+			refN++
+		}
+		if s.KLPenalty && (i == 0 || m.Beta < *s.BetaMin) {
 			s.BetaMin = ptr(m.Beta)
 		}
-		if i == 0 || m.Beta > *s.BetaMax {
+		if s.KLPenalty && (i == 0 || m.Beta > *s.BetaMax) {
 			s.BetaMax = ptr(m.Beta)
 		}
 		if m.EarlyStopped {
@@ -132,10 +155,26 @@ func Summarize(r *Run) Summary {
 	}
 	n := float64(len(r.Rows))
 	s.KLMean = ptr(klSum / n)
-	s.KLInBand = ptr(float64(inBand) / n)
+	if s.KLPenalty {
+		s.KLInBand = ptr(float64(inBand) / n)
+	}
+	if refN > 0 {
+		s.KLRefMean = ptr(refSum / float64(refN))
+	}
 	s.SPSMean = ptr(spsSum / n)
 	return s
 }
+
+// Percent writes a fraction as a whole percentage, 0.2282 → "23%": the one
+// format of the KL-in-band fraction in ppo inspect, sweep summaries and
+// the generated docs.
+func Percent(frac float64) string {
+	return strconv.FormatFloat(100*frac, 'f', 0, 64) + "%"
+}
+
+// noPenalty is the cell of a controller quantity for a run whose objective
+// has no KL penalty.
+const noPenalty = "n/a (no KL penalty)"
 
 func ptr(x float64) *float64 { return &x }
 
@@ -158,7 +197,7 @@ func WriteJSON(w io.Writer, sums []Summary) error {
 // of as many runs as fit in tableWidth columns.
 const (
 	tableWidth = 100
-	labelWidth = 14
+	labelWidth = 14 // at least; a longer env parameter name widens it
 	maxName    = 22 // longer run names are shown as "run N" with a key below the table
 	colGap     = 2
 )
@@ -166,7 +205,11 @@ const (
 // WriteTable writes the summaries side by side, runs as columns, wrapping
 // to further blocks when the runs do not fit in 100 columns.
 func WriteTable(w io.Writer, sums []Summary) error {
-	rows := tableRows()
+	rows := tableRows(sums)
+	labelWidth := labelWidth
+	for _, r := range rows {
+		labelWidth = max(labelWidth, len([]rune(r.label)))
+	}
 	heads := make([]string, len(sums))
 	var key []string
 	for i, s := range sums {
@@ -226,11 +269,44 @@ type tableRow struct {
 	cell  func(s Summary) string
 }
 
-func tableRows() []tableRow {
-	return []tableRow{
-		{"env", func(s Summary) string { return s.Env }},
+// tableRows lists the table's rows for sums: a row per env parameter any
+// run overrides, and the kl_ref row only when a run has a reference policy.
+func tableRows(sums []Summary) []tableRow {
+	rows := []tableRow{{"env", func(s Summary) string { return s.Env }}}
+	params := map[string]bool{}
+	hasRef := false
+	for _, s := range sums {
+		for k := range s.EnvParams {
+			params[k] = true
+		}
+		hasRef = hasRef || s.KLRefMean != nil
+	}
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		rows = append(rows, tableRow{"env " + k, func(s Summary) string {
+			v, ok := s.EnvParams[k]
+			if !ok {
+				return "-"
+			}
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		}})
+	}
+	// penalty shows a controller quantity, or that there is none.
+	penalty := func(cell func(s Summary) string) func(s Summary) string {
+		return func(s Summary) string {
+			if !s.KLPenalty {
+				return "-"
+			}
+			return cell(s)
+		}
+	}
+	rows = append(rows, []tableRow{
 		{"objective", func(s Summary) string { return string(s.Objective) }},
-		{"controller", func(s Summary) string { return s.Controller }},
+		{"controller", penalty(func(s Summary) string { return s.Controller })},
 		{"preset", func(s Summary) string { return orDash(s.Preset) }},
 		{"seed", func(s Summary) string { return strconv.FormatUint(s.Seed, 10) }},
 		{"steps", func(s Summary) string { return fmt.Sprintf("%d/%d", s.Steps, s.TotalTimesteps) }},
@@ -251,23 +327,32 @@ func tableRows() []tableRow {
 		}},
 		{"kl mean", func(s Summary) string { return fmtOpt(s.KLMean, "%.4g") }},
 		{"kl max", func(s Summary) string { return fmtOpt(s.KLMax, "%.4g") }},
-		{"kl target", func(s Summary) string { return fmt.Sprintf("%.3g", s.KLTarget) }},
-		{"kl band", func(s Summary) string { return fmt.Sprintf("%.3g–%.3g", s.KLBand[0], s.KLBand[1]) }},
+		{"kl target", penalty(func(s Summary) string { return fmtOpt(s.KLTarget, "%.3g") })},
+		{"kl band", penalty(func(s Summary) string { return fmt.Sprintf("%.3g–%.3g", s.KLBand[0], s.KLBand[1]) })},
 		{"kl in band", func(s Summary) string {
-			if s.KLInBand == nil {
+			switch {
+			case !s.KLPenalty:
+				return noPenalty
+			case s.KLInBand == nil:
 				return "-"
 			}
-			return fmt.Sprintf("%.0f%% (%d/%d)", 100**s.KLInBand, int(math.Round(*s.KLInBand*float64(s.Updates))), s.Updates)
+			in := int(math.Round(*s.KLInBand * float64(s.Updates)))
+			return fmt.Sprintf("%s (%d/%d)", Percent(*s.KLInBand), in, s.Updates)
 		}},
-		{"beta range", func(s Summary) string {
+		{"beta range", penalty(func(s Summary) string {
 			if s.BetaMin == nil {
 				return "-"
 			}
 			return fmt.Sprintf("%.3g–%.3g", *s.BetaMin, *s.BetaMax)
-		}},
+		})},
+	}...)
+	if hasRef {
+		rows = append(rows, tableRow{"kl_ref mean", func(s Summary) string { return fmtOpt(s.KLRefMean, "%.4g") }})
+	}
+	return append(rows, []tableRow{
 		{"early stops", func(s Summary) string { return strconv.Itoa(s.EarlyStops) }},
 		{"sps mean", func(s Summary) string { return fmtOpt(s.SPSMean, "%.0f") }},
-	}
+	}...)
 }
 
 func fmtOpt(x *float64, format string) string {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -26,6 +28,7 @@ func TestSummarizeByHand(t *testing.T) {
 	cases := []struct {
 		name string
 		sets []string
+		rows string // handRows when empty
 		eval string
 		want Summary
 	}{{
@@ -37,10 +40,11 @@ func TestSummarizeByHand(t *testing.T) {
 		// early stops 2; sps mean (100+200+300+400)/4 = 250.
 		name: "default",
 		eval: `{"mean_return": 42.5, "std_return": 1.5, "episodes": 4, "mean_length": 42.5, "returns": [41,42,43,44]}`,
-		want: Summary{Env: "CartPole-v1", Objective: "kl_penalty", Controller: "adaptive", Preset: "schulman2017",
+		want: Summary{Env: "CartPole-v1", EnvParams: map[string]float64{}, Objective: "kl_penalty", KLPenalty: true,
+			Controller: "adaptive", Preset: "schulman2017",
 			Seed: 1, Steps: 800, TotalTimesteps: 100000, Updates: 4, Finished: true,
 			FinalReturn: f(20), BestReturn: f(30), EvalReturn: f(42.5), EvalReturnStd: f(1.5),
-			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLTarget: 0.01, KLBand: [2]float64{0.01 / 1.5, 0.015},
+			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLTarget: f(0.01), KLBand: &[2]float64{0.01 / 1.5, 0.015},
 			KLInBand: f(0.5), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, SPSMean: f(250)},
 	}, {
 		// KL(new||old) penalised: the controller follows kl_reverse. rllib's
@@ -49,21 +53,44 @@ func TestSummarizeByHand(t *testing.T) {
 		// (0.02+0.012+0.003+0.0069)/4 = 0.010475.
 		name: "reverse-rllib",
 		sets: []string{"kl.direction=new_old", "kl.controller.preset=rllib", "seed=9"},
-		want: Summary{Env: "CartPole-v1", Objective: "kl_penalty", Controller: "adaptive", Preset: "rllib",
+		want: Summary{Env: "CartPole-v1", EnvParams: map[string]float64{}, Objective: "kl_penalty", KLPenalty: true,
+			Controller: "adaptive", Preset: "rllib",
 			Seed: 9, Steps: 800, TotalTimesteps: 100000, Updates: 4,
 			FinalReturn: f(20), BestReturn: f(30),
-			KLMetric: "kl_reverse", KLMean: f(0.010475), KLMax: f(0.02), KLTarget: 0.01, KLBand: [2]float64{0.005, 0.02},
+			KLMetric: "kl_reverse", KLMean: f(0.010475), KLMax: f(0.02), KLTarget: f(0.01), KLBand: &[2]float64{0.005, 0.02},
 			KLInBand: f(0.75), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, SPSMean: f(250)},
 	}, {
 		// A fixed controller has no preset; custom high_mult would not apply
 		// either, but the band still uses the resolved schulman2017 factor.
 		name: "fixed",
 		sets: []string{"kl.controller.kind=fixed", "kl.controller.target=0.02", "ppo.objective=clip_kl"},
-		want: Summary{Env: "CartPole-v1", Objective: "clip_kl", Controller: "fixed",
+		want: Summary{Env: "CartPole-v1", EnvParams: map[string]float64{}, Objective: "clip_kl", KLPenalty: true,
+			Controller: "fixed",
+			Seed:       1, Steps: 800, TotalTimesteps: 100000, Updates: 4,
+			FinalReturn: f(20), BestReturn: f(30),
+			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLTarget: f(0.02), KLBand: &[2]float64{0.02 / 1.5, 0.03},
+			KLInBand: f(0.25), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, SPSMean: f(250)},
+	}, {
+		// The clipped objective has no KL penalty: its controller, target,
+		// band and beta are left out (null), while the KL itself is still
+		// summarised. The env parameters and the mean kl_ref of the rows
+		// that have it, (0.5+0.25)/2, are reported.
+		name: "clip-params-ref",
+		sets: []string{"ppo.objective=clip", "env.params.masspole=0.2", "env.params.length=0.6"},
+		rows: strings.Replace(strings.Replace(handRows, `"beta":1,`, `"beta":1,"kl_ref":0.5,`, 1),
+			`"beta":0.5,`, `"beta":0.5,"kl_ref":0.25,`, 1),
+		want: Summary{Env: "CartPole-v1", EnvParams: map[string]float64{"masspole": 0.2, "length": 0.6}, Objective: "clip",
 			Seed: 1, Steps: 800, TotalTimesteps: 100000, Updates: 4,
 			FinalReturn: f(20), BestReturn: f(30),
-			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLTarget: 0.02, KLBand: [2]float64{0.02 / 1.5, 0.03},
-			KLInBand: f(0.25), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, SPSMean: f(250)},
+			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLRefMean: f(0.375), EarlyStops: 2, SPSMean: f(250)},
+	}, {
+		// No penalty either: the plain policy gradient.
+		name: "none",
+		sets: []string{"ppo.objective=none"},
+		want: Summary{Env: "CartPole-v1", EnvParams: map[string]float64{}, Objective: "none",
+			Seed: 1, Steps: 800, TotalTimesteps: 100000, Updates: 4,
+			FinalReturn: f(20), BestReturn: f(30),
+			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), EarlyStops: 2, SPSMean: f(250)},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +100,11 @@ func TestSummarizeByHand(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			dir := writeRun(t, cfg, handRows, tc.eval)
+			rows := tc.rows
+			if rows == "" {
+				rows = handRows
+			}
+			dir := writeRun(t, cfg, rows, tc.eval)
 			r, err := Load(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -113,6 +144,10 @@ func compareSummaries(t *testing.T, got, want Summary) {
 					t.Errorf("%s = %v, want %v", k, gv, wv)
 				}
 			}
+		case map[string]any:
+			if !reflect.DeepEqual(gv, wv) {
+				t.Errorf("%s = %v, want %v", k, gv, wv)
+			}
 		default:
 			if gv != wv {
 				t.Errorf("%s = %v, want %v", k, gv, wv)
@@ -132,7 +167,8 @@ func TestSummarizeRealRuns(t *testing.T) {
 	for _, tc := range []struct {
 		run       string
 		low, high float64 // the preset's low_mult and high_mult, from the PPO paper / modular_rl
-	}{{"clip-early", 1 / 1.5, 1.5}, {"modular", 0.7, 1.3}, {"sweep-s2", 1 / 1.5, 1.5}} {
+		penalised bool    // the objective has the KL penalty (clip has not)
+	}{{"clip-early", 1 / 1.5, 1.5, false}, {"modular", 0.7, 1.3, true}, {"sweep-s2", 1 / 1.5, 1.5, true}} {
 		t.Run(tc.run, func(t *testing.T) {
 			dir := fixture(t, tc.run)
 			r, err := Load(dir)
@@ -169,14 +205,18 @@ func TestSummarizeRealRuns(t *testing.T) {
 			}
 			n := float64(len(rows))
 			last := rows[len(rows)-1]
-			want := Summary{Run: tc.run, Dir: dir, Env: "CartPole-v1", Objective: r.Config.PPO.Objective,
-				Controller: "adaptive", Preset: r.Config.KL.Controller.Preset, Seed: r.Config.Seed,
+			want := Summary{Run: tc.run, Dir: dir, Env: "CartPole-v1", EnvParams: map[string]float64{},
+				Objective: r.Config.PPO.Objective, Seed: r.Config.Seed,
 				Steps: int(last["timesteps"].(float64)), TotalTimesteps: 1536, Updates: len(rows), Finished: true,
 				FinalReturn: ptr(last["episode_return_mean"].(float64)), BestReturn: ptr(best),
 				EvalReturn: ptr(ev["mean_return"].(float64)), EvalReturnStd: ptr(ev["std_return"].(float64)),
-				KLMetric: "kl", KLMean: ptr(klSum / n), KLMax: ptr(klMax), KLTarget: target, KLBand: [2]float64{lo, hi},
-				KLInBand: ptr(float64(in) / n), BetaMin: ptr(betaMin), BetaMax: ptr(betaMax), EarlyStops: early,
+				KLMetric: "kl", KLMean: ptr(klSum / n), KLMax: ptr(klMax), EarlyStops: early,
 				SPSMean: ptr(spsSum / n)}
+			if tc.penalised {
+				want.KLPenalty, want.Controller, want.Preset = true, "adaptive", r.Config.KL.Controller.Preset
+				want.KLTarget, want.KLBand, want.KLInBand = ptr(target), &[2]float64{lo, hi}, ptr(float64(in)/n)
+				want.BetaMin, want.BetaMax = ptr(betaMin), ptr(betaMax)
+			}
 			compareSummaries(t, s, want)
 			if tc.run == "clip-early" && early == 0 {
 				t.Error("the early-stop run never stopped early; the count is untested")
@@ -281,6 +321,74 @@ func TestWriteTable(t *testing.T) {
 	}
 	if strings.Contains(out, long+" ") {
 		t.Errorf("long name used as a column heading:\n%s", out)
+	}
+}
+
+// TestWriteTableOptionalRows: a run without the KL penalty shows no
+// controller quantities; env parameter rows and the kl_ref row appear
+// only when some run has them, with "-" for the others.
+func TestWriteTableOptionalRows(t *testing.T) {
+	load := func(rows string, sets ...string) Summary {
+		cfg := configs.Default()
+		for _, s := range sets {
+			if err := cfg.Set(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := Load(writeRun(t, cfg, rows, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Summarize(r)
+	}
+	table := func(sums ...Summary) map[string][]string {
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, sums); err != nil {
+			t.Fatal(err)
+		}
+		// Cells are separated by two or more spaces; labels by at least one.
+		cells := map[string][]string{}
+		for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			f := regexp.MustCompile(`\s{2,}`).Split(l, -1)
+			cells[f[0]] = f[1:]
+		}
+		return cells
+	}
+	withRef := strings.Replace(handRows, `"beta":1,`, `"beta":1,"kl_ref":0.125,`, 1)
+	pen := load(handRows)
+	clip := load(withRef, "ppo.objective=clip", "env.params.link_com_pos_1=0.4")
+	got := table(pen, clip)
+	for label, want := range map[string][]string{
+		"controller":         {"adaptive", "-"},
+		"preset":             {"schulman2017", "-"},
+		"kl target":          {"0.01", "-"},
+		"kl band":            {"0.00667–0.015", "-"},
+		"kl in band":         {"50% (2/4)", "n/a (no KL penalty)"},
+		"beta range":         {"0.25–2", "-"},
+		"kl mean":            {"0.01043", "0.01043"},
+		"kl_ref mean":        {"-", "0.125"},
+		"env link_com_pos_1": {"-", "0.4"},
+	} {
+		if !reflect.DeepEqual(got[label], want) {
+			t.Errorf("row %q = %q, want %q", label, got[label], want)
+		}
+	}
+	got = table(pen)
+	for _, label := range []string{"kl_ref mean", "env link_com_pos_1"} {
+		if _, ok := got[label]; ok {
+			t.Errorf("row %q shown for a run without it", label)
+		}
+	}
+}
+
+func TestPercent(t *testing.T) {
+	for _, tc := range []struct {
+		frac float64
+		want string
+	}{{0, "0%"}, {1, "100%"}, {89.0 / 390, "23%"}, {71.0 / 390, "18%"}, {0.004, "0%"}, {0.996, "100%"}} {
+		if got := Percent(tc.frac); got != tc.want {
+			t.Errorf("Percent(%v) = %q, want %q", tc.frac, got, tc.want)
+		}
 	}
 }
 

@@ -314,7 +314,7 @@ func (s *Summary) Markdown() []byte {
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	fmt.Fprintf(&b, "Config `%s`, seeds %s: %d of %d runs finished. Values are mean ± sample std across seeds.\n",
 		s.Config, s.Seeds, s.Finished, s.Jobs)
-	b.WriteString("KL is the KL the controller sees, averaged over updates; \"in band\" is the fraction of updates with it in [target·low_mult, target·high_mult], the controller's dead zone.\n\n")
+	b.WriteString("KL is the KL the controller sees, averaged over updates; \"in band\" is the percentage of updates with it in [target·low_mult, target·high_mult], the controller's dead zone.\n\n")
 	b.WriteString("| combination | runs | eval return | episode return | KL mean | KL in band | band | SPS |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, c := range s.Combos {
@@ -324,7 +324,7 @@ func (s *Summary) Markdown() []byte {
 		}
 		fmt.Fprintf(&b, "| %s | %d/%d | %s | %s | %s | %s | %s | %s |\n", c.Label, len(c.Runs), c.Jobs,
 			fmtStat(c.EvalReturn, "%.2f"), fmtStat(c.EpisodeReturn, "%.2f"), fmtStat(c.KLMean, "%.3g"),
-			fmtStat(c.KLInBand, "%.2f"), band, fmtStat(c.SPS, "%.0f"))
+			c.KLInBand.Percent(), band, fmtStat(c.SPS, "%.0f"))
 	}
 	if len(s.Missing) > 0 {
 		fmt.Fprintf(&b, "\n## Missing runs (%d)\n\n", len(s.Missing))
@@ -342,6 +342,19 @@ func (m Missing) String() string {
 		s += ", shard " + m.Shard
 	}
 	return s
+}
+
+// Percent writes a Stat of fractions as percentages, "20% ± 2%" (the
+// spread in percentage points), in report.Percent's format; "–" without
+// values.
+func (s Stat) Percent() string {
+	switch {
+	case s.Mean == nil:
+		return "–"
+	case s.Std == nil:
+		return report.Percent(*s.Mean)
+	}
+	return report.Percent(*s.Mean) + " ± " + report.Percent(*s.Std)
 }
 
 func fmtStat(s Stat, f string) string {
