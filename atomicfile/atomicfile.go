@@ -57,6 +57,11 @@ func writeTemp(path string, data []byte) (string, error) {
 		}
 	}
 	if err != nil {
+		// Name the file the caller asked for, not the temporary one.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+		}
 		return "", err
 	}
 	_, err = f.Write(data)

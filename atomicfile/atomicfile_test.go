@@ -48,3 +48,14 @@ func TestModes(t *testing.T) {
 		t.Fatalf("files left: %v", entries)
 	}
 }
+
+// TestErrorNamesTarget: a failure names the file asked for, not the
+// temporary file.
+func TestErrorNamesTarget(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "missing", "x")
+	err := Write(p, nil)
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Path != p {
+		t.Fatalf("got %v, want a path error naming %s", err, p)
+	}
+}

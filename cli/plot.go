@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"ppo/report"
@@ -25,6 +27,10 @@ func cmdPlot(args []string, stdout, stderr io.Writer) int {
 	}
 	if _, err := report.Format(*out); err != nil {
 		fmt.Fprintln(stderr, "ppo plot: --out", err)
+		return 2
+	}
+	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
+		fmt.Fprintf(stderr, "ppo plot: --out %s: directory %s does not exist\n", *out, filepath.Dir(*out))
 		return 2
 	}
 	if len(dirs) == 0 {

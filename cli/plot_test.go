@@ -91,9 +91,10 @@ func TestPlotRefusals(t *testing.T) {
 	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
 		t.Errorf("refused plots left files: %v", entries)
 	}
-	// A directory that cannot be written to is a runtime failure, status 1.
+	// A missing output directory is bad input, named in one line without
+	// any temporary file's name.
 	code, _, errs := runCLI("plot", run, "--out", filepath.Join(tmp, "missing", "x.png"))
-	if code != 1 || strings.Count(errs, "\n") != 1 {
-		t.Errorf("unwritable output: exit %d, stderr %q", code, errs)
+	if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "does not exist") || strings.Contains(errs, ".tmp") {
+		t.Errorf("missing output directory: exit %d, stderr %q", code, errs)
 	}
 }

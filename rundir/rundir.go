@@ -75,6 +75,9 @@ func CheckNew(dir string) error {
 		return fmt.Errorf("%s exists and is not a directory", dir)
 	}
 	if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
+			return fmt.Errorf("run directory %s already holds a finished run", dir)
+		}
 		return fmt.Errorf("run directory %s already exists and is not empty (ppo train --resume %s continues it)", dir, dir)
 	}
 	return nil
