@@ -8,13 +8,21 @@ import (
 )
 
 // normalize applies the running observation normalisation, if enabled, to
-// n rows of raw observations, writing into dst.
-func (t *Trainer) normalize(dst, raw []float64, n int) {
+// n rows of raw observations, writing into dst; discrete observations are
+// one-hot encoded instead (normalisation is refused for them).
+func (t *Trainer) normalize(dst, raw []float64, n int) error {
+	if len(t.pol.Spec.ObsCards) > 0 {
+		if err := t.pol.Spec.Encode(dst, raw, n); err != nil {
+			return fmt.Errorf("env: %w", err)
+		}
+		return nil
+	}
 	if t.obsStats == nil {
 		copy(dst, raw)
-		return
+		return nil
 	}
 	t.obsStats.Normalize(dst, raw, n, t.cfg.Env.ClipObs)
+	return nil
 }
 
 // collect steps the vector env for one rollout, acting with the plain-Go
@@ -31,7 +39,9 @@ func (t *Trainer) collect() error {
 	}
 	for s := 0; s < b.steps; s++ {
 		o := b.obs[s*n*b.obsDim : (s+1)*n*b.obsDim]
-		t.normalize(o, t.lastObs, n)
+		if err := t.normalize(o, t.lastObs, n); err != nil {
+			return err
+		}
 		head := b.head[s*n*b.actDim : (s+1)*n*b.actDim]
 		t.fwd.Forward(o, n, head, b.values[s*n:(s+1)*n])
 		if t.ref != nil {
@@ -76,7 +86,10 @@ func (t *Trainer) collect() error {
 			if st.Truncated[i] && !st.Terminated[i] {
 				// Bootstrap the cut-off episode from V(final observation).
 				fo := b.scratch[:b.obsDim]
-				t.normalize(fo, st.FinalObs[i*b.obsDim:(i+1)*b.obsDim], 1)
+				raw := t.pol.Spec.RawObsDim()
+				if err := t.normalize(fo, st.FinalObs[i*raw:(i+1)*raw], 1); err != nil {
+					return err
+				}
 				t.fwd.Forward(fo, 1, nil, b.nextValue[k:k+1])
 			}
 		}
@@ -92,7 +105,9 @@ func (t *Trainer) collect() error {
 		t.lastObs = append(t.lastObs[:0], st.Obs...)
 	}
 	o := b.scratch[:n*b.obsDim]
-	t.normalize(o, t.lastObs, n)
+	if err := t.normalize(o, t.lastObs, n); err != nil {
+		return err
+	}
 	t.fwd.Forward(o, n, nil, b.last)
 	if !t.pol.Spec.Discrete {
 		ls := pi.(dist.DiagGaussian).LogStd

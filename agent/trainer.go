@@ -68,10 +68,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	}
 	t := &Trainer{cfg: cfg, graphs: map[int]*minibatch{}}
 	var err error
-	opts := []env.Option{}
-	if len(cfg.Env.Params) > 0 {
-		opts = append(opts, env.WithParams(cfg.Env.Params))
-	}
+	opts := envOptions(cfg.Env)
 	spec, err := specOf(cfg)
 	if err != nil {
 		return nil, err
@@ -129,11 +126,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 // network's memory can be estimated before anything in proportion to the
 // config is allocated.
 func specOf(cfg *configs.Config) (policy.Spec, error) {
-	var opts []env.Option
-	if len(cfg.Env.Params) > 0 {
-		opts = append(opts, env.WithParams(cfg.Env.Params))
-	}
-	probe, err := env.Make(cfg.Env.ID, opts...)
+	probe, err := env.Make(cfg.Env.ID, envOptions(cfg.Env)...)
 	if err != nil {
 		return policy.Spec{}, err // env's errors name their package already
 	}
@@ -286,7 +279,8 @@ func (t *Trainer) HasReference() bool { return t.ref != nil }
 // Evaluator plays episodes with the current policy, seeing observations
 // through the run's normaliser (frozen while it plays).
 func (t *Trainer) Evaluator() *Evaluator {
-	return &Evaluator{Policy: t.pol, ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, EnvID: t.cfg.Env.ID, Params: t.cfg.Env.Params}
+	return &Evaluator{Policy: t.pol, ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, EnvID: t.cfg.Env.ID, Params: t.cfg.Env.Params,
+		TextParams: t.cfg.Env.TextParams, MaxEpisodeSteps: t.cfg.Env.MaxEpisodeSteps}
 }
 
 // Check builds everything a run of cfg needs (environments, network,
