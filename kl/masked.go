@@ -165,4 +165,3 @@ func sumOK(nvec []int) int {
 	}
 	return s
 }
-

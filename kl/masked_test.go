@@ -125,7 +125,6 @@ func TestMultiCategoricalPlain(t *testing.T) {
 	}
 }
 
-
 // TestMaskedNodesMatchPlain checks the masked and multi-categorical KL nodes against the plain
 // functions row by row: float64 within 1e-12, float32 within 1e-4 relative (floor 1; ~1000 ulps
 // of exp/log chains).
