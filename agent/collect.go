@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"ppo/dist"
+	"ppo/kl"
 	"time"
 )
 
@@ -23,6 +24,30 @@ func (t *Trainer) normalize(dst, raw []float64, n int) error {
 	}
 	t.obsStats.Normalize(dst, raw, n, t.cfg.Env.ClipObs)
 	return nil
+}
+
+// mask stores the envs' current action masks as biases for step s of the
+// rollout and adds them to the behaviour (and reference) heads, so masked
+// actions have probability exactly 0 when acting and in the stored logits
+// the loss and measurements start from.
+func (t *Trainer) mask(s int, head []float64) {
+	b, n := t.buf, t.cfg.Env.NumEnvs
+	allowed := make([]bool, b.actDim)
+	bias := b.maskBias[s*n*b.actDim : (s+1)*n*b.actDim]
+	for i, m := range t.maskers {
+		m.ActionMask(allowed)
+		for j, ok := range allowed {
+			v := 0.0
+			if !ok {
+				v = kl.MaskBias
+			}
+			bias[i*b.actDim+j] = v
+			head[i*b.actDim+j] += v
+			if t.ref != nil {
+				b.refHead[(s*n+i)*b.actDim+j] += v
+			}
+		}
+	}
 }
 
 // collect steps the vector env for one rollout, acting with the plain-Go
@@ -46,6 +71,9 @@ func (t *Trainer) collect() error {
 		t.fwd.Forward(o, n, head, b.values[s*n:(s+1)*n])
 		if t.ref != nil {
 			t.ref.heads(b.refHead[s*n*b.actDim:(s+1)*n*b.actDim], t.lastObs, n)
+		}
+		if t.maskers != nil {
+			t.mask(s, head)
 		}
 		for i := 0; i < n; i++ {
 			k := s*n + i

@@ -7,6 +7,7 @@ import (
 
 	"ppo/configs"
 	"ppo/env"
+	"ppo/kl"
 	"ppo/normalize"
 	"ppo/policy"
 )
@@ -30,6 +31,8 @@ type Evaluator struct {
 	// TextParams and MaxEpisodeSteps are the run's env.text_params and env.max_episode_steps.
 	TextParams      map[string]string
 	MaxEpisodeSteps int
+	// Masking applies the env's action masks (the run's policy.action_masking).
+	Masking bool
 }
 
 // Run plays episodes one after another on one env seeded with seed,
@@ -41,6 +44,17 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 	en, err := env.Make(e.EnvID, opts...)
 	if err != nil {
 		return EvalResult{}, err
+	}
+	var (
+		masker  env.Masker
+		allowed []bool
+	)
+	if e.Masking {
+		var ok bool
+		if masker, ok = env.MaskerOf(en); !ok {
+			return EvalResult{}, fmt.Errorf("%s supplies no action masks", e.EnvID)
+		}
+		allowed = make([]bool, en.ActionSpace().(env.Discrete).N)
 	}
 	fwd := policy.NewForwarder(e.Policy)
 	pi := e.Policy.Dist()
@@ -68,6 +82,10 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 				}
 			}
 			fwd.Forward(x, 1, head, nil)
+			if masker != nil {
+				masker.ActionMask(allowed)
+				kl.MaskLogits(head, head, allowed)
+			}
 			if deterministic {
 				pi.Mode(head, act)
 			} else {

@@ -333,6 +333,7 @@ func LoadEvaluator(path string) (*Evaluation, error) {
 	}
 	if cfg != nil {
 		e.Episodes, e.Seed = cfg.Eval.Episodes, EvalSeed(cfg.Seed)
+		e.Evaluator.Masking = cfg.Policy.ActionMasking
 	}
 	return e, nil
 }
