@@ -48,9 +48,12 @@ func TestShippedConfigsLoad(t *testing.T) {
 		"bench/cartpole-zoo.yaml",
 		"cartpole-adaptive-kl.yaml",
 		"cartpole-clip.yaml",
+		"frozenlake-adaptive-kl.yaml",
+		"frozenlake8x8-adaptive-kl.yaml",
 		"mountaincar-adaptive-kl.yaml",
 		"mountaincarcontinuous-adaptive-kl.yaml",
 		"pendulum-adaptive-kl.yaml",
+		"taxi-adaptive-kl.yaml",
 	}
 	sort.Strings(paths)
 	if !reflect.DeepEqual(paths, want) {
