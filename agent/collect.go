@@ -4,17 +4,50 @@ import (
 	"fmt"
 	"math"
 	"ppo/dist"
+	"ppo/kl"
 	"time"
 )
 
 // normalize applies the running observation normalisation, if enabled, to
-// n rows of raw observations, writing into dst.
-func (t *Trainer) normalize(dst, raw []float64, n int) {
+// n rows of raw observations, writing into dst; discrete observations are
+// one-hot encoded instead (normalisation is refused for them).
+func (t *Trainer) normalize(dst, raw []float64, n int) error {
+	if len(t.pol.Spec.ObsCards) > 0 {
+		if err := t.pol.Spec.Encode(dst, raw, n); err != nil {
+			return fmt.Errorf("env: %w", err)
+		}
+		return nil
+	}
 	if t.obsStats == nil {
 		copy(dst, raw)
-		return
+		return nil
 	}
 	t.obsStats.Normalize(dst, raw, n, t.cfg.Env.ClipObs)
+	return nil
+}
+
+// mask stores the envs' current action masks as biases for step s of the
+// rollout and adds them to the behaviour (and reference) heads, so masked
+// actions have probability exactly 0 when acting and in the stored logits
+// the loss and measurements start from.
+func (t *Trainer) mask(s int, head []float64) {
+	b, n := t.buf, t.cfg.Env.NumEnvs
+	allowed := make([]bool, b.actDim)
+	bias := b.maskBias[s*n*b.actDim : (s+1)*n*b.actDim]
+	for i, m := range t.maskers {
+		m.ActionMask(allowed)
+		for j, ok := range allowed {
+			v := 0.0
+			if !ok {
+				v = kl.MaskBias
+			}
+			bias[i*b.actDim+j] = v
+			head[i*b.actDim+j] += v
+			if t.ref != nil {
+				b.refHead[(s*n+i)*b.actDim+j] += v
+			}
+		}
+	}
 }
 
 // collect steps the vector env for one rollout, acting with the plain-Go
@@ -31,11 +64,16 @@ func (t *Trainer) collect() error {
 	}
 	for s := 0; s < b.steps; s++ {
 		o := b.obs[s*n*b.obsDim : (s+1)*n*b.obsDim]
-		t.normalize(o, t.lastObs, n)
+		if err := t.normalize(o, t.lastObs, n); err != nil {
+			return err
+		}
 		head := b.head[s*n*b.actDim : (s+1)*n*b.actDim]
 		t.fwd.Forward(o, n, head, b.values[s*n:(s+1)*n])
 		if t.ref != nil {
 			t.ref.heads(b.refHead[s*n*b.actDim:(s+1)*n*b.actDim], t.lastObs, n)
+		}
+		if t.maskers != nil {
+			t.mask(s, head)
 		}
 		for i := 0; i < n; i++ {
 			k := s*n + i
@@ -76,7 +114,10 @@ func (t *Trainer) collect() error {
 			if st.Truncated[i] && !st.Terminated[i] {
 				// Bootstrap the cut-off episode from V(final observation).
 				fo := b.scratch[:b.obsDim]
-				t.normalize(fo, st.FinalObs[i*b.obsDim:(i+1)*b.obsDim], 1)
+				raw := t.pol.Spec.RawObsDim()
+				if err := t.normalize(fo, st.FinalObs[i*raw:(i+1)*raw], 1); err != nil {
+					return err
+				}
 				t.fwd.Forward(fo, 1, nil, b.nextValue[k:k+1])
 			}
 		}
@@ -92,7 +133,9 @@ func (t *Trainer) collect() error {
 		t.lastObs = append(t.lastObs[:0], st.Obs...)
 	}
 	o := b.scratch[:n*b.obsDim]
-	t.normalize(o, t.lastObs, n)
+	if err := t.normalize(o, t.lastObs, n); err != nil {
+		return err
+	}
 	t.fwd.Forward(o, n, nil, b.last)
 	if !t.pol.Spec.Discrete {
 		ls := pi.(dist.DiagGaussian).LogStd

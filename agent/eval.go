@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"ppo/configs"
 	"ppo/env"
+	"ppo/kl"
 	"ppo/normalize"
 	"ppo/policy"
 )
@@ -26,19 +28,33 @@ type Evaluator struct {
 	ClipObs  float64
 	EnvID    string
 	Params   map[string]float64
+	// TextParams and MaxEpisodeSteps are the run's env.text_params and env.max_episode_steps.
+	TextParams      map[string]string
+	MaxEpisodeSteps int
+	// Masking applies the env's action masks (the run's policy.action_masking).
+	Masking bool
 }
 
 // Run plays episodes one after another on one env seeded with seed,
 // acting with the distribution's mode when deterministic, otherwise
 // sampling from a PCG stream derived from seed.
 func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResult, error) {
-	opts := []env.Option{env.WithSeed(seed)}
-	if len(e.Params) > 0 {
-		opts = append(opts, env.WithParams(e.Params))
-	}
+	opts := append([]env.Option{env.WithSeed(seed)},
+		envOptions(configs.EnvConfig{Params: e.Params, TextParams: e.TextParams, MaxEpisodeSteps: e.MaxEpisodeSteps})...)
 	en, err := env.Make(e.EnvID, opts...)
 	if err != nil {
 		return EvalResult{}, err
+	}
+	var (
+		masker  env.Masker
+		allowed []bool
+	)
+	if e.Masking {
+		var ok bool
+		if masker, ok = env.MaskerOf(en); !ok {
+			return EvalResult{}, fmt.Errorf("%s supplies no action masks", e.EnvID)
+		}
+		allowed = make([]bool, en.ActionSpace().(env.Discrete).N)
 	}
 	fwd := policy.NewForwarder(e.Policy)
 	pi := e.Policy.Dist()
@@ -57,12 +73,19 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 		}
 		ret, n := 0.0, 0
 		for {
-			if e.ObsStats != nil {
+			switch {
+			case e.ObsStats != nil:
 				e.ObsStats.Normalize(x, obs, 1, e.ClipObs)
-			} else {
-				copy(x, obs)
+			default:
+				if err := spec.Encode(x, obs, 1); err != nil {
+					return res, err
+				}
 			}
 			fwd.Forward(x, 1, head, nil)
+			if masker != nil {
+				masker.ActionMask(allowed)
+				kl.MaskLogits(head, head, allowed)
+			}
 			if deterministic {
 				pi.Mode(head, act)
 			} else {

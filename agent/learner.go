@@ -23,6 +23,9 @@ type LossConfig struct {
 	ValueClip float64
 	// Reference adds a KL term to a frozen reference policy.
 	Reference bool
+	// Masked adds a mask-bias input (0 or kl.MaskBias per action) to the
+	// network's logits, so masked actions have probability 0 in every term.
+	Masked bool
 }
 
 // minibatch is a gorgonia graph of the PPO loss for one batch size, built
@@ -39,6 +42,7 @@ type minibatch struct {
 	old, ref                          dist.Batch
 	beta, refCoef, entCoef, vfCoef    *G.Node
 
+	maskBias                     *G.Node // nil without action masking
 	logr, penalty, refKL         *G.Node
 	loss, pgLoss, vLoss, entropy *G.Node
 	tensors                      map[*G.Node]*tensor.Dense
@@ -72,6 +76,10 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 	mb.beta, mb.refCoef, mb.entCoef, mb.vfCoef = scalar("beta"), scalar("ref_coef"), scalar("ent_coef"), scalar("vf_coef")
 
 	b := builder{}
+	if cfg.Masked {
+		mb.maskBias = mb.input(net.ActionInput("mask_bias"), n, p.Spec.ActDim)
+		net.Head = b.do(kl.MaskNode(net.Head, mb.maskBias))
+	}
 	logp := b.do(net.LogProb(mb.act))
 	mb.logr = b.do(G.Sub(logp, mb.oldLogp))
 	clip := cfg.Objective.Clipped()

@@ -14,6 +14,9 @@ func (t *Trainer) measure(m *Metrics) error {
 	b := t.buf
 	n := b.size()
 	t.fwd.Forward(b.obs, n, b.newHead, nil)
+	for i, v := range b.maskBias { // nil without masking
+		b.newHead[i] += v
+	}
 	pi := t.pol.Dist()
 	var newStd, oldStd, refStd []float64
 	if !t.pol.Spec.Discrete {

@@ -154,6 +154,9 @@ func (t *Trainer) fill(mb *minibatch, idx []int, beta, refCoef float64) {
 	gather(mb.ret, b.ret, 1)
 	gather(mb.oldV, b.values, 1)
 	gather(mb.old.Head, b.head, b.actDim)
+	if mb.maskBias != nil {
+		gather(mb.maskBias, b.maskBias, b.actDim)
+	}
 	if mb.old.LogStd != nil {
 		tile(g[:n*b.actDim], b.logStd, n)
 		mb.set(mb.old.LogStd, g[:n*b.actDim])

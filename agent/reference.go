@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"ppo/checkpoint"
 	"ppo/configs"
@@ -78,6 +79,9 @@ func FromCheckpoint(c *checkpoint.Checkpoint) (*policy.Policy, *State, error) {
 
 func (r *Reference) compatible(s policy.Spec) error {
 	rs := r.Policy.Spec
+	if !slices.Equal(rs.ObsCards, s.ObsCards) {
+		return fmt.Errorf("reference policy has discrete observations %v; this run has %v", rs.ObsCards, s.ObsCards)
+	}
 	if rs.ObsDim != s.ObsDim || rs.Discrete != s.Discrete || rs.ActDim != s.ActDim {
 		return fmt.Errorf("reference policy has obs dim %d, %d %s actions; this run needs %d, %d",
 			rs.ObsDim, rs.ActDim, map[bool]string{true: "discrete", false: "continuous"}[rs.Discrete], s.ObsDim, s.ActDim)
@@ -88,7 +92,15 @@ func (r *Reference) compatible(s policy.Spec) error {
 // heads writes the reference policy's head for n raw observations.
 func (r *Reference) heads(dst, raw []float64, n int) {
 	x := raw
-	if r.stats != nil {
+	if spec := r.Policy.Spec; len(spec.ObsCards) > 0 {
+		if len(r.norm) < n*spec.ObsDim {
+			r.norm = make([]float64, n*spec.ObsDim)
+		}
+		x = r.norm[:n*spec.ObsDim]
+		if err := spec.Encode(x, raw, n); err != nil {
+			panic(err) // compatible checked the spaces; the env checked the observations
+		}
+	} else if r.stats != nil {
 		if len(r.norm) < len(raw) {
 			r.norm = make([]float64, len(raw))
 		}

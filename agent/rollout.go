@@ -21,6 +21,7 @@ type rollout struct {
 	last      []float64 // V(s_T) per env
 	adv, ret  []float64
 	refHead   []float64 // reference policy's head, when a reference is set
+	maskBias  []float64 // 0 or kl.MaskBias per action, with action masking; else nil
 	newHead   []float64 // the updated policy's head, for measurements
 	gather    []float64 // minibatch staging
 	scratch   []float64

@@ -28,6 +28,9 @@ type State struct {
 	EnvID     string                  `json:"env_id"`
 	// EnvParams are the environment parameter overrides of the run.
 	EnvParams map[string]float64 `json:"env_params,omitempty"`
+	// EnvTextParams and MaxEpisodeSteps are the run's env.text_params and env.max_episode_steps.
+	EnvTextParams   map[string]string `json:"env_text_params,omitempty"`
+	MaxEpisodeSteps int               `json:"max_episode_steps,omitempty"`
 }
 
 // Checkpoint captures the whole state of the run after the current update.
@@ -44,6 +47,7 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 		Update: t.update, Timesteps: t.timesteps, Beta: t.ctrl.Beta(),
 		ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, RewScale: t.rewScale,
 		Window: t.window, LastObs: t.lastObs, EnvID: t.cfg.Env.ID, EnvParams: t.cfg.Env.Params,
+		EnvTextParams: t.cfg.Env.TextParams, MaxEpisodeSteps: t.cfg.Env.MaxEpisodeSteps,
 	}
 	if adapts(t.refCtrl) {
 		st.RefBeta = t.refCtrl.Beta()

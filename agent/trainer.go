@@ -43,7 +43,8 @@ type Trainer struct {
 	timesteps int
 	updates   int // total planned
 	lastObs   []float64
-	box       *env.Box // action bounds for Box spaces; nil for Discrete
+	box       *env.Box     // action bounds for Box spaces; nil for Discrete
+	maskers   []env.Masker // each env's action masks, with policy.action_masking; else nil
 	watch     watch
 
 	// Phases, if set, accumulates the wall time of each phase of training.
@@ -68,10 +69,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	}
 	t := &Trainer{cfg: cfg, graphs: map[int]*minibatch{}}
 	var err error
-	opts := []env.Option{}
-	if len(cfg.Env.Params) > 0 {
-		opts = append(opts, env.WithParams(cfg.Env.Params))
-	}
+	opts := envOptions(cfg.Env)
 	spec, err := specOf(cfg)
 	if err != nil {
 		return nil, err
@@ -84,6 +82,18 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	}
 	if b, ok := t.vec.ActionSpace().(env.Box); ok {
 		t.box = &b
+	}
+	if cfg.Policy.ActionMasking {
+		if _, ok := t.vec.ActionSpace().(env.Discrete); !ok {
+			return nil, fmt.Errorf("policy.action_masking: %s has actions %v; masks need Discrete actions", cfg.Env.ID, t.vec.ActionSpace())
+		}
+		for i := range t.vec.Num() {
+			m, ok := env.MaskerOf(t.vec.Env(i))
+			if !ok {
+				return nil, fmt.Errorf("policy.action_masking: %s supplies no action masks; set it false", cfg.Env.ID)
+			}
+			t.maskers = append(t.maskers, m)
+		}
 	}
 	if t.pol, err = policy.New(spec, cfg.Seed); err != nil {
 		return nil, err
@@ -121,6 +131,10 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	t.shufPCG = rand.NewPCG(cfg.Seed, 0xe7037ed1a0b428db)
 	t.actRNG, t.shufRNG = rand.New(t.actPCG), rand.New(t.shufPCG)
 	t.buf = newRollout(cfg.PPO.RolloutSteps, cfg.Env.NumEnvs, spec.ObsDim, spec.ActDim, t.vec.ActionSpace().Dim())
+	if t.maskers != nil {
+		t.loss.Masked = true
+		t.buf.maskBias = make([]float64, len(t.buf.head))
+	}
 	t.updates = max(1, cfg.TotalTimesteps/cfg.BatchSize())
 	return t, nil
 }
@@ -129,11 +143,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 // network's memory can be estimated before anything in proportion to the
 // config is allocated.
 func specOf(cfg *configs.Config) (policy.Spec, error) {
-	var opts []env.Option
-	if len(cfg.Env.Params) > 0 {
-		opts = append(opts, env.WithParams(cfg.Env.Params))
-	}
-	probe, err := env.Make(cfg.Env.ID, opts...)
+	probe, err := env.Make(cfg.Env.ID, envOptions(cfg.Env)...)
 	if err != nil {
 		return policy.Spec{}, err // env's errors name their package already
 	}
@@ -286,7 +296,8 @@ func (t *Trainer) HasReference() bool { return t.ref != nil }
 // Evaluator plays episodes with the current policy, seeing observations
 // through the run's normaliser (frozen while it plays).
 func (t *Trainer) Evaluator() *Evaluator {
-	return &Evaluator{Policy: t.pol, ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, EnvID: t.cfg.Env.ID, Params: t.cfg.Env.Params}
+	return &Evaluator{Policy: t.pol, ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, EnvID: t.cfg.Env.ID, Params: t.cfg.Env.Params,
+		TextParams: t.cfg.Env.TextParams, MaxEpisodeSteps: t.cfg.Env.MaxEpisodeSteps, Masking: t.maskers != nil}
 }
 
 // Check builds everything a run of cfg needs (environments, network,

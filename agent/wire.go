@@ -17,6 +17,16 @@ func policySpec(cfg *configs.Config, obs, act env.Space) (policy.Spec, error) {
 		Float64:    cfg.Policy.DType == configs.DTypeFloat64,
 		InitLogStd: cfg.Policy.InitLogStd,
 	}
+	if cards, ok := env.Cardinalities(obs); ok {
+		// Discrete observations are one-hot encoded (policy.Spec.Encode).
+		s.ObsCards, s.ObsDim = cards, 0
+		for _, n := range cards {
+			s.ObsDim += n
+		}
+		if cfg.Env.NormalizeObs {
+			return s, fmt.Errorf("env.normalize_obs: the observations of %s are discrete (%v, one-hot encoded); set it false", cfg.Env.ID, obs)
+		}
+	}
 	switch a := act.(type) {
 	case env.Discrete:
 		s.Discrete, s.ActDim = true, a.N
@@ -26,6 +36,21 @@ func policySpec(cfg *configs.Config, obs, act env.Space) (policy.Spec, error) {
 		return s, fmt.Errorf("env: unsupported action space %s", act)
 	}
 	return s, s.Validate()
+}
+
+// envOptions are the env options of cfg's environments (seeds aside).
+func envOptions(c configs.EnvConfig) []env.Option {
+	var opts []env.Option
+	if len(c.Params) > 0 {
+		opts = append(opts, env.WithParams(c.Params))
+	}
+	if len(c.TextParams) > 0 {
+		opts = append(opts, env.WithTextParams(c.TextParams))
+	}
+	if c.MaxEpisodeSteps > 0 {
+		opts = append(opts, env.WithMaxEpisodeSteps(c.MaxEpisodeSteps))
+	}
+	return opts
 }
 
 func lossConfig(cfg *configs.Config) (LossConfig, error) {

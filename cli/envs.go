@@ -20,30 +20,35 @@ parameters settable by name, with defaults. Spaces are those of the defaults.
 
   --json   print a JSON array of objects with "id", "doc", "observation_space",
            "action_space", "max_episode_steps" (null: none), "reward_threshold"
-           (null: none) and "params" ([{"name", "default", "doc"}]). A space is
-           {"type": "Discrete", "n", "dim"} or {"type": "Box", "dim", "low",
-           "high"}; infinite bounds are the strings "+Inf" and "-Inf".
+           (null: none), "params" ([{"name", "default", "doc"}]) and, if any,
+           "text_params" (the same with string defaults). A space is
+           {"type": "Discrete", "n", "dim"}, {"type": "MultiDiscrete", "nvec",
+           "dim"}, {"type": "Tuple", "dim", "spaces"} or {"type": "Box", "dim",
+           "low", "high"}; infinite bounds are the strings "+Inf" and "-Inf".
 `
 
 // envsInfo is one environment as ppo envs reports it.
 type envsInfo struct {
-	ID              string      `json:"id"`
-	Doc             string      `json:"doc"`
-	ObservationSpec envsSpace   `json:"observation_space"`
-	ActionSpec      envsSpace   `json:"action_space"`
-	MaxEpisodeSteps *int        `json:"max_episode_steps"`
-	RewardThreshold *jsonFloat  `json:"reward_threshold"`
-	Params          []envsParam `json:"params"`
-	obs, act        env.Space   // for the text form
+	ID              string          `json:"id"`
+	Doc             string          `json:"doc"`
+	ObservationSpec envsSpace       `json:"observation_space"`
+	ActionSpec      envsSpace       `json:"action_space"`
+	MaxEpisodeSteps *int            `json:"max_episode_steps"`
+	RewardThreshold *jsonFloat      `json:"reward_threshold"`
+	Params          []envsParam     `json:"params"`
+	TextParams      []envsTextParam `json:"text_params,omitempty"`
+	obs, act        env.Space       // for the text form
 	spec            env.Spec
 }
 
 type envsSpace struct {
-	Type string      `json:"type"`
-	N    *int        `json:"n,omitempty"`
-	Dim  int         `json:"dim"`
-	Low  []jsonFloat `json:"low,omitempty"`
-	High []jsonFloat `json:"high,omitempty"`
+	Type   string      `json:"type"`
+	N      *int        `json:"n,omitempty"`
+	Nvec   []int       `json:"nvec,omitempty"`
+	Spaces []envsSpace `json:"spaces,omitempty"`
+	Dim    int         `json:"dim"`
+	Low    []jsonFloat `json:"low,omitempty"`
+	High   []jsonFloat `json:"high,omitempty"`
 }
 
 type envsParam struct {
@@ -52,11 +57,25 @@ type envsParam struct {
 	Doc     string    `json:"doc"`
 }
 
+type envsTextParam struct {
+	Name    string `json:"name"`
+	Default string `json:"default"`
+	Doc     string `json:"doc"`
+}
+
 func envsSpaceOf(s env.Space) envsSpace {
 	switch s := s.(type) {
 	case env.Discrete:
 		n := s.N
 		return envsSpace{Type: "Discrete", N: &n, Dim: 1}
+	case env.MultiDiscrete:
+		return envsSpace{Type: "MultiDiscrete", Nvec: s.Nvec, Dim: s.Dim()}
+	case env.Tuple:
+		out := envsSpace{Type: "Tuple", Dim: s.Dim()}
+		for _, c := range s.Spaces {
+			out.Spaces = append(out.Spaces, envsSpaceOf(c))
+		}
+		return out
 	case env.Box:
 		out := envsSpace{Type: "Box", Dim: s.Dim()}
 		for i := range s.Low {
@@ -120,6 +139,9 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) int {
 		for _, p := range spec.Params {
 			info.Params = append(info.Params, envsParam{Name: p.Name, Default: jsonFloat(p.Default), Doc: p.Doc})
 		}
+		for _, p := range spec.TextParams {
+			info.TextParams = append(info.TextParams, envsTextParam{Name: p.Name, Default: p.Default, Doc: p.Doc})
+		}
 		infos = append(infos, info)
 	}
 	if *asJSON {
@@ -156,17 +178,25 @@ func envsText(w io.Writer, info envsInfo) {
 	fmt.Fprintf(w, "  action       %v\n", info.act)
 	fmt.Fprintf(w, "  time limit   %s\n", limit)
 	fmt.Fprintf(w, "  solved at    %s\n", threshold)
-	if len(info.spec.Params) == 0 {
+	if len(info.spec.Params)+len(info.spec.TextParams) == 0 {
 		fmt.Fprintf(w, "  parameters   none\n")
 		return
 	}
 	fmt.Fprintf(w, "  parameters\n")
-	nameWidth, valueWidth := 0, 0
+	type row struct{ name, value, doc string }
+	var rows []row
 	for _, p := range info.spec.Params {
-		nameWidth = max(nameWidth, len(p.Name))
-		valueWidth = max(valueWidth, len(strconv.FormatFloat(p.Default, 'g', -1, 64)))
+		rows = append(rows, row{p.Name, strconv.FormatFloat(p.Default, 'g', -1, 64), p.Doc})
 	}
-	for _, p := range info.spec.Params {
-		fmt.Fprintf(w, "    %-*s = %-*s  %s\n", nameWidth, p.Name, valueWidth, strconv.FormatFloat(p.Default, 'g', -1, 64), p.Doc)
+	for _, p := range info.spec.TextParams {
+		rows = append(rows, row{p.Name, strconv.Quote(p.Default), p.Doc})
+	}
+	nameWidth, valueWidth := 0, 0
+	for _, r := range rows {
+		nameWidth = max(nameWidth, len(r.name))
+		valueWidth = max(valueWidth, len(r.value))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "    %-*s = %-*s  %s\n", nameWidth, r.name, valueWidth, r.value, r.doc)
 	}
 }

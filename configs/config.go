@@ -84,6 +84,10 @@ type EnvConfig struct {
 	ClipObs float64 `yaml:"clip_obs" doc:"Normalised observations are clipped to [-clip_obs, clip_obs] (> 0). Default 10."`
 	// Normalised rewards are clipped to [-clip_reward, clip_reward] (> 0). Default 10.
 	ClipReward float64 `yaml:"clip_reward" doc:"Normalised rewards are clipped to [-clip_reward, clip_reward] (> 0). Default 10."`
+	// Text environment parameter overrides by name, such as FrozenLake's desc (names and values are checked by the env package). Default {} (none).
+	TextParams map[string]string `yaml:"text_params" doc:"Text environment parameter overrides by name, such as FrozenLake's desc (names and values are checked by the env package). Default {} (none)."`
+	// Time limit in steps replacing the environment's own, also for one registered without (>= 0; 0 = the environment's own). Default 0.
+	MaxEpisodeSteps int `yaml:"max_episode_steps" doc:"Time limit in steps replacing the environment's own, also for one registered without (>= 0; 0 = the environment's own). Default 0."`
 }
 
 // PolicyConfig shapes the actor-critic network.
@@ -98,6 +102,8 @@ type PolicyConfig struct {
 	DType string `yaml:"dtype" enum:"float32|float64" doc:"Element type of the network: float32 or float64. Default \"float32\"."`
 	// Initial log-std of the Gaussian head (Box actions only; state-independent). Default 0.
 	InitLogStd float64 `yaml:"init_log_std" doc:"Initial log-std of the Gaussian head (Box actions only; state-independent). Default 0."`
+	// Give actions the environment masks out probability 0, when acting and learning (envs with action masks, such as Taxi-v3, only). Default false.
+	ActionMasking bool `yaml:"action_masking" doc:"Give actions the environment masks out probability 0, when acting and learning (envs with action masks, such as Taxi-v3, only). Default false."`
 }
 
 // PPOConfig holds the rollout and optimisation settings.
@@ -251,6 +257,7 @@ func Default() *Config {
 			ID:         "CartPole-v1",
 			NumEnvs:    8,
 			Params:     map[string]float64{},
+			TextParams: map[string]string{},
 			ClipObs:    10,
 			ClipReward: 10,
 		},

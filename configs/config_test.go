@@ -48,9 +48,12 @@ func TestShippedConfigsLoad(t *testing.T) {
 		"bench/cartpole-zoo.yaml",
 		"cartpole-adaptive-kl.yaml",
 		"cartpole-clip.yaml",
+		"frozenlake-adaptive-kl.yaml",
+		"frozenlake8x8-adaptive-kl.yaml",
 		"mountaincar-adaptive-kl.yaml",
 		"mountaincarcontinuous-adaptive-kl.yaml",
 		"pendulum-adaptive-kl.yaml",
+		"taxi-adaptive-kl.yaml",
 	}
 	sort.Strings(paths)
 	if !reflect.DeepEqual(paths, want) {
@@ -685,7 +688,8 @@ func TestErrorPath(t *testing.T) {
 func TestFields(t *testing.T) {
 	want := strings.Fields(`name seed total_timesteps
 		env.id env.num_envs env.params env.normalize_obs env.normalize_reward env.clip_obs env.clip_reward
-		policy.hidden policy.activation policy.shared policy.dtype policy.init_log_std
+		env.text_params env.max_episode_steps
+		policy.hidden policy.activation policy.shared policy.dtype policy.init_log_std policy.action_masking
 		ppo.objective ppo.rollout_steps ppo.epochs ppo.minibatch_size ppo.gamma ppo.gae_lambda
 		ppo.learning_rate ppo.lr_schedule ppo.clip_range ppo.value_clip ppo.value_coef ppo.entropy_coef
 		ppo.max_grad_norm ppo.normalize_advantages ppo.target_kl ppo.target_kl_factor ppo.adam_epsilon

@@ -26,6 +26,7 @@ func (c *Config) Validate() error {
 	ch.intGE("env.num_envs", e.NumEnvs, 1)
 	ch.gt("env.clip_obs", e.ClipObs, 0)
 	ch.gt("env.clip_reward", e.ClipReward, 0)
+	ch.intGE("env.max_episode_steps", e.MaxEpisodeSteps, 0)
 
 	p := &c.Policy
 	if len(p.Hidden) == 0 {

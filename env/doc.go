@@ -4,7 +4,14 @@
 // Lookup and IDs use the default registry, which holds the built-in environments:
 //
 //	CartPole-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0, Pendulum-v1  (Gymnasium 1.0.0 classic control)
+//	FrozenLake-v1, FrozenLake8x8-v1, CliffWalking-v0, Taxi-v3, Blackjack-v1         (Gymnasium 1.0.0 toy text)
 //	GridWorld-v0, Bandit-v0                                                          (this package's own)
+//
+// The toy-text environments other than Blackjack are tabular: their observation is the state's
+// index, their whole dynamics is a Table (TableOf), checked entry by entry against Gymnasium's.
+// Taxi-v3 also supplies the allowed actions of each state (MaskerOf). Blackjack's observation
+// is a Tuple of three Discrete spaces. Gymnasium's boolean keyword arguments are 0/1 params;
+// FrozenLake's map is a text param (Spec.TextParams, WithTextParams).
 //
 // # Observations
 //

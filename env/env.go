@@ -47,9 +47,11 @@ var (
 type Option func(*options)
 
 type options struct {
-	seed    uint64
-	params  map[string]float64
-	workers int
+	seed     uint64
+	params   map[string]float64
+	text     map[string]string
+	maxSteps int
+	workers  int
 }
 
 // WithSeed sets the seed of the environment's own random stream (see Config.Source). The default is 0.
@@ -68,6 +70,23 @@ func WithParams(p map[string]float64) Option {
 		}
 	}
 }
+
+// WithTextParams sets text parameters by name (see Spec.TextParams), such as FrozenLake's map.
+// Unknown names are errors; later options override earlier ones.
+func WithTextParams(p map[string]string) Option {
+	return func(o *options) {
+		if o.text == nil {
+			o.text = make(map[string]string, len(p))
+		}
+		for k, v := range p {
+			o.text[k] = v
+		}
+	}
+}
+
+// WithMaxEpisodeSteps replaces the spec's time limit by n steps when n > 0, also for an env
+// registered without one (such as CliffWalking-v0); n <= 0 keeps the spec's.
+func WithMaxEpisodeSteps(n int) Option { return func(o *options) { o.maxSteps = n } }
 
 // WithWorkers makes MakeVec step its environments on k goroutines; results are identical to
 // sequential stepping. k <= 1 (the default) steps sequentially, which is faster for cheap envs
@@ -90,6 +109,8 @@ type Config struct {
 	Seed uint64
 	// Params holds every parameter the spec declares: the defaults overridden by WithParams.
 	Params map[string]float64
+	// Text holds every text parameter the spec declares: the defaults overridden by WithTextParams.
+	Text map[string]string
 }
 
 // seedStream is the PCG stream constant shared by all environments' random sources.

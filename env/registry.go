@@ -2,6 +2,7 @@ package env
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -14,6 +15,13 @@ import (
 type Param struct {
 	Name    string
 	Default float64
+	Doc     string
+}
+
+// TextParam is a named environment parameter whose value is text, such as a map, with its default.
+type TextParam struct {
+	Name    string
+	Default string
 	Doc     string
 }
 
@@ -33,6 +41,8 @@ type Spec struct {
 	HasRewardThreshold bool
 	// Params lists the parameters settable with WithParams, with their defaults.
 	Params []Param
+	// TextParams lists the text parameters settable with WithTextParams, with their defaults.
+	TextParams []TextParam
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*-v(0|[1-9][0-9]*)$`)
@@ -60,14 +70,23 @@ func (s Spec) validate() error {
 		}
 		seen[p.Name] = true
 	}
+	for _, p := range s.TextParams {
+		if p.Name == "" || seen[p.Name] {
+			return fmt.Errorf("env: spec %s: empty or repeated parameter name %q", s.ID, p.Name)
+		}
+		seen[p.Name] = true
+	}
 	return nil
 }
 
-// ParamNames returns the parameter names in declaration order.
+// ParamNames returns the parameter names in declaration order, numeric ones first.
 func (s Spec) ParamNames() []string {
-	names := make([]string, len(s.Params))
-	for i, p := range s.Params {
-		names[i] = p.Name
+	names := make([]string, 0, len(s.Params)+len(s.TextParams))
+	for _, p := range s.Params {
+		names = append(names, p.Name)
+	}
+	for _, p := range s.TextParams {
+		names = append(names, p.Name)
 	}
 	return names
 }
@@ -85,6 +104,18 @@ func (s Spec) make(o options) (Env, error) {
 	for _, p := range s.Params {
 		cfg.Params[p.Name] = p.Default
 	}
+	if len(s.TextParams) > 0 || len(o.text) > 0 {
+		cfg.Text = make(map[string]string, len(s.TextParams))
+		for _, p := range s.TextParams {
+			cfg.Text[p.Name] = p.Default
+		}
+		for _, k := range slices.Sorted(maps.Keys(o.text)) {
+			if _, ok := cfg.Text[k]; !ok {
+				return nil, fmt.Errorf("env: %s has no text parameter %q (parameters: %s)", s.ID, k, s.paramList())
+			}
+			cfg.Text[k] = o.text[k]
+		}
+	}
 	names := make([]string, 0, len(o.params))
 	for k := range o.params {
 		names = append(names, k)
@@ -93,11 +124,7 @@ func (s Spec) make(o options) (Env, error) {
 	for _, k := range names {
 		v := o.params[k]
 		if _, ok := cfg.Params[k]; !ok {
-			have := "none"
-			if len(s.Params) > 0 {
-				have = strings.Join(s.ParamNames(), ", ")
-			}
-			return nil, fmt.Errorf("env: %s has no parameter %q (parameters: %s)", s.ID, k, have)
+			return nil, fmt.Errorf("env: %s has no parameter %q (parameters: %s)", s.ID, k, s.paramList())
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("env: %s parameter %s: %v is not finite", s.ID, k, v)
@@ -111,11 +138,24 @@ func (s Spec) make(o options) (Env, error) {
 	if e == nil || e.ObservationSpace() == nil || e.ActionSpace() == nil {
 		return nil, fmt.Errorf("env: make %s: constructor returned no environment or no spaces", s.ID)
 	}
-	return withLimit(e, s.MaxEpisodeSteps), nil
+	limit := s.MaxEpisodeSteps
+	if o.maxSteps > 0 {
+		limit = o.maxSteps
+	}
+	return withLimit(e, limit), nil
+}
+
+// paramList names the parameters for error messages.
+func (s Spec) paramList() string {
+	if names := s.ParamNames(); len(names) > 0 {
+		return strings.Join(names, ", ")
+	}
+	return "none"
 }
 
 func (s Spec) clone() Spec {
 	s.Params = slices.Clone(s.Params)
+	s.TextParams = slices.Clone(s.TextParams)
 	return s
 }
 

@@ -3,6 +3,7 @@ package env
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -41,6 +42,94 @@ func (d Discrete) index(v float64) (int, bool) {
 
 // String prints Discrete(N), as Gymnasium does.
 func (d Discrete) String() string { return "Discrete(" + strconv.Itoa(d.N) + ")" }
+
+// MultiDiscrete is a product of discrete sets: element i is an index in [0, Nvec[i]).
+// An element is Dim() float64 indices, one per component.
+type MultiDiscrete struct{ Nvec []int }
+
+// Dim is the number of components.
+func (m MultiDiscrete) Dim() int { return len(m.Nvec) }
+
+// Contains reports whether x holds one valid index per component.
+func (m MultiDiscrete) Contains(x []float64) bool {
+	if len(x) != len(m.Nvec) {
+		return false
+	}
+	for i, v := range x {
+		if _, ok := (Discrete{m.Nvec[i]}).index(v); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// String prints MultiDiscrete([n0 n1 ...]), as Gymnasium does.
+func (m MultiDiscrete) String() string {
+	s := make([]string, len(m.Nvec))
+	for i, n := range m.Nvec {
+		s[i] = strconv.Itoa(n)
+	}
+	return "MultiDiscrete([" + strings.Join(s, " ") + "])"
+}
+
+// Tuple is a product of spaces, such as Blackjack's (Discrete(32), Discrete(11), Discrete(2));
+// an element is the concatenation of its components' elements.
+type Tuple struct{ Spaces []Space }
+
+// Dim is the sum of the components' dimensions.
+func (t Tuple) Dim() int {
+	n := 0
+	for _, s := range t.Spaces {
+		n += s.Dim()
+	}
+	return n
+}
+
+// Contains reports whether each component's slice of x lies in that component.
+func (t Tuple) Contains(x []float64) bool {
+	if len(x) != t.Dim() {
+		return false
+	}
+	for _, s := range t.Spaces {
+		d := s.Dim()
+		if !s.Contains(x[:d]) {
+			return false
+		}
+		x = x[d:]
+	}
+	return true
+}
+
+// String prints Tuple(a, b, ...), as Gymnasium does.
+func (t Tuple) String() string {
+	s := make([]string, len(t.Spaces))
+	for i, c := range t.Spaces {
+		s[i] = c.String()
+	}
+	return "Tuple(" + strings.Join(s, ", ") + ")"
+}
+
+// Cardinalities returns the sizes of the discrete components of s: [N] for a Discrete, Nvec for
+// a MultiDiscrete, and the concatenation for a Tuple of those; ok is false if s has a
+// non-discrete part. A policy one-hot encodes such observations over sum(sizes) inputs.
+func Cardinalities(s Space) (sizes []int, ok bool) {
+	switch s := s.(type) {
+	case Discrete:
+		return []int{s.N}, true
+	case MultiDiscrete:
+		return append([]int(nil), s.Nvec...), true
+	case Tuple:
+		for _, c := range s.Spaces {
+			cs, ok := Cardinalities(c)
+			if !ok {
+				return nil, false
+			}
+			sizes = append(sizes, cs...)
+		}
+		return sizes, true
+	}
+	return nil, false
+}
 
 // Box is the axis-aligned box of vectors x with Low[i] <= x[i] <= High[i]; bounds may be infinite.
 type Box struct{ Low, High []float64 }
@@ -92,6 +181,12 @@ func sameSpace(a, b Space) bool {
 	case Box:
 		b, ok := b.(Box)
 		return ok && sameFloats(a.Low, b.Low) && sameFloats(a.High, b.High)
+	case MultiDiscrete:
+		b, ok := b.(MultiDiscrete)
+		return ok && slices.Equal(a.Nvec, b.Nvec)
+	case Tuple:
+		b, ok := b.(Tuple)
+		return ok && slices.EqualFunc(a.Spaces, b.Spaces, sameSpace)
 	}
 	return a == b
 }
@@ -118,6 +213,15 @@ func checkAction(s Space, a []float64) error {
 		}
 		if _, ok := s.index(a[0]); !ok {
 			return fmt.Errorf("%w: %v is not an index of %v", ErrInvalidAction, a[0], s)
+		}
+	case MultiDiscrete:
+		if len(a) != s.Dim() {
+			return fmt.Errorf("%w: got %d values for %v, want %d (one index each)", ErrInvalidAction, len(a), s, s.Dim())
+		}
+		for i, v := range a {
+			if _, ok := (Discrete{s.Nvec[i]}).index(v); !ok {
+				return fmt.Errorf("%w: component %d: %v is not an index of Discrete(%d)", ErrInvalidAction, i, v, s.Nvec[i])
+			}
 		}
 	case Box:
 		if len(a) != s.Dim() {

@@ -183,6 +183,7 @@ func gradCases() []gradCase {
 		{"DiagGaussianKL/old_new", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianKL(OldNew, a, b, c, d) })},
 		{"DiagGaussianKL/new_old", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianKL(NewOld, a, b, c, d) })},
 	}
+	cs = append(cs, maskedGradCases(rng)...)
 	logr := input{tensor.Shape{7}, []float64{-2, -0.7, -0.05, 1e-3, 0.3, 0.9, 1.8}}
 	for _, d := range []Direction{OldNew, NewOld} {
 		for _, e := range []Estimator{K1, K2, K3} {

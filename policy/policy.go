@@ -30,6 +30,9 @@ type Spec struct {
 	Float64 bool `json:"float64"`
 	// InitLogStd is the initial log standard deviation of the Gaussian head.
 	InitLogStd float64 `json:"init_log_std"`
+	// ObsCards, if set, makes observations discrete: component j of a raw observation is an
+	// index below ObsCards[j], one-hot encoded into the ObsDim = sum(ObsCards) inputs (Encode).
+	ObsCards []int `json:"obs_cards,omitempty"`
 }
 
 // Validate reports the first problem with s.
@@ -49,7 +52,7 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("policy: hidden sizes must be >= 1, got %v", s.Hidden)
 		}
 	}
-	return nil
+	return s.validateCards()
 }
 
 // Dtype is the tensor element type of the network.

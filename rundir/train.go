@@ -326,12 +326,14 @@ func LoadEvaluator(path string) (*Evaluation, error) {
 		cfg, _ = configs.Load(filepath.Join(dir, ConfigFile))
 	}
 	e := &Evaluation{
-		Evaluator:  &agent.Evaluator{Policy: pol, ObsStats: state.ObsStats, ClipObs: state.ClipObs, EnvID: state.EnvID, Params: state.EnvParams},
+		Evaluator: &agent.Evaluator{Policy: pol, ObsStats: state.ObsStats, ClipObs: state.ClipObs, EnvID: state.EnvID, Params: state.EnvParams,
+			TextParams: state.EnvTextParams, MaxEpisodeSteps: state.MaxEpisodeSteps},
 		Checkpoint: ckpt,
 		Episodes:   10,
 	}
 	if cfg != nil {
 		e.Episodes, e.Seed = cfg.Eval.Episodes, EvalSeed(cfg.Seed)
+		e.Evaluator.Masking = cfg.Policy.ActionMasking
 	}
 	return e, nil
 }

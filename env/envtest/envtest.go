@@ -51,7 +51,7 @@ func CheckSpec(t testing.TB, s env.Spec, opts ...env.Option) {
 
 // CheckFactory runs the conformance checks on environments made by f. maxEpisodeSteps is the time
 // limit the environment should enforce (0: none). It checks that
-//   - the spaces are well-formed Discrete or Box spaces;
+//   - the spaces are well-formed Discrete, MultiDiscrete, Tuple or Box spaces;
 //   - Step before Reset, and after an episode ended, is an error until Reset;
 //   - observations have the space's length, are finite and lie in the observation space;
 //     rewards are finite; no episode outlasts the time limit and the step reaching it is Truncated;
@@ -137,10 +137,28 @@ func wellFormed(s env.Space) error {
 				return fmt.Errorf("%v: low[%d] > high[%d]", s, i, i)
 			}
 		}
+	case env.MultiDiscrete:
+		if len(s.Nvec) == 0 {
+			return fmt.Errorf("%v has no components", s)
+		}
+		for i, n := range s.Nvec {
+			if n < 1 {
+				return fmt.Errorf("%v: component %d has no elements", s, i)
+			}
+		}
+	case env.Tuple:
+		if len(s.Spaces) == 0 {
+			return fmt.Errorf("%v has no components", s)
+		}
+		for i, c := range s.Spaces {
+			if err := wellFormed(c); err != nil {
+				return fmt.Errorf("component %d: %w", i, err)
+			}
+		}
 	case nil:
 		return errors.New("nil")
 	default:
-		return fmt.Errorf("%T is neither env.Discrete nor env.Box", s)
+		return fmt.Errorf("%T is not an env.Discrete, MultiDiscrete, Tuple or Box", s)
 	}
 	return nil
 }
@@ -150,6 +168,18 @@ func sample(rng *rand.Rand, s env.Space, out float64) []float64 {
 	switch s := s.(type) {
 	case env.Discrete:
 		return []float64{float64(rng.IntN(s.N))}
+	case env.MultiDiscrete:
+		a := make([]float64, s.Dim())
+		for i, n := range s.Nvec {
+			a[i] = float64(rng.IntN(n))
+		}
+		return a
+	case env.Tuple:
+		var a []float64
+		for _, c := range s.Spaces {
+			a = append(a, sample(rng, c, out)...)
+		}
+		return a
 	case env.Box:
 		a := make([]float64, s.Dim())
 		for i := range a {
@@ -254,6 +284,12 @@ func invalidActions(s env.Space) [][]float64 {
 	switch s := s.(type) {
 	case env.Discrete:
 		bad = append(bad, []float64{-1}, []float64{float64(s.N)}, []float64{0.5}, []float64{nan})
+	case env.MultiDiscrete:
+		for _, v := range []float64{-1, float64(s.Nvec[0]), 0.5, nan} {
+			a := make([]float64, s.Dim())
+			a[0] = v
+			bad = append(bad, a)
+		}
 	case env.Box:
 		a := make([]float64, s.Dim())
 		a[0] = nan
