@@ -166,12 +166,13 @@ func TestAddingDocIsTheExample(t *testing.T) {
 	var block strings.Builder
 	in := false
 	sc := bufio.NewScanner(strings.NewReader(doc))
+scan: // the section's first Go block is the example
 	for sc.Scan() {
 		switch line := sc.Text(); {
 		case line == "```go":
 			in = true
 		case line == "```" && in:
-			in = false
+			break scan
 		case in:
 			block.WriteString(line + "\n")
 		}
