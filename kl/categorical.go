@@ -1,6 +1,10 @@
 package kl
 
-import "math"
+import (
+	"math"
+
+	"ppo/detmath"
+)
 
 // LogSoftmax stores log(softmax(logits)) in dst and returns it. It subtracts
 // the maximum logit before exponentiating, so logits of any finite magnitude
@@ -32,7 +36,7 @@ func LogSoftmax(dst, logits []float64) []float64 {
 	}
 	var s float64
 	for _, v := range logits {
-		s += math.Exp(v - m)
+		s += detmath.Exp(v - m)
 	}
 	// s >= 1 since the maximum contributes exp(0); subtracting log s after
 	// the shift keeps the largest entry exactly -log s.
@@ -56,7 +60,7 @@ func CategoricalLogits(pLogits, qLogits []float64) float64 {
 	lq := LogSoftmax(nil, qLogits)
 	var kl float64
 	for i, a := range lp {
-		p := math.Exp(a)
+		p := detmath.Exp(a)
 		if p == 0 {
 			continue // 0·log 0 = 0, including underflowed probabilities
 		}
@@ -99,7 +103,7 @@ func CategoricalEntropyLogits(logits []float64) float64 {
 	lp := LogSoftmax(nil, logits)
 	var h float64
 	for _, a := range lp {
-		p := math.Exp(a)
+		p := detmath.Exp(a)
 		if p == 0 {
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"ppo/detmath"
+
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -69,7 +71,7 @@ func (r *rowKernel) load(vals []G.Value) error {
 		}
 		s := 0.0
 		for _, v := range h {
-			s += math.Exp(v - m)
+			s += detmath.Exp(v - m)
 		}
 		lse := m + math.Log(s)
 		for j, v := range h {
@@ -85,12 +87,12 @@ func (r *rowKernel) row(i int) float64 {
 	v := 0.0
 	if r.f == rowLogProb {
 		for j, a := range r.a[i*r.k : (i+1)*r.k] {
-			v += a * lp[j]
+			v += float64(a * lp[j])
 		}
 		return v
 	}
 	for _, l := range lp {
-		v -= math.Exp(l) * l
+		v -= float64(detmath.Exp(l) * l)
 	}
 	return v
 }
@@ -124,12 +126,12 @@ func (r *rowKernel) backward(vals []G.Value) (G.Value, error) {
 				sa += v
 			}
 			for j, l := range lp {
-				r.d[i*r.k+j] = gi * (a[j] - math.Exp(l)*sa)
+				r.d[i*r.k+j] = gi * (a[j] - float64(detmath.Exp(l)*sa))
 			}
 		case rowEntropy:
 			h := r.row(i)
 			for j, l := range lp {
-				r.d[i*r.k+j] = -gi * math.Exp(l) * (l + h)
+				r.d[i*r.k+j] = -gi * detmath.Exp(l) * (l + h)
 			}
 		}
 	}

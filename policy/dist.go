@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"ppo/detmath"
 	"ppo/kl"
 )
 
@@ -35,7 +36,7 @@ func shiftedExpSum(logits []float64) (m, s float64) {
 		m = max(m, v)
 	}
 	for _, v := range logits {
-		s += math.Exp(v - m)
+		s += detmath.Exp(v - m)
 	}
 	return m, s
 }
@@ -50,7 +51,7 @@ func (Categorical) Sample(logits []float64, rng *rand.Rand, action []float64) {
 	u := rng.Float64() * s
 	c := 0.0
 	for i, v := range logits {
-		c += math.Exp(v - m)
+		c += detmath.Exp(v - m)
 		if u < c {
 			action[0] = float64(i)
 			return
@@ -82,8 +83,8 @@ var halfLog2Pi = 0.5 * math.Log(2*math.Pi)
 func (d DiagGaussian) LogProb(mean, action []float64) float64 {
 	lp := 0.0
 	for i, mu := range mean {
-		z := (action[i] - mu) * math.Exp(-d.LogStd[i])
-		lp += -0.5*z*z - d.LogStd[i] - halfLog2Pi
+		z := (action[i] - mu) * detmath.Exp(-d.LogStd[i])
+		lp += float64(-0.5*z*z) - d.LogStd[i] - halfLog2Pi
 	}
 	return lp
 }
@@ -100,7 +101,7 @@ func (d DiagGaussian) Entropy([]float64) float64 {
 // Sample draws μ + σ·ε with ε standard normal, one draw per dimension.
 func (d DiagGaussian) Sample(mean []float64, rng *rand.Rand, action []float64) {
 	for i, mu := range mean {
-		action[i] = mu + math.Exp(d.LogStd[i])*rng.NormFloat64()
+		action[i] = mu + float64(detmath.Exp(d.LogStd[i])*detmath.NormFloat64(rng))
 	}
 }
 

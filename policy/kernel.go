@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"math"
+
+	"ppo/detmath"
 )
 
 // The dense-layer kernels of the evaluator and the fused graph ops. Every
@@ -174,13 +176,13 @@ func transpose[T float](dst, src []T, r, c int) {
 	}
 }
 
-// tanhAll replaces every x by tanh(x). float64 uses math.Tanh; float32
+// tanhAll replaces every x by tanh(x). float64 uses detmath.Tanh; float32
 // uses tanh32, vectorised where the CPU allows.
 func tanhAll[T float](x []T) {
 	switch x := any(x).(type) {
 	case []float64:
 		for i, v := range x {
-			x[i] = math.Tanh(v)
+			x[i] = detmath.Tanh(v)
 		}
 	case []float32:
 		if !haveAVX2 {
