@@ -3,12 +3,12 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"ppo/detmath"
 	"ppo/graphop"
 )
 
@@ -68,7 +68,7 @@ func (f surrogateFn) arity() int   { return 2 }
 // term returns min(r·A, clamp(r)·A) (or r·A) and whether the gradient
 // flows, for one sample.
 func (f surrogateFn) term(logr, a float64) (v float64, flows bool, r float64) {
-	r = math.Exp(logr)
+	r = detmath.Exp(logr)
 	v = r * a
 	if !f.clip {
 		return v, true, r

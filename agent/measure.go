@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"math"
+	"ppo/detmath"
 	"ppo/dist"
 	"ppo/kl"
 )
@@ -74,7 +75,7 @@ func (t *Trainer) measure(m *Metrics) error {
 func expAll(x []float64) []float64 {
 	y := make([]float64, len(x))
 	for i, v := range x {
-		y[i] = math.Exp(v)
+		y[i] = detmath.Exp(v)
 	}
 	return y
 }

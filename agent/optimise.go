@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"math"
+	"ppo/detmath"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -91,7 +92,7 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	logr := valuesOf(mb.logrVal)
 	approx, clipped := 0.0, 0
 	for _, lr := range logr {
-		r := math.Exp(lr)
+		r := detmath.Exp(lr)
 		approx += (r - 1) - lr
 		if math.Abs(r-1) > p.ClipRange {
 			clipped++

@@ -7,6 +7,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"ppo/detmath"
 	"ppo/kl"
 )
 
@@ -30,7 +31,7 @@ func (Categorical) Sample(logits []float64, rng *rand.Rand, action []float64) {
 	u := rng.Float64() * s
 	c := 0.0
 	for i, v := range logits {
-		c += math.Exp(v - m)
+		c += detmath.Exp(v - m)
 		if u < c {
 			action[0] = float64(i)
 			return

@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"ppo/detmath"
 	"ppo/graphop"
 	"ppo/kl"
 )
@@ -90,7 +91,7 @@ func (r *rowKernel) row(i int) float64 {
 		return v
 	}
 	for _, l := range lp {
-		v -= math.Exp(l) * l
+		v -= detmath.Exp(l) * l
 	}
 	return v
 }
@@ -124,12 +125,12 @@ func (r *rowKernel) backward(vals []G.Value) (G.Value, error) {
 				sa += v
 			}
 			for j, l := range lp {
-				r.d[i*r.k+j] = gi * (a[j] - math.Exp(l)*sa)
+				r.d[i*r.k+j] = gi * (a[j] - detmath.Exp(l)*sa)
 			}
 		case rowEntropy:
 			h := r.row(i)
 			for j, l := range lp {
-				r.d[i*r.k+j] = -gi * math.Exp(l) * (l + h)
+				r.d[i*r.k+j] = -gi * detmath.Exp(l) * (l + h)
 			}
 		}
 	}

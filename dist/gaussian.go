@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"ppo/detmath"
 	"ppo/kl"
 )
 
@@ -23,7 +24,7 @@ var halfLog2Pi = 0.5 * math.Log(2*math.Pi)
 func (d DiagGaussian) LogProb(mean, action []float64) float64 {
 	lp := 0.0
 	for i, mu := range mean {
-		z := (action[i] - mu) * math.Exp(-d.LogStd[i])
+		z := (action[i] - mu) * detmath.Exp(-d.LogStd[i])
 		lp += -0.5*z*z - d.LogStd[i] - halfLog2Pi
 	}
 	return lp
@@ -41,7 +42,7 @@ func (d DiagGaussian) Entropy([]float64) float64 {
 // Sample draws μ + σ·ε with ε standard normal, one draw per dimension.
 func (d DiagGaussian) Sample(mean []float64, rng *rand.Rand, action []float64) {
 	for i, mu := range mean {
-		action[i] = mu + math.Exp(d.LogStd[i])*rng.NormFloat64()
+		action[i] = mu + detmath.Exp(d.LogStd[i])*detmath.NormFloat64(rng)
 	}
 }
 

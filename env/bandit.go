@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"ppo/detmath"
 )
 
 // bandit is the k-armed testbed of Sutton & Barto (2018, §2.3) as one-step episodes: pulling arm a
@@ -46,7 +48,7 @@ func BanditMeans(k int) []float64 {
 	rng := rand.New(rand.NewPCG(1, 2))
 	m := make([]float64, k)
 	for i := range m {
-		m[i] = rng.NormFloat64()
+		m[i] = detmath.NormFloat64(rng)
 	}
 	return m
 }
@@ -54,7 +56,7 @@ func BanditMeans(k int) []float64 {
 func (b *bandit) reset(*rand.Rand) {}
 
 func (b *bandit) step(a []float64, rng *rand.Rand) (float64, bool) {
-	return b.means[int(a[0])] + b.noise*rng.NormFloat64(), true
+	return b.means[int(a[0])] + b.noise*detmath.NormFloat64(rng), true
 }
 
 func (b *bandit) observe(obs []float64) { obs[0] = 1 }

@@ -1,6 +1,9 @@
 package kl
 
-import "math"
+import (
+	"math"
+	"ppo/detmath"
+)
 
 // LogSoftmax stores log(softmax(logits)) in dst and returns it. It subtracts
 // the maximum logit before exponentiating, so logits of any finite magnitude
@@ -45,7 +48,7 @@ func ShiftedExpSum(logits []float64) (m, s float64) {
 		m = max(m, v)
 	}
 	for _, v := range logits {
-		s += math.Exp(v - m)
+		s += detmath.Exp(v - m)
 	}
 	return m, s
 }
@@ -63,7 +66,7 @@ func CategoricalLogits(pLogits, qLogits []float64) float64 {
 	lq := LogSoftmax(nil, qLogits)
 	var kl float64
 	for i, a := range lp {
-		p := math.Exp(a)
+		p := detmath.Exp(a)
 		if p == 0 {
 			continue // 0·log 0 = 0, including underflowed probabilities
 		}
@@ -106,7 +109,7 @@ func CategoricalEntropyLogits(logits []float64) float64 {
 	lp := LogSoftmax(nil, logits)
 	var h float64
 	for _, a := range lp {
-		p := math.Exp(a)
+		p := detmath.Exp(a)
 		if p == 0 {
 			continue
 		}

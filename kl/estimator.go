@@ -3,6 +3,8 @@ package kl
 import (
 	"fmt"
 	"math"
+
+	"ppo/detmath"
 )
 
 // Direction says which way round a KL divergence between an old (behaviour)
@@ -126,12 +128,12 @@ func EstimateDir(e Estimator, dir Direction, logr float64) float64 {
 		if dir == OldNew {
 			return -logr
 		}
-		return math.Exp(logr) * logr
+		return detmath.Exp(logr) * logr
 	case K2:
 		if dir == OldNew {
 			return 0.5 * logr * logr
 		}
-		return 0.5 * math.Exp(logr) * logr * logr
+		return 0.5 * detmath.Exp(logr) * logr * logr
 	case K3:
 		if dir == OldNew {
 			return expm1mx(logr)
@@ -139,9 +141,9 @@ func EstimateDir(e Estimator, dir Direction, logr float64) float64 {
 		if math.Abs(logr) < 0.5 {
 			// r logr - (r - 1) = r (e^{-logr} - 1 + logr), free of
 			// cancellation near 0.
-			return math.Exp(logr) * expm1mx(-logr)
+			return detmath.Exp(logr) * expm1mx(-logr)
 		}
-		return math.Exp(logr)*logr - math.Expm1(logr)
+		return detmath.Exp(logr)*logr - math.Expm1(logr)
 	case Exact:
 		panic("kl: Exact is not a sample estimator")
 	}

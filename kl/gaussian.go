@@ -1,6 +1,10 @@
 package kl
 
-import "math"
+import (
+	"math"
+
+	"ppo/detmath"
+)
 
 // halfLog2PiE is ½(1 + log 2π), the entropy of N(0, 1) in nats.
 const halfLog2PiE = 1.4189385332046727
@@ -60,7 +64,7 @@ func NormalPDF(mean, std float64) func(float64) float64 {
 	c := 1 / (std * math.Sqrt(2*math.Pi))
 	return func(x float64) float64 {
 		z := (x - mean) / std
-		return c * math.Exp(-0.5*z*z)
+		return c * detmath.Exp(-0.5*z*z)
 	}
 }
 

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"math"
+
+	"ppo/detmath"
 )
 
 // The dense-layer kernels of the evaluator and the fused graph ops. Every
@@ -10,7 +12,10 @@ import (
 // depends only on its column and the inner dimension, never on how many
 // rows a call has, so one row evaluated alone gives bit for bit the same
 // answer as in a batch. On amd64 with AVX2 and FMA, float32 goes through
-// assembly (kernel_amd64.s); elsewhere, and for float64, through Go.
+// assembly (kernel_amd64.s); elsewhere (or built with -tags purego), and
+// for float64, through Go. The Go float32 kernels emulate the assembly's
+// fused multiply-adds exactly (fma32), so both give the same bits and a
+// run does not depend on the CPU.
 
 // gemm computes C = A·B, or C += A·B when acc is set, for an m×n C with
 // row stride ldc, a k×n B with row stride ldb, and A(i,l) = a[i*ars+l*acs]
@@ -33,8 +38,14 @@ func gemm[T float](m, n, k int, a []T, ars, acs int, b []T, ldb int, c []T, ldc 
 }
 
 // gemmGo is the portable kernel: four columns at a time, so each loaded
-// A element is used four times from registers.
+// A element is used four times from registers. float32 goes to sgemmGo.
+// Products are converted before they are added so that no compiler fuses
+// them (the Go spec lets it fuse x*y + z unless x*y is converted).
 func gemmGo[T float](m, n, k int, a []T, ars, acs int, b []T, ldb int, c []T, ldc int, acc bool) {
+	if f, ok := any(a).([]float32); ok {
+		sgemmGo(m, n, k, f, ars, acs, any(b).([]float32), ldb, any(c).([]float32), ldc, acc)
+		return
+	}
 	for i := 0; i < m; i++ {
 		ci := c[i*ldc : i*ldc+n]
 		ai := a[i*ars:]
@@ -47,10 +58,10 @@ func gemmGo[T float](m, n, k int, a []T, ars, acs int, b []T, ldb int, c []T, ld
 			for l := 0; l < k; l++ {
 				x := ai[l*acs]
 				bl := b[l*ldb+j : l*ldb+j+4]
-				s0 += x * bl[0]
-				s1 += x * bl[1]
-				s2 += x * bl[2]
-				s3 += x * bl[3]
+				s0 += T(x * bl[0])
+				s1 += T(x * bl[1])
+				s2 += T(x * bl[2])
+				s3 += T(x * bl[3])
 			}
 			ci[j], ci[j+1], ci[j+2], ci[j+3] = s0, s1, s2, s3
 		}
@@ -60,11 +71,99 @@ func gemmGo[T float](m, n, k int, a []T, ars, acs int, b []T, ldb int, c []T, ld
 				s = ci[j]
 			}
 			for l := 0; l < k; l++ {
-				s += ai[l*acs] * b[l*ldb+j]
+				s += T(ai[l*acs] * b[l*ldb+j])
 			}
 			ci[j] = s
 		}
 	}
+}
+
+// sgemmGo is gemmGo for float32 with the assembly kernels' arithmetic:
+// each C element is the chain s ← fma(A(i,l), B(l,j), s), l = 0..k-1,
+// from its starting value (or +0).
+func sgemmGo(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc : i*ldc+n]
+		ai := a[i*ars:]
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			var s0, s1, s2, s3 float32
+			if acc {
+				s0, s1, s2, s3 = ci[j], ci[j+1], ci[j+2], ci[j+3]
+			}
+			for l := 0; l < k; l++ {
+				// fma32 by hand, four at a time: the compiler does not
+				// inline it, and one test covers the four halfway checks.
+				x := float64(ai[l*acs])
+				bl := b[l*ldb+j : l*ldb+j+4]
+				p0, p1, p2, p3 := float64(x*float64(bl[0])), float64(x*float64(bl[1])), float64(x*float64(bl[2])), float64(x*float64(bl[3]))
+				t0, t1, t2, t3 := p0+float64(s0), p1+float64(s1), p2+float64(s2), p3+float64(s3)
+				if (math.Float64bits(t0)&(1<<28-1) == 0) || (math.Float64bits(t1)&(1<<28-1) == 0) ||
+					(math.Float64bits(t2)&(1<<28-1) == 0) || (math.Float64bits(t3)&(1<<28-1) == 0) {
+					s0, s1, s2, s3 = roundOdd32(p0, float64(s0), t0), roundOdd32(p1, float64(s1), t1), roundOdd32(p2, float64(s2), t2), roundOdd32(p3, float64(s3), t3)
+					continue
+				}
+				s0, s1, s2, s3 = float32(t0), float32(t1), float32(t2), float32(t3)
+			}
+			ci[j], ci[j+1], ci[j+2], ci[j+3] = s0, s1, s2, s3
+		}
+		for ; j < n; j++ {
+			var s float32
+			if acc {
+				s = ci[j]
+			}
+			for l := 0; l < k; l++ {
+				s = fma32(ai[l*acs], b[l*ldb+j], s)
+			}
+			ci[j] = s
+		}
+	}
+}
+
+// fma32 returns x·y + z rounded once to float32, as VFMADD…PS does.
+//
+// The product p = x·y of two float32 (24-bit significands) is exact in
+// float64 (53 bits). The sum s = p + z rounded to float64 then rounded
+// to float32 could round twice wrongly (s landing on a float32 halfway
+// point that the exact sum was not on), so s is first rounded to odd
+// instead: if the sum was inexact (its exact error e ≠ 0, by Knuth's
+// TwoSum) and s's last bit is even, s moves one ulp towards p + z onto
+// its odd neighbour. Rounding to odd with 53 ≥ 24+2 bits followed by
+// round-to-nearest-even to 24 bits is a single correct rounding (Boldo and
+// Melquiond, "Emulation of FMA and correctly-rounded sums: proved
+// algorithms using rounding to odd", IEEE TC 2008), also when the
+// float32 result is subnormal or overflows. float64 never underflows
+// here (a nonzero |p| >= 2^-298), and an exact cancellation gives +0 as
+// the instruction does. Inf and NaN pass through (NaN payloads aside).
+func fma32(x, y, z float32) float32 {
+	p := float64(float64(x) * float64(y)) // exact; converted so it is not fused into the sum
+	s := p + float64(z)
+	// Fast path: s is no float32 halfway point, so s and p + z round to
+	// the same float32 (rounding to nearest is monotone, and halfway points
+	// are float64s). A halfway point between normal float32s has the low 29
+	// of its 52 fraction bits 1000…0, one between subnormals (|s| < 2^-126,
+	// float64 exponent <= -127) has them all 0: either way the low 28 are 0.
+	if math.Float64bits(s)&(1<<28-1) != 0 {
+		return float32(s)
+	}
+	return roundOdd32(p, float64(z), s)
+}
+
+// roundOdd32 rounds s = RN(p + z) to odd, then to float32 (fma32's slow path).
+func roundOdd32(p, z, s float64) float32 {
+	bits := math.Float64bits(s)
+	if bits&1 == 0 && bits&0x7ff0000000000000 != 0x7ff0000000000000 {
+		zz := s - p
+		if e := (p - (s - zz)) + (z - zz); e != 0 {
+			if (e > 0) == (s > 0) {
+				bits++
+			} else {
+				bits--
+			}
+			s = math.Float64frombits(bits)
+		}
+	}
+	return float32(s)
 }
 
 // transpose writes the r×c row-major src into dst as c×r.
@@ -77,13 +176,13 @@ func transpose[T float](dst, src []T, r, c int) {
 	}
 }
 
-// tanhAll replaces every x by tanh(x). float64 uses math.Tanh; float32
+// tanhAll replaces every x by tanh(x). float64 uses detmath.Tanh; float32
 // uses tanh32, vectorised where the CPU allows.
 func tanhAll[T float](x []T) {
 	switch x := any(x).(type) {
 	case []float64:
 		for i, v := range x {
-			x[i] = math.Tanh(v)
+			x[i] = detmath.Tanh(v)
 		}
 	case []float32:
 		if !haveAVX2 {
@@ -118,7 +217,7 @@ func tanhGrad[T float](dz, g, h []T) {
 		tanhGradAVX2(&any(dz).([]float32)[0], &any(g).([]float32)[0], &f[0], i)
 	}
 	for ; i < len(h); i++ {
-		dz[i] = g[i] * (1 - h[i]*h[i])
+		dz[i] = g[i] * (1 - T(h[i]*h[i]))
 	}
 }
 
@@ -134,32 +233,32 @@ const (
 
 // tanh32 is tanh in float32 arithmetic, to a few ulp:
 //
-//	tanh|x| = -e/(2+e),  e = expm1(-2|x|)
+//	tanh|x| = e/(-2-e),  e = expm1(-w),  w = 2·min(|x|, 10)
 //
-// with expm1 by range reduction -2|x| = k·ln2 + r, |r| <= ln2/2, and a
+// with expm1 by range reduction -w = -kk·ln2 + r, |r| <= ln2/2, and a
 // degree-7 Taylor polynomial for expm1(r) (truncation r⁸/8! < 2e-8
-// relative), so small |x| keep full relative accuracy. The assembly
-// kernel evaluates the same formula with fused multiply-adds.
+// relative), so small |x| keep full relative accuracy; the sign of x is
+// put back last. It is tanhAVX2's sequence of operations, with its fused
+// multiply-adds done by fma32, so the two agree bit for bit.
 func tanh32(x float32) float32 {
 	if x != x {
 		return x
 	}
-	y := min(float32(math.Abs(float64(x))), tanhClip)
-	z := -2 * y
-	k := float32(math.RoundToEven(float64(z * invLn2)))
-	r := (z - k*ln2Hi) - k*ln2Lo
+	sign := math.Float32bits(x) & (1 << 31)
+	w := min(math.Float32frombits(math.Float32bits(x)&^(1<<31)), tanhClip)
+	w += w
+	kk := float32(math.RoundToEven(float64(w * invLn2)))
+	r := fma32(kk, ln2Hi, -w)
+	r = fma32(kk, ln2Lo, r)
 	p := float32(1.0 / 5040)
-	p = p*r + 1.0/720
-	p = p*r + 1.0/120
-	p = p*r + 1.0/24
-	p = p*r + 1.0/6
-	p = p*r + 0.5
-	p = p*r*r + r
-	s := math.Float32frombits(uint32(int32(k)+127) << 23)
-	e := s*p + (s - 1)
-	t := -e / (2 + e)
-	if x < 0 {
-		return -t
-	}
-	return t
+	p = fma32(r, p, 1.0/720)
+	p = fma32(r, p, 1.0/120)
+	p = fma32(r, p, 1.0/24)
+	p = fma32(r, p, 1.0/6)
+	p = fma32(r, p, 0.5)
+	p = fma32(r*r, p, r) // expm1(r) = r + r²·p
+	s := math.Float32frombits(uint32(127-int32(kk)) << 23)
+	e := fma32(s, p, s-1) // 2^-kk·(1 + expm1 r) - 1
+	t := e / (-2 - e)
+	return math.Float32frombits(math.Float32bits(t) | sign)
 }

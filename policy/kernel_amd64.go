@@ -1,3 +1,5 @@
+//go:build !purego
+
 package policy
 
 // haveAVX2 reports AVX2 and FMA with the OS saving YMM state: the

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
@@ -186,5 +187,75 @@ func TestTanhGrad(t *testing.T) {
 		if want := g[i] * (1 - h[i]*h[i]); math.Float32bits(got[i]) != math.Float32bits(want) {
 			t.Fatalf("dz[%d] = %v, want %v", i, got[i], want)
 		}
+	}
+}
+
+// fmaCases are float32 triples (x, y, z) on which rounding x·y + z first
+// to float64 and then to float32 goes wrong: x·y = 2^e(1 - 2^-36)·(small
+// odd multiples), z with an odd last bit, so the float64 sum lands on a
+// float32 halfway point the exact sum is just off. Plus seeded random
+// triples over many exponents, cancellations and special values.
+func fmaCases() [][3]float32 {
+	var cs [][3]float32
+	for i := 1; i <= 8; i++ {
+		for _, sg := range []float32{1, -1} {
+			u := float32(math.Ldexp(1, -18)) * float32(i)
+			x := 1 + u
+			y := float32(math.Ldexp(1, -24)) * (1 - u)
+			for _, z := range []float32{1 + 0x1p-23, 1 + 3*0x1p-23, 2 - 0x1p-23, 1} {
+				cs = append(cs, [3]float32{sg * x, sg * y, sg * z}, [3]float32{x, -y, z}, [3]float32{x, y, -z})
+			}
+		}
+	}
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	cs = append(cs, [3]float32{0, 0, 0}, [3]float32{-1, 0, 0}, [3]float32{1, 1, -1}, [3]float32{inf, 1, 1},
+		[3]float32{inf, 0, 1}, [3]float32{1, 1, -inf}, [3]float32{nan, 1, 1}, [3]float32{0x1p-100, 0x1p-49, 0x1p-149},
+		[3]float32{0x1p-75, 0x1p-75, -0x1p-149}, [3]float32{math.MaxFloat32, 2, -math.MaxFloat32}, [3]float32{math.MaxFloat32, 1 + 0x1p-23, 0})
+	rng := rand.New(rand.NewPCG(21, 22))
+	for range 100000 {
+		x := float32(math.Ldexp(rng.Float64()+0.5, rng.IntN(80)-40))
+		y := float32(math.Ldexp(rng.Float64()+0.5, rng.IntN(80)-40))
+		z := -x * y * float32(1+rng.NormFloat64()*math.Ldexp(1, -rng.IntN(30)))
+		if rng.IntN(2) == 0 {
+			z = float32(math.Ldexp(rng.NormFloat64(), rng.IntN(300)-150))
+		}
+		cs = append(cs, [3]float32{x, y, z})
+	}
+	return cs
+}
+
+// TestFMA32 checks fma32 against x·y + z computed exactly by math/big and
+// rounded once to float32, and shows the double rounding it avoids occurs.
+func TestFMA32(t *testing.T) {
+	double := 0
+	for _, c := range fmaCases() {
+		x, y, z := c[0], c[1], c[2]
+		got := fma32(x, y, z)
+		if math.IsNaN(float64(x)) || math.IsNaN(float64(y)) || math.IsNaN(float64(z)) ||
+			math.IsInf(float64(x), 0) || math.IsInf(float64(y), 0) || math.IsInf(float64(z), 0) {
+			if w := float64(x)*float64(y) + float64(z); !math.IsNaN(w) && float64(got) != w || math.IsNaN(w) != math.IsNaN(float64(got)) {
+				t.Errorf("fma32(%v, %v, %v) = %v, want %v", x, y, z, got, w)
+			}
+			continue
+		}
+		exact := new(big.Float).SetPrec(600).SetFloat64(float64(x))
+		exact.Mul(exact, new(big.Float).SetFloat64(float64(y)))
+		exact.Add(exact, new(big.Float).SetFloat64(float64(z)))
+		want, _ := exact.Float32()
+		if exact.Sign() == 0 {
+			want = 0 // an exact cancellation is +0 in round-to-nearest
+			if x*y == 0 && z == 0 && math.Signbit(float64(x)) != math.Signbit(float64(y)) && math.Signbit(float64(z)) {
+				want = float32(math.Copysign(0, -1))
+			}
+		}
+		if math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("fma32(%v, %v, %v) = %v, want %v", x, y, z, got, want)
+		}
+		if float32(float64(x)*float64(y)+float64(z)) != want {
+			double++
+		}
+	}
+	if double == 0 {
+		t.Error("no case where rounding through float64 is wrong: the test cannot tell fma32 from it")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"ppo/detmath"
+
 	"gonum.org/v1/gonum/mat"
 	"gorgonia.org/tensor"
 
@@ -206,7 +208,7 @@ func orthogonal(in, out int, gain float64, rng *rand.Rand) []float64 {
 	a := mat.NewDense(r, c, nil)
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
-			a.Set(i, j, rng.NormFloat64())
+			a.Set(i, j, detmath.NormFloat64(rng))
 		}
 	}
 	var qr mat.QR

@@ -15,10 +15,11 @@ import (
 // non-test files may import: data flows config → env + policy → agent →
 // run directory → report, and imports follow it (README, Layout).
 var allowed = map[string][]string{
-	"kl":              {},
+	"detmath":         {},
+	"kl":              {"detmath"},
 	"configs":         {"kl"},
-	"env":             {},
-	"env/envtest":     {"env"},
+	"env":             {"detmath"},
+	"env/envtest":     {"detmath", "env"},
 	"checkpoint":      {},
 	"atomicfile":      {},
 	"optim":           {},
@@ -27,9 +28,9 @@ var allowed = map[string][]string{
 	"docs":            {"atomicfile", "bench", "report", "sweep"},
 	"rundir/tfevents": {},
 	"graphop":         {},
-	"dist":            {"graphop", "kl"},
-	"policy":          {"dist", "graphop", "kl"},
-	"agent":           {"checkpoint", "configs", "dist", "env", "graphop", "kl", "normalize", "optim", "policy"},
+	"dist":            {"detmath", "graphop", "kl"},
+	"policy":          {"detmath", "dist", "graphop", "kl"},
+	"agent":           {"checkpoint", "configs", "detmath", "dist", "env", "graphop", "kl", "normalize", "optim", "policy"},
 	"rundir":          {"agent", "atomicfile", "checkpoint", "configs", "rundir/tfevents"},
 	"bench":           {"agent", "bench/rusage", "configs", "policy"},
 	"report":          {"agent", "atomicfile", "configs", "kl", "rundir"},

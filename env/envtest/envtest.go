@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"ppo/detmath"
 	"ppo/env"
 )
 
@@ -186,7 +187,7 @@ func sample(rng *rand.Rand, s env.Space, out float64) []float64 {
 			lo, hi := s.Low[i], s.High[i]
 			switch {
 			case math.IsInf(lo, 0) || math.IsInf(hi, 0):
-				a[i] = rng.NormFloat64()
+				a[i] = detmath.NormFloat64(rng)
 			case out > 0:
 				mid, half := (lo+hi)/2, (hi-lo)/2
 				a[i] = mid + out*half*(2*rng.Float64()-1)
