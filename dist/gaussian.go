@@ -68,7 +68,7 @@ func (DiagGaussian) LogProbNode(b Batch, actions *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	invStd, err := G.Exp(G.Must(G.Neg(b.LogStd)))
+	invStd, err := kl.ExpNode(G.Must(G.Neg(b.LogStd)))
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func logSoftmax(x *G.Node) (*G.Node, error) {
 	var b builder
 	m := b.do(G.Max(x, 1))
 	shifted := b.bcast(G.BroadcastSub, x, m)
-	lse := b.un(G.Log, b.do(G.Sum(b.un(G.Exp, shifted), 1)))
+	lse := b.un(G.Log, b.do(G.Sum(b.un(ExpNode, shifted), 1)))
 	out := b.bcast(G.BroadcastSub, shifted, lse)
 	if b.err != nil {
 		return nil, fmt.Errorf("kl: log-softmax: %w", b.err)
@@ -58,7 +58,7 @@ func CategoricalNode(pLogits, qLogits *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	var b builder
-	p := b.un(G.Exp, lp)
+	p := b.un(ExpNode, lp)
 	kl := b.do(G.Sum(b.bin(G.HadamardProd, p, b.bin(G.Sub, lp, lq)), 1))
 	if b.err != nil {
 		return nil, fmt.Errorf("kl: categorical: %w", b.err)
@@ -77,7 +77,7 @@ func CategoricalEntropyNode(logits *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	var b builder
-	h := b.un(G.Neg, b.do(G.Sum(b.bin(G.HadamardProd, b.un(G.Exp, lp), lp), 1)))
+	h := b.un(G.Neg, b.do(G.Sum(b.bin(G.HadamardProd, b.un(ExpNode, lp), lp), 1)))
 	if b.err != nil {
 		return nil, fmt.Errorf("kl: categorical entropy: %w", b.err)
 	}
@@ -108,9 +108,9 @@ func DiagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
 	two := scalar(dt, 2)
 	half := scalar(dt, 0.5)
 	u2 := b.bin(G.HadamardProd, b.bin(G.Sub, pLogStd, qLogStd), two)
-	scale := b.bin(G.Sub, b.un(G.Expm1, u2), u2)
+	scale := b.bin(G.Sub, b.un(Expm1Node, u2), u2)
 	d := b.bin(G.Sub, pMean, qMean)
-	loc := b.bin(G.HadamardProd, b.un(G.Square, d), b.un(G.Exp, b.bin(G.HadamardProd, qLogStd, scalar(dt, -2))))
+	loc := b.bin(G.HadamardProd, b.un(G.Square, d), b.un(ExpNode, b.bin(G.HadamardProd, qLogStd, scalar(dt, -2))))
 	kl := b.do(G.Sum(b.bin(G.HadamardProd, b.bin(G.Add, scale, loc), half), 1))
 	if b.err != nil {
 		return nil, fmt.Errorf("kl: diagonal Gaussian: %w", b.err)
@@ -183,19 +183,19 @@ func EstimateNode(e Estimator, dir Direction, logr *G.Node) (*G.Node, error) {
 		if dir == OldNew {
 			out = b.un(G.Neg, logr)
 		} else {
-			out = b.bin(G.HadamardProd, b.un(G.Exp, logr), logr)
+			out = b.bin(G.HadamardProd, b.un(ExpNode, logr), logr)
 		}
 	case K2:
 		out = b.bin(G.HadamardProd, b.un(G.Square, logr), scalar(dt, 0.5))
 		if dir == NewOld {
-			out = b.bin(G.HadamardProd, b.un(G.Exp, logr), out)
+			out = b.bin(G.HadamardProd, b.un(ExpNode, logr), out)
 		}
 	case K3:
 		if dir == OldNew {
-			out = b.bin(G.Sub, b.un(G.Expm1, logr), logr)
+			out = b.bin(G.Sub, b.un(Expm1Node, logr), logr)
 		} else {
-			rl := b.bin(G.HadamardProd, b.un(G.Exp, logr), logr)
-			out = b.bin(G.Sub, rl, b.un(G.Expm1, logr))
+			rl := b.bin(G.HadamardProd, b.un(ExpNode, logr), logr)
+			out = b.bin(G.Sub, rl, b.un(Expm1Node, logr))
 		}
 	case Exact:
 		return nil, errors.New("kl: Exact is not a sample estimator; use CategoricalKL or DiagGaussianKL")

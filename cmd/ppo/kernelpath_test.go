@@ -16,11 +16,11 @@ import (
 // AVX2, FMA or AVX-512 would (GODEBUG turns those off in internal/cpu, so
 // math.Exp and math.FMA take their non-FMA paths). A seeded CartPole run
 // (categorical policy) and a Pendulum run (Gaussian sampling, float32 tanh
-// layers) must log the same metrics row for row, timing aside, and the
-// same evaluation.
+// layers), and the Pendulum run with a float64 network, must log the same
+// metrics row for row, timing aside, and the same evaluation.
 func TestKernelPathsAgree(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the command twice and trains four times")
+		t.Skip("builds the command twice and trains six times")
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -40,6 +40,9 @@ func TestKernelPathsAgree(t *testing.T) {
 	runs := map[string][]string{
 		"cartpole": {"--seed", "5", "--set", "total_timesteps=4096", "--set", "eval.episodes=3"},
 		"pendulum": {"--config", pendulum, "--seed", "5", "--set", "total_timesteps=8192", "--set", "eval.episodes=2"},
+		// float64 graphs: exp and expm1 nodes of package kl, the float64 tanh.
+		"pendulum-float64": {"--config", pendulum, "--seed", "5", "--set", "total_timesteps=8192", "--set", "eval.episodes=2",
+			"--set", "policy.dtype=float64"},
 	}
 	for name, args := range runs {
 		train := func(bin, out string, env ...string) {
