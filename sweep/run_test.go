@@ -49,8 +49,14 @@ func sweepOnce(t *testing.T, s *Spec, dir string, opt Options) *Summary {
 // removed, which vary between identical runs.
 func untimed(t *testing.T, s *Summary) string {
 	t.Helper()
+	return untimedJSON(t, s.JSON())
+}
+
+// untimedJSON is untimed for a summary's JSON text.
+func untimedJSON(t *testing.T, summary []byte) string {
+	t.Helper()
 	var v any
-	if err := json.Unmarshal(s.JSON(), &v); err != nil {
+	if err := json.Unmarshal(summary, &v); err != nil {
 		t.Fatal(err)
 	}
 	var strip func(any)
