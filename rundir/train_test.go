@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -310,4 +312,17 @@ func seedRange(t *testing.T, s string) []uint64 {
 		seeds = append(seeds, x)
 	}
 	return seeds
+}
+
+// TestThreadsDoNotMatter: the same seed gives the same rows with one
+// thread and with two.
+func TestThreadsDoNotMatter(t *testing.T) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	one, _ := trainRun(t, smallConfig(t, "env.id=Pendulum-v1"))
+	runtime.GOMAXPROCS(2)
+	two, _ := trainRun(t, smallConfig(t, "env.id=Pendulum-v1"))
+	if !reflect.DeepEqual(readRows(t, one), readRows(t, two)) {
+		t.Fatal("GOMAXPROCS 1 and 2 give different metrics")
+	}
 }
