@@ -34,7 +34,8 @@ var allowed = map[string][]string{
 	"bench":           {"agent", "bench/rusage", "configs", "policy"},
 	"report":          {"agent", "atomicfile", "configs", "kl", "rundir"},
 	"sweep":           {"agent", "atomicfile", "configs", "report", "rundir"},
-	"cli":             {"agent", "bench", "configs", "docs", "env", "kl", "report", "rundir", "sweep"},
+	"cli":             {"agent", "bench", "configs", "docs", "env", "kl", "report", "rundir", "sweep", "tabular"},
+	"tabular":         {"env", "kl"},
 	"cmd/ppo":         {"cli"},
 }
 
