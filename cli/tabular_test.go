@@ -35,9 +35,9 @@ func TestTabular(t *testing.T) {
 		Runs []struct {
 			Env            string
 			Horizon        int
-			Optimal        float64 `json:"optimal_return"`
-			Policy         float64 `json:"policy_return"`
-			Mode           float64 `json:"mode_return"`
+			Optimal        float64  `json:"optimal_return"`
+			Policy         float64  `json:"policy_return"`
+			Mode           float64  `json:"mode_return"`
 			EvalMeanReturn *float64 `json:"eval_mean_return"`
 		}
 		KL *struct {
