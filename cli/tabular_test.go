@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"ppo/tabular"
 )
 
 // TestTabular runs ppo tabular on short FrozenLake-v1 and Taxi-v3 runs. A run's optimum is
 // value iteration's (0.7442 for slippery 4x4 within 100 steps, TestOptima in package tabular),
 // its exact returns are success probabilities in [0, 1], and eval.json is reported. Two seeds'
-// policies differ (KL > 0, mean ≤ max), a run against itself has KL exactly 0, and Taxi's masked
-// policy gives a finite KL. Runs of different envs, a run of an env without a table, or no run
+// policies differ (KL > 0, mean ≤ max), a run against itself has KL exactly 0, three runs give
+// three pairs, and Taxi's masked policy evaluates. Runs of different envs, a run of an env without a table, or no run
 // are refused in one line with status 2.
 func TestTabular(t *testing.T) {
 	tmp := t.TempDir()
@@ -30,45 +32,36 @@ func TestTabular(t *testing.T) {
 	}
 	a := train("a", "env.id=FrozenLake-v1", "seed=1")
 	b := train("b", "env.id=FrozenLake-v1", "seed=2")
-	type stats struct{ Mean, Max float64 }
-	var got struct {
-		Runs []struct {
-			Env            string
-			Horizon        int
-			Optimal        float64  `json:"optimal_return"`
-			Policy         float64  `json:"policy_return"`
-			Mode           float64  `json:"mode_return"`
-			EvalMeanReturn *float64 `json:"eval_mean_return"`
-		}
-		KL *struct {
-			AB stats `json:"kl_ab"`
-			BA stats `json:"kl_ba"`
-		}
-	}
+	var got tabular.Report
 	code, out, errs := runCLI("tabular", a, b, "--json")
 	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
 		t.Fatalf("tabular: exit %d, %v: %s %s", code, err, out, errs)
 	}
 	for _, r := range got.Runs {
-		if r.Env != "FrozenLake-v1" || r.Horizon != 100 || math.Abs(r.Optimal-0.7442) > 1e-4 ||
-			!(r.Policy >= 0 && r.Policy <= r.Optimal) || !(r.Mode >= 0 && r.Mode <= r.Optimal) || r.EvalMeanReturn == nil {
+		if r.Env != "FrozenLake-v1" || r.Horizon != 100 || math.Abs(r.Optimal-0.7442) > 1e-4 || r.Mode == nil ||
+			!(r.Policy >= 0 && r.Policy <= r.Optimal) || !(*r.Mode >= 0 && *r.Mode <= r.Optimal) || r.EvalReturn == nil {
 			t.Errorf("run: %+v", r)
 		}
 	}
-	if k := got.KL; k == nil || !(k.AB.Mean > 0 && k.AB.Mean <= k.AB.Max) || !(k.BA.Mean > 0 && k.BA.Mean <= k.BA.Max) {
-		t.Errorf("KL between seeds: %+v", got.KL)
+	if len(got.Pairs) != 1 {
+		t.Fatalf("pairs: %+v", got.Pairs)
 	}
-	code, out, _ = runCLI("tabular", a, a, "--json")
-	if json.Unmarshal([]byte(out), &got); code != 0 || got.KL == nil || got.KL.AB != (stats{}) {
-		t.Errorf("a run against itself: %s", out)
+	if p := got.Pairs[0]; !(p.AB.Mean > 0 && p.AB.Mean <= p.AB.Max) || !(p.BA.Mean > 0 && p.BA.Mean <= p.BA.Max) || p.AB.States != 16 {
+		t.Errorf("KL between seeds: %+v", p)
+	}
+	code, out, _ = runCLI("tabular", a, a, b, "--json")
+	got = tabular.Report{}
+	if json.Unmarshal([]byte(out), &got); code != 0 || len(got.Pairs) != 3 || got.Pairs[0].AB.Max != 0 || got.Pairs[0].BA.UniformMax != 0 || got.Pairs[1].B != 2 {
+		t.Errorf("a run against itself and a third: %s", out)
 	}
 	code, out, errs = runCLI("tabular", a, b)
-	if code != 0 || !strings.Contains(out, "optimal return     0.7442") || !strings.Contains(out, "KL(A‖B)") {
+	if code != 0 || !strings.Contains(out, "optimal return     0.7442") || !strings.Contains(out, "KL(1‖2), 1's visits") {
 		t.Errorf("text: exit %d: %s %s", code, out, errs)
 	}
 
 	taxi := train("taxi", "env.id=Taxi-v3", "policy.action_masking=true")
 	code, out, errs = runCLI("tabular", taxi, taxi, "--json")
+	got = tabular.Report{}
 	if json.Unmarshal([]byte(out), &got); code != 0 || len(got.Runs) != 2 || math.Abs(got.Runs[0].Optimal-7.93) > 1e-9 {
 		t.Errorf("taxi: exit %d: %s %s", code, out, errs)
 	}
@@ -78,8 +71,7 @@ func TestTabular(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"tabular"}, "name one run directory"},
-		{[]string{"tabular", a, b, a}, "name one run directory"},
+		{[]string{"tabular"}, "name a run directory"},
 		{[]string{"tabular", cart}, "has no transition table"},
 		{[]string{"tabular", a, taxi}, "not runs of the same task"},
 		{[]string{"tabular", filepath.Join(tmp, "nope")}, "no run directory"},

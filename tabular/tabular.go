@@ -224,11 +224,14 @@ func Visitation(t *env.Table, pi Policy, horizon int) ([]float64, error) {
 type KLStats struct {
 	// Mean and Max weight the states by a visitation distribution: Mean is Σ_s d(s) KL(s) with
 	// d the visits normalised to sum to 1, Max the largest KL over the states with d(s) > 0.
-	Mean, Max float64
+	Mean float64 `json:"mean"`
+	Max  float64 `json:"max"`
 	// UniformMean and UniformMax are over every state alike.
-	UniformMean, UniformMax float64
+	UniformMean float64 `json:"uniform_mean"`
+	UniformMax  float64 `json:"uniform_max"`
 	// States is the number of states, Visited those with d(s) > 0.
-	States, Visited int
+	States  int `json:"states"`
+	Visited int `json:"visited_states"`
 }
 
 // CompareKL is the KL between p and q in every state, summarised with the visits (from
