@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"optim":           {},
 	"normalize":       {},
 	"bench/rusage":    {},
-	"docs":            {"atomicfile", "bench", "report", "sweep"},
+	"docs":            {"atomicfile", "bench", "report", "sweep", "tabular"},
 	"rundir/tfevents": {},
 	"graphop":         {},
 	"dist":            {"graphop", "kl"},
