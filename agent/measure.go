@@ -19,6 +19,10 @@ func (t *Trainer) measure(m *Metrics) error {
 		b.newHead[i] += v
 	}
 	pi := t.pol.Dist()
+	catKL := kl.CategoricalLogits
+	if m, ok := pi.(dist.MultiCategorical); ok {
+		catKL = m.KL
+	}
 	var newStd, oldStd, refStd []float64
 	if !t.pol.Spec.Discrete {
 		newStd = expAll(pi.(dist.DiagGaussian).LogStd)
@@ -34,7 +38,7 @@ func (t *Trainer) measure(m *Metrics) error {
 		a := b.actions[k*b.actW : (k+1)*b.actW]
 		var d, rev float64
 		if t.pol.Spec.Discrete {
-			d, rev = kl.CategoricalLogits(oh, nh), kl.CategoricalLogits(nh, oh)
+			d, rev = catKL(oh, nh), catKL(nh, oh)
 		} else {
 			d, rev = kl.DiagGaussian(oh, oldStd, nh, newStd), kl.DiagGaussian(nh, newStd, oh, oldStd)
 		}
@@ -47,9 +51,9 @@ func (t *Trainer) measure(m *Metrics) error {
 			var dr float64
 			switch {
 			case t.pol.Spec.Discrete && t.loss.Direction == kl.OldNew:
-				dr = kl.CategoricalLogits(rh, nh)
+				dr = catKL(rh, nh)
 			case t.pol.Spec.Discrete:
-				dr = kl.CategoricalLogits(nh, rh)
+				dr = catKL(nh, rh)
 			case t.loss.Direction == kl.OldNew:
 				dr = kl.DiagGaussian(rh, refStd, nh, newStd)
 			default:

@@ -107,10 +107,7 @@ func estimateMemory(cfg *configs.Config, spec policy.Spec, refFile float64) memo
 		d = 8
 	}
 	obs, act := float64(spec.ObsDim), float64(spec.ActDim)
-	actW := act
-	if spec.Discrete {
-		actW = 1
-	}
+	actW := float64(spec.ActW())
 	last := spec.Hidden[len(spec.Hidden)-1]
 	var towers []towerDims
 	if spec.Shared {

@@ -141,7 +141,19 @@ func (t *Trainer) fill(mb *minibatch, idx []int, beta, refCoef float64) {
 		mb.set(nd, dst)
 	}
 	gather(mb.obs, b.obs, b.obsDim)
-	if t.pol.Spec.Discrete {
+	if nvec := t.pol.Spec.ActNvec; len(nvec) > 0 {
+		// One one-hot segment per component.
+		oh := g[:n*b.actDim]
+		clear(oh)
+		for r, k := range idx {
+			off := r * b.actDim
+			for c, w := range nvec {
+				oh[off+int(b.actions[k*b.actW+c])] = 1
+				off += w
+			}
+		}
+		mb.set(mb.act, oh)
+	} else if t.pol.Spec.Discrete {
 		oh := g[:n*b.actDim]
 		clear(oh)
 		for r, k := range idx {

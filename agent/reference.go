@@ -82,6 +82,9 @@ func (r *Reference) compatible(s policy.Spec) error {
 	if !slices.Equal(rs.ObsCards, s.ObsCards) {
 		return fmt.Errorf("reference policy has discrete observations %v; this run has %v", rs.ObsCards, s.ObsCards)
 	}
+	if !slices.Equal(rs.ActNvec, s.ActNvec) {
+		return fmt.Errorf("reference policy has action components %v; this run has %v", rs.ActNvec, s.ActNvec)
+	}
 	if rs.ObsDim != s.ObsDim || rs.Discrete != s.Discrete || rs.ActDim != s.ActDim {
 		return fmt.Errorf("reference policy has obs dim %d, %d %s actions; this run needs %d, %d",
 			rs.ObsDim, rs.ActDim, map[bool]string{true: "discrete", false: "continuous"}[rs.Discrete], s.ObsDim, s.ActDim)

@@ -30,6 +30,12 @@ func policySpec(cfg *configs.Config, obs, act env.Space) (policy.Spec, error) {
 	switch a := act.(type) {
 	case env.Discrete:
 		s.Discrete, s.ActDim = true, a.N
+	case env.MultiDiscrete:
+		// One categorical per component (dist.MultiCategorical).
+		s.Discrete, s.ActNvec = true, append([]int(nil), a.Nvec...)
+		for _, n := range a.Nvec {
+			s.ActDim += n
+		}
 	case env.Box:
 		s.ActDim = a.Dim()
 	default:

@@ -30,6 +30,7 @@ func init() {
 		{"plot", "RUN_DIR...", "chart runs' return, KL, beta and clip fraction", cmdPlot},
 		{"sweep", "", "run a config over seeds and a grid of overrides (--collect DIR...)", cmdSweep},
 		{"bench", "", "measure training speed: acting, env stepping, learning", cmdBench},
+		{"tabular", "RUN_DIR...", "exact returns and optimum of tabular-env runs; KL between runs over every state", cmdTabular},
 		{"kl", "categorical|normal|gaussian", "compute KL divergences between distributions", cmdKL},
 		{"envs", "[ID...]", "list the registered environments", cmdEnvs},
 		{"docs", "", "regenerate the figures in README, configs and experiments", cmdDocs},

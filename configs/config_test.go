@@ -48,6 +48,7 @@ func TestShippedConfigsLoad(t *testing.T) {
 		"bench/cartpole-zoo.yaml",
 		"cartpole-adaptive-kl.yaml",
 		"cartpole-clip.yaml",
+		"cliffwalking-adaptive-kl.yaml",
 		"frozenlake-adaptive-kl.yaml",
 		"frozenlake8x8-adaptive-kl.yaml",
 		"mountaincar-adaptive-kl.yaml",

@@ -58,7 +58,7 @@ func (Categorical) LogProbNode(b Batch, actions *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.ApplyOp(newRowOp(rowLogProb, n, k, b.Head.Dtype()), b.Head, actions)
+	return G.ApplyOp(newRowOp(rowLogProb, n, k, nil, b.Head.Dtype()), b.Head, actions)
 }
 
 // EntropyNode is the fused entropy op (catop.go) on the logits b.Head.
@@ -67,7 +67,7 @@ func (Categorical) EntropyNode(b Batch) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.ApplyOp(newRowOp(rowEntropy, n, k, b.Head.Dtype()), b.Head)
+	return G.ApplyOp(newRowOp(rowEntropy, n, k, nil, b.Head.Dtype()), b.Head)
 }
 
 // KLNode is kl.CategoricalKL on the two batches' logits.

@@ -23,7 +23,10 @@ import (
 //	logProb:  ℓ_i = Σ_j a_ij (h_ij - lse_i)        ∂ℓ_i/∂h_ij = a_ij - p_ij Σ_j a_ij
 //	entropy:  H_i = -Σ_j p_ij log p_ij             ∂H_i/∂h_ij = -p_ij (log p_ij + H_i)
 //
-// with p = softmax(h) and a the one-hot actions (any weights work).
+// with p = softmax(h) and a the one-hot actions (any weights work). A row
+// may be split into segments, the components of a product of independent
+// categoricals (MultiCategorical): then lse, p, Σ_j a_ij and H_i are per
+// segment in the formulas above, and ℓ_i and H_i the sums over segments.
 
 type rowFn int
 
@@ -39,6 +42,7 @@ func (f rowFn) String() string { return [...]string{"logprob", "entropy"}[f] }
 type rowKernel struct {
 	f    rowFn
 	n, k int
+	segs []int // segment sizes, summing to k
 	dt   tensor.Dtype
 	h, a []float64 // inputs as float64
 	g    []float64 // the output's gradient
@@ -48,8 +52,11 @@ type rowKernel struct {
 	grad *tensor.Dense
 }
 
-func newRowKernel(f rowFn, n, k int, dt tensor.Dtype) *rowKernel {
-	r := &rowKernel{f: f, n: n, k: k, dt: dt, h: make([]float64, n*k), a: make([]float64, n*k), g: make([]float64, n),
+func newRowKernel(f rowFn, n, k int, segs []int, dt tensor.Dtype) *rowKernel {
+	if segs == nil {
+		segs = []int{k}
+	}
+	r := &rowKernel{f: f, n: n, k: k, segs: segs, dt: dt, h: make([]float64, n*k), a: make([]float64, n*k), g: make([]float64, n),
 		logp: make([]float64, n*k), y: make([]float64, n), d: make([]float64, n*k)}
 	r.out = tensor.New(tensor.Of(dt), tensor.WithShape(n))
 	r.grad = tensor.New(tensor.Of(dt), tensor.WithShape(n, k))
@@ -67,17 +74,30 @@ func (r *rowKernel) load(vals []G.Value) error {
 		}
 	}
 	for i := 0; i < r.n; i++ {
-		h, lp := r.h[i*r.k:(i+1)*r.k], r.logp[i*r.k:(i+1)*r.k]
-		m, s := kl.ShiftedExpSum(h)
-		// m + log s first, then h - lse: kl.LogSoftmax rounds (h - m) - log s
-		// instead; the order here is kept so float64 runs stay bit-identical
-		// to earlier ones.
-		lse := m + math.Log(s)
-		for j, v := range h {
-			lp[j] = v - lse
+		off := i * r.k
+		for _, w := range r.segs {
+			h, lp := r.h[off:off+w], r.logp[off:off+w]
+			off += w
+			m, s := kl.ShiftedExpSum(h)
+			// m + log s first, then h - lse: kl.LogSoftmax rounds (h - m) - log s
+			// instead; the order here is kept so float64 runs stay bit-identical
+			// to earlier ones.
+			lse := m + math.Log(s)
+			for j, v := range h {
+				lp[j] = v - lse
+			}
 		}
 	}
 	return nil
+}
+
+// segEntropy is -Σ p log p over one segment's log-probabilities.
+func segEntropy(lp []float64) float64 {
+	v := 0.0
+	for _, l := range lp {
+		v -= detmath.Exp(l) * l
+	}
+	return v
 }
 
 // row returns f of row i.
@@ -90,10 +110,7 @@ func (r *rowKernel) row(i int) float64 {
 		}
 		return v
 	}
-	for _, l := range lp {
-		v -= detmath.Exp(l) * l
-	}
-	return v
+	return segEntropy(lp) // the sum over segments: the same sum, one loop
 }
 
 func (r *rowKernel) forward(vals []G.Value) (G.Value, error) {
@@ -116,22 +133,26 @@ func (r *rowKernel) backward(vals []G.Value) (G.Value, error) {
 		return nil, err
 	}
 	for i, gi := range r.g {
-		lp := r.logp[i*r.k : (i+1)*r.k]
-		switch r.f {
-		case rowLogProb:
-			a := r.a[i*r.k : (i+1)*r.k]
-			sa := 0.0
-			for _, v := range a {
-				sa += v
+		off := i * r.k
+		for _, w := range r.segs {
+			lp, d := r.logp[off:off+w], r.d[off:off+w]
+			switch r.f {
+			case rowLogProb:
+				a := r.a[off : off+w]
+				sa := 0.0
+				for _, v := range a {
+					sa += v
+				}
+				for j, l := range lp {
+					d[j] = gi * (a[j] - detmath.Exp(l)*sa)
+				}
+			case rowEntropy:
+				h := segEntropy(lp)
+				for j, l := range lp {
+					d[j] = -gi * detmath.Exp(l) * (l + h)
+				}
 			}
-			for j, l := range lp {
-				r.d[i*r.k+j] = gi * (a[j] - detmath.Exp(l)*sa)
-			}
-		case rowEntropy:
-			h := r.row(i)
-			for j, l := range lp {
-				r.d[i*r.k+j] = -gi * detmath.Exp(l) * (l + h)
-			}
+			off += w
 		}
 	}
 	graphop.FromFloat64(r.grad, r.d)
@@ -144,8 +165,10 @@ type rowOp struct {
 	r *rowKernel
 }
 
-func newRowOp(f rowFn, n, k int, dt tensor.Dtype) *rowOp {
-	r := newRowKernel(f, n, k, dt)
+// newRowOp is the op of f on [n, k] rows split into segments segs (nil:
+// one segment of k).
+func newRowOp(f rowFn, n, k int, segs []int, dt tensor.Dtype) *rowOp {
+	r := newRowKernel(f, n, k, segs, dt)
 	return &rowOp{graphop.Base{Name: fmt.Sprintf("%v[%d×%d]@%p", f, n, k, r)}, r}
 }
 

@@ -53,7 +53,7 @@ func TestRowOpGradients(t *testing.T) {
 				if f == rowLogProb {
 					args = append(args, G.NewMatrix(g, dt, G.WithShape(n, k), G.WithName("a"), G.WithValue(tensorOf(f64, a, n, k))))
 				}
-				y, err := G.ApplyOp(newRowOp(f, n, k, dt), args...)
+				y, err := G.ApplyOp(newRowOp(f, n, k, nil, dt), args...)
 				if err != nil {
 					t.Fatal(err)
 				}

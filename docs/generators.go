@@ -22,6 +22,7 @@ import (
 //	sweep-result DIR        a sentence on a one-combination sweep's final evaluation (for config headers)
 //	sweeps DIR[:SEEDS]...   a table with a row per combination of each sweep
 //	sweep-seeds DIR         a table with a row per run of a one-combination sweep
+//	tabular FILE            a table of a ppo tabular --json report (exact returns, KL between runs)
 //
 // A sweep DIR holds ppo sweep's summary.json; :SEEDS (e.g. :1-3) keeps those seeds' runs only.
 func Builtin() Generators {
@@ -32,6 +33,7 @@ func Builtin() Generators {
 		"sweep-result": genSweepResult,
 		"sweeps":       genSweeps,
 		"sweep-seeds":  genSweepSeeds,
+		"tabular":      genTabular,
 	}
 }
 

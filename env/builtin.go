@@ -10,6 +10,7 @@ func builtinSpecs() []Spec {
 		pendulumSpec(),
 		gridWorldSpec(),
 		banditSpec(),
+		axisGridSpec(),
 		frozenLakeSpec("FrozenLake-v1", "4x4", 100, 0.70),
 		frozenLakeSpec("FrozenLake8x8-v1", "8x8", 200, 0.85),
 		cliffWalkingSpec(),

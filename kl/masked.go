@@ -132,6 +132,12 @@ func MultiCategoricalKL(dir Direction, oldLogits, newLogits *G.Node, nvec []int)
 	)
 	off := 0
 	for _, n := range nvec {
+		if n == 1 {
+			// A one-action component has KL 0, and gorgonia would slice its
+			// single column to a vector.
+			off++
+			continue
+		}
 		o := b.do(G.Slice(oldLogits, nil, G.S(off, off+n)))
 		c := b.do(G.Slice(newLogits, nil, G.S(off, off+n)))
 		off += n
@@ -147,6 +153,12 @@ func MultiCategoricalKL(dir Direction, oldLogits, newLogits *G.Node, nvec []int)
 		} else {
 			total = b.bin(G.Add, total, d)
 		}
+	}
+	if total == nil && b.err == nil {
+		// Every component has one action: the KL is 0 in every row, built
+		// from both inputs (x - x is exactly 0, its gradient too).
+		zero := b.bin(G.Add, b.bin(G.Sub, oldLogits, oldLogits), b.bin(G.Sub, newLogits, newLogits))
+		total = b.do(G.Sum(zero, 1))
 	}
 	if b.err != nil {
 		return nil, fmt.Errorf("kl: multi-categorical: %w", b.err)

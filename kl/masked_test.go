@@ -139,6 +139,13 @@ func TestMaskedNodesMatchPlain(t *testing.T) {
 		multi := evalNode(t, dt, x, func(n []*G.Node) (*G.Node, error) {
 			return MultiCategoricalKL(NewOld, n[0], n[1], []int{2, 3})
 		})
+		// One-action components (KL 0, skipped), alone or with others.
+		ones := evalNode(t, dt, x, func(n []*G.Node) (*G.Node, error) {
+			return MultiCategoricalKL(NewOld, n[0], n[1], []int{1, 1, 1, 1, 1})
+		})
+		mixed := evalNode(t, dt, x, func(n []*G.Node) (*G.Node, error) {
+			return MultiCategoricalKL(OldNew, n[0], n[1], []int{1, 3, 1})
+		})
 		tol := 1e-12
 		if dt == tensor.Float32 {
 			tol = 1e-4
@@ -150,6 +157,12 @@ func TestMaskedNodesMatchPlain(t *testing.T) {
 			}
 			if want := MultiCategoricalLogits(q, p, []int{2, 3}); math.Abs(multi[r]-want) > tol*math.Max(1, want) {
 				t.Errorf("%v row %d: multi-categorical KL node %v, plain %v", dt, r, multi[r], want)
+			}
+			if ones[r] != 0 {
+				t.Errorf("%v row %d: KL of one-action components %v, want 0", dt, r, ones[r])
+			}
+			if want := MultiCategoricalLogits(p, q, []int{1, 3, 1}); math.Abs(mixed[r]-want) > tol*math.Max(1, want) {
+				t.Errorf("%v row %d: multi-categorical KL node [1 3 1] %v, plain %v", dt, r, mixed[r], want)
 			}
 		}
 	}

@@ -35,6 +35,9 @@ type Spec struct {
 	// ObsCards, if set, makes observations discrete: component j of a raw observation is an
 	// index below ObsCards[j], one-hot encoded into the ObsDim = sum(ObsCards) inputs (Encode).
 	ObsCards []int `json:"obs_cards,omitempty"`
+	// ActNvec, if set, makes the actions MultiDiscrete: Discrete is true and the head holds one
+	// segment of ActNvec[c] logits per component c, ActDim = sum(ActNvec) in all (dist.MultiCategorical).
+	ActNvec []int `json:"act_nvec,omitempty"`
 }
 
 // Validate reports the first problem with s.
@@ -54,7 +57,40 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("policy: hidden sizes must be >= 1, got %v", s.Hidden)
 		}
 	}
-	return s.validateCards()
+	if err := s.validateCards(); err != nil {
+		return err
+	}
+	return s.validateNvec()
+}
+
+// validateNvec checks that ActNvec, if set, is positive, sums to ActDim and comes with Discrete.
+func (s Spec) validateNvec() error {
+	if len(s.ActNvec) == 0 {
+		return nil
+	}
+	sum := 0
+	for _, n := range s.ActNvec {
+		if n < 1 {
+			return fmt.Errorf("policy: action components %v: each must have >= 1 action", s.ActNvec)
+		}
+		sum += n
+	}
+	if !s.Discrete || sum != s.ActDim {
+		return fmt.Errorf("policy: action components %v need discrete actions of dimension %d, have %d (discrete %v)", s.ActNvec, sum, s.ActDim, s.Discrete)
+	}
+	return nil
+}
+
+// ActW is the length of one action as the environment takes it: one index per component for
+// discrete actions, ActDim values for Box actions.
+func (s Spec) ActW() int {
+	switch {
+	case len(s.ActNvec) > 0:
+		return len(s.ActNvec)
+	case s.Discrete:
+		return 1
+	}
+	return s.ActDim
 }
 
 // Dtype is the tensor element type of the network.
@@ -165,6 +201,9 @@ func (p *Policy) setAt(prm *Param, i int, v float64) {
 
 // Dist returns the policy's action distribution with its current log-std.
 func (p *Policy) Dist() dist.Dist {
+	if len(p.Spec.ActNvec) > 0 {
+		return dist.MultiCategorical{Nvec: p.Spec.ActNvec}
+	}
 	if p.Spec.Discrete {
 		return dist.Categorical{}
 	}

@@ -267,6 +267,16 @@ func TestSpecValidate(t *testing.T) {
 		{ObsDim: 1, ActDim: 1, Activation: "tanh"},
 		{ObsDim: 1, ActDim: 1, Hidden: []int{0}, Activation: "tanh"},
 		{ObsDim: 1, ActDim: 1, Hidden: []int{4}, Activation: "gelu"},
+		// Action components not summing to ActDim, empty, or without Discrete.
+		{ObsDim: 1, ActDim: 5, Discrete: true, ActNvec: []int{2, 2}, Hidden: []int{4}, Activation: "tanh"},
+		{ObsDim: 1, ActDim: 2, Discrete: true, ActNvec: []int{2, 0}, Hidden: []int{4}, Activation: "tanh"},
+		{ObsDim: 1, ActDim: 4, ActNvec: []int{2, 2}, Hidden: []int{4}, Activation: "tanh"},
+	}
+	good := Spec{ObsDim: 1, ActDim: 4, Discrete: true, ActNvec: []int{3, 1}, Hidden: []int{4}, Activation: "tanh"}
+	if p, err := New(good, 1); err != nil {
+		t.Errorf("%+v: %v", good, err)
+	} else if got := good.ActW(); got != 2 || p.Dist() == nil {
+		t.Errorf("%+v: action width %d", good, got)
 	}
 	for _, s := range bad {
 		if _, err := New(s, 1); err == nil {

@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"optim":           {},
 	"normalize":       {},
 	"bench/rusage":    {},
-	"docs":            {"atomicfile", "bench", "report", "sweep"},
+	"docs":            {"atomicfile", "bench", "report", "sweep", "tabular"},
 	"rundir/tfevents": {},
 	"graphop":         {},
 	"dist":            {"detmath", "graphop", "kl"},
@@ -35,7 +35,8 @@ var allowed = map[string][]string{
 	"bench":           {"agent", "bench/rusage", "configs", "policy"},
 	"report":          {"agent", "atomicfile", "configs", "kl", "rundir"},
 	"sweep":           {"agent", "atomicfile", "configs", "report", "rundir"},
-	"cli":             {"agent", "bench", "configs", "docs", "env", "kl", "report", "rundir", "sweep"},
+	"cli":             {"agent", "bench", "configs", "docs", "env", "kl", "report", "rundir", "sweep", "tabular"},
+	"tabular":         {"detmath", "env", "kl"},
 	"cmd/ppo":         {"cli"},
 }
 
