@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"ppo/dist"
 	"ppo/env"
+	"ppo/kl"
 	"ppo/normalize"
 	"ppo/policy"
 )
@@ -17,6 +19,9 @@ type EvalResult struct {
 	Episodes   int       `json:"episodes"`
 	MeanLength float64   `json:"mean_length"`
 	Returns    []float64 `json:"returns"`
+	// KLRef is the mean exact KL between the policy and the reference over
+	// every state the episodes visited, when the Evaluator has a reference.
+	KLRef *float64 `json:"kl_ref,omitempty"`
 }
 
 // Evaluator plays whole episodes with a fixed policy on a fresh env.
@@ -26,6 +31,10 @@ type Evaluator struct {
 	ClipObs  float64
 	EnvID    string
 	Params   map[string]float64
+	// Ref, if set, is a reference policy whose exact KL to the policy, in
+	// direction RefDirection, is measured on the visited states.
+	Ref          *Reference
+	RefDirection kl.Direction
 }
 
 // Run plays episodes one after another on one env seeded with seed,
@@ -49,7 +58,14 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 	x := make([]float64, spec.ObsDim)
 	box, isBox := en.ActionSpace().(env.Box)
 	res := EvalResult{Episodes: episodes}
-	var lengths float64
+	var lengths, klSum float64
+	var refHead, std, refStd []float64
+	if e.Ref != nil {
+		refHead = make([]float64, spec.ActDim)
+		if g, ok := pi.(dist.DiagGaussian); ok {
+			std, refStd = expAll(g.LogStd), expAll(e.Ref.logStd)
+		}
+	}
 	for ep := 0; ep < episodes; ep++ {
 		obs, err := en.Reset()
 		if err != nil {
@@ -63,6 +79,10 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 				copy(x, obs)
 			}
 			fwd.Forward(x, 1, head, nil)
+			if e.Ref != nil {
+				e.Ref.heads(refHead, obs, 1)
+				klSum += e.refKL(head, std, refHead, refStd)
+			}
 			if deterministic {
 				pi.Mode(head, act)
 			} else {
@@ -97,5 +117,22 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 	// Population std, as numpy's default in SB3's evaluate_policy.
 	res.StdReturn = math.Sqrt(res.StdReturn / float64(episodes))
 	res.MeanLength = lengths / float64(episodes)
+	if e.Ref != nil {
+		d := klSum / lengths
+		res.KLRef = &d
+	}
 	return res, nil
+}
+
+// refKL is the exact KL between the policy's head and the reference's at one state, in
+// RefDirection (old_new: KL(ref ‖ policy); new_old: KL(policy ‖ ref)); the std slices
+// are nil for categorical heads.
+func (e *Evaluator) refKL(head, std, refHead, refStd []float64) float64 {
+	if e.RefDirection == kl.OldNew {
+		head, std, refHead, refStd = refHead, refStd, head, std
+	}
+	if std == nil {
+		return kl.CategoricalLogits(head, refHead)
+	}
+	return kl.DiagGaussian(head, std, refHead, refStd)
 }

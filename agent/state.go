@@ -28,6 +28,10 @@ type State struct {
 	EnvID     string                  `json:"env_id"`
 	// EnvParams are the environment parameter overrides of the run.
 	EnvParams map[string]float64 `json:"env_params,omitempty"`
+	// ShapedAcc and ShapedWindow are the shaped returns of the episodes in
+	// progress and of the recent ones, with kl.reference.placement reward.
+	ShapedAcc    []float64 `json:"shaped_acc,omitempty"`
+	ShapedWindow []float64 `json:"shaped_window,omitempty"`
 }
 
 // Checkpoint captures the whole state of the run after the current update.
@@ -47,6 +51,9 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	}
 	if adapts(t.refCtrl) {
 		st.RefBeta = t.refCtrl.Beta()
+	}
+	if t.shaping != nil {
+		st.ShapedAcc, st.ShapedWindow = t.shaping.acc, t.shaping.window
 	}
 	if st.ActRNG, err = t.actPCG.MarshalBinary(); err != nil {
 		return nil, err
@@ -121,6 +128,12 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 	}
 	if err := t.shufPCG.UnmarshalBinary(st.ShufRNG); err != nil {
 		return fmt.Errorf("shuffle random stream: %w", err)
+	}
+	if t.shaping != nil {
+		if len(st.ShapedAcc) != len(t.shaping.acc) {
+			return errors.New("checkpoint has no shaped returns for kl.reference.placement: reward")
+		}
+		t.shaping.acc, t.shaping.window = st.ShapedAcc, st.ShapedWindow
 	}
 	t.update, t.timesteps, t.window = st.Update, st.Timesteps, st.Window
 	t.lastObs = st.LastObs
