@@ -49,9 +49,9 @@ type Metrics struct {
 	EvalReturnMean *float64 `json:"eval_return_mean,omitempty"`
 	// Tasks holds, on updates where an evaluation ran, each of eval.tasks's
 	// results by name.
-	Tasks map[string]TaskMetrics `json:"tasks,omitempty"`
-	SPS            float64  `json:"sps"`
-	WallSeconds    float64  `json:"wall_seconds"`
+	Tasks       map[string]TaskMetrics `json:"tasks,omitempty"`
+	SPS         float64                `json:"sps"`
+	WallSeconds float64                `json:"wall_seconds"`
 
 	klRef float64
 }
