@@ -165,15 +165,15 @@ func StudyCorrelation(settings []StudySetting) (rho float64, n int) {
 }
 
 // StudyMarkdown is a table with a row per setting: mean ± sd of the returns on X and Y
-// and of KL(A′ ‖ A) on X, and how many runs solve each task (return ≥ solved), followed
+// and of KL(A′ ‖ A) on X, and how many runs solve each task and both (return ≥ solved), followed
 // by the correlation of forgetting with the KL.
 func StudyMarkdown(settings []StudySetting, x, y string, solved float64) string {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "| setting | runs | return on X (%s) | return on Y (%s) | KL(A′ ‖ A) on X's states | solve X | solve Y |\n", x, y)
-	b.WriteString("|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| setting | runs | return on X (%s) | return on Y (%s) | KL(A′ ‖ A) on X's states | solve X | solve Y | solve both |\n", x, y)
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, s := range settings {
 		var xs, ys, ks []float64
-		sx, sy := 0, 0
+		sx, sy, both := 0, 0, 0
 		for _, r := range s.Runs {
 			xs, ys, ks = append(xs, r.XReturn), append(ys, r.YReturn), append(ks, r.XKL)
 			if r.XReturn >= solved {
@@ -182,11 +182,33 @@ func StudyMarkdown(settings []StudySetting, x, y string, solved float64) string 
 			if r.YReturn >= solved {
 				sy++
 			}
+			if r.XReturn >= solved && r.YReturn >= solved {
+				both++
+			}
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %d/%d | %d/%d |\n", s.Label, len(s.Runs),
-			fmtStat(StatOf(xs), "%.1f"), fmtStat(StatOf(ys), "%.1f"), fmtStat(StatOf(ks), "%.3g"), sx, len(s.Runs), sy, len(s.Runs))
+		n := len(s.Runs)
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %d/%d | %d/%d | %d/%d |\n", s.Label, n,
+			fmtStat(StatOf(xs), "%.1f"), fmtStat(StatOf(ys), "%.1f"), fmtStat(StatOf(ks), "%.3g"), sx, n, sy, n, both, n)
 	}
 	rho, n := StudyCorrelation(settings)
-	fmt.Fprintf(&b, "\nSpearman correlation of KL(A′ ‖ A) on X's states with the return on X, over all %d runs: %.2f.\n", n, rho)
+	fmt.Fprintf(&b, "\nSpearman correlation of KL(A′ ‖ A) on X's states with the return on X, over all %d runs: %.2f.", n, rho)
+	lost, far, farKept := math.Inf(1), 0, 0
+	for _, s := range settings {
+		for _, r := range s.Runs {
+			if r.XReturn < solved {
+				lost = math.Min(lost, r.XKL)
+			}
+			if r.XKL >= 10 {
+				far++
+				if r.XReturn >= solved {
+					farKept++
+				}
+			}
+		}
+	}
+	if !math.IsInf(lost, 1) {
+		fmt.Fprintf(&b, " The smallest KL on X's states of a run that no longer solves X: %.3g nats;", lost)
+	}
+	fmt.Fprintf(&b, " runs with a KL of 10 nats or more that still solve X: %d of %d.\n", farKept, far)
 	return b.String()
 }

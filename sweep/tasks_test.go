@@ -75,7 +75,7 @@ func TestReadStudy(t *testing.T) {
 		t.Fatalf("settings %+v", got)
 	}
 	md := StudyMarkdown(got, "x", "y", 475)
-	if !strings.Contains(md, "| reward β=0.1 | 1 | 500.0 | 9.0 | 0.5 | 1/1 | 0/1 |") {
+	if !strings.Contains(md, "| reward β=0.1 | 1 | 500.0 | 9.0 | 0.5 | 1/1 | 0/1 | 0/1 |") {
 		t.Errorf("table:\n%s", md)
 	}
 	if _, err := ReadStudy([]string{path}, "x", "z"); err == nil || !strings.Contains(err.Error(), "a seed 1 lacks task x or z") {
