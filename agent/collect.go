@@ -59,7 +59,9 @@ func (t *Trainer) collect() error {
 	b, n := t.buf, t.cfg.Env.NumEnvs
 	pi := t.pol.Dist()
 	envAct := make([]float64, n*b.actW)
-	if t.obsStats != nil && t.timesteps == 0 {
+	coef := t.refCoef()
+	frozen := t.cfg.Init.FreezeObsStats
+	if t.obsStats != nil && t.timesteps == 0 && !frozen {
 		t.obsStats.Update(t.lastObs, n)
 	}
 	for s := 0; s < b.steps; s++ {
@@ -102,7 +104,7 @@ func (t *Trainer) collect() error {
 			return fmt.Errorf("env: %w", err)
 		}
 		t.timesteps += n
-		if t.obsStats != nil {
+		if t.obsStats != nil && !frozen {
 			t.obsStats.Update(st.Obs, n)
 		}
 		rew := b.rewards[s*n : (s+1)*n]
@@ -110,6 +112,13 @@ func (t *Trainer) collect() error {
 		for i := 0; i < n; i++ {
 			k := s*n + i
 			b.ended[k] = st.Terminated[i] || st.Truncated[i]
+		}
+		if t.shaping != nil {
+			// On the raw rewards: the normaliser below sees the shaped ones.
+			t.shape(s, rew, b.ended[s*n:(s+1)*n], coef)
+		}
+		for i := 0; i < n; i++ {
+			k := s*n + i
 			b.nextValue[k] = 0
 			if st.Truncated[i] && !st.Terminated[i] {
 				// Bootstrap the cut-off episode from V(final observation).

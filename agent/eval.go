@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"ppo/configs"
+	"ppo/dist"
 	"ppo/env"
 	"ppo/kl"
 	"ppo/normalize"
@@ -19,6 +20,9 @@ type EvalResult struct {
 	Episodes   int       `json:"episodes"`
 	MeanLength float64   `json:"mean_length"`
 	Returns    []float64 `json:"returns"`
+	// KLRef is the mean exact KL between the policy and the reference over
+	// every state the episodes visited, when the Evaluator has a reference.
+	KLRef *float64 `json:"kl_ref,omitempty"`
 }
 
 // Evaluator plays whole episodes with a fixed policy on a fresh env.
@@ -33,6 +37,10 @@ type Evaluator struct {
 	MaxEpisodeSteps int
 	// Masking applies the env's action masks (the run's policy.action_masking).
 	Masking bool
+	// Ref, if set, is a reference policy whose exact KL to the policy, in
+	// direction RefDirection, is measured on the visited states.
+	Ref          *Reference
+	RefDirection kl.Direction
 }
 
 // Run plays episodes one after another on one env seeded with seed,
@@ -65,7 +73,14 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 	x := make([]float64, spec.ObsDim)
 	box, isBox := en.ActionSpace().(env.Box)
 	res := EvalResult{Episodes: episodes}
-	var lengths float64
+	var lengths, klSum float64
+	var refHead, std, refStd []float64
+	if e.Ref != nil {
+		refHead = make([]float64, spec.ActDim)
+		if g, ok := pi.(dist.DiagGaussian); ok {
+			std, refStd = expAll(g.LogStd), expAll(e.Ref.logStd)
+		}
+	}
 	for ep := 0; ep < episodes; ep++ {
 		obs, err := en.Reset()
 		if err != nil {
@@ -85,6 +100,13 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 			if masker != nil {
 				masker.ActionMask(allowed)
 				kl.MaskLogits(head, head, allowed)
+			}
+			if e.Ref != nil {
+				e.Ref.heads(refHead, obs, 1)
+				if masker != nil {
+					kl.MaskLogits(refHead, refHead, allowed)
+				}
+				klSum += e.refKL(head, std, refHead, refStd)
 			}
 			if deterministic {
 				pi.Mode(head, act)
@@ -120,5 +142,22 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 	// Population std, as numpy's default in SB3's evaluate_policy.
 	res.StdReturn = math.Sqrt(res.StdReturn / float64(episodes))
 	res.MeanLength = lengths / float64(episodes)
+	if e.Ref != nil {
+		d := klSum / lengths
+		res.KLRef = &d
+	}
 	return res, nil
+}
+
+// refKL is the exact KL between the policy's head and the reference's at one state, in
+// RefDirection (old_new: KL(ref ‖ policy); new_old: KL(policy ‖ ref)); the std slices
+// are nil for categorical heads.
+func (e *Evaluator) refKL(head, std, refHead, refStd []float64) float64 {
+	if e.RefDirection == kl.OldNew {
+		head, std, refHead, refStd = refHead, refStd, head, std
+	}
+	if std == nil {
+		return kl.CategoricalLogits(head, refHead)
+	}
+	return kl.DiagGaussian(head, std, refHead, refStd)
 }

@@ -21,11 +21,14 @@ type LossConfig struct {
 	// ValueClip > 0 clips value predictions to old ± ValueClip (as CleanRL
 	// and SB3's clip_range_vf) and takes the larger of the two losses.
 	ValueClip float64
-	// Reference adds a KL term to a frozen reference policy.
+	// Reference adds a KL term to a frozen reference policy (placement loss).
 	Reference bool
 	// Masked adds a mask-bias input (0 or kl.MaskBias per action) to the
 	// network's logits, so masked actions have probability 0 in every term.
 	Masked bool
+	// RefDirection is the direction of every KL to the reference: in the
+	// loss, in the shaped reward and in the logs.
+	RefDirection kl.Direction
 }
 
 // minibatch is a gorgonia graph of the PPO loss for one batch size, built
@@ -106,7 +109,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 		if mb.ref.LogStd != nil {
 			mb.input(mb.ref.LogStd, n, p.Spec.ActDim)
 		}
-		mb.refKL = b.do(mean(net.KL(cfg.Direction, mb.ref)))
+		mb.refKL = b.do(mean(net.KL(cfg.RefDirection, mb.ref)))
 		loss = b.do(G.Add(loss, b.do(G.Mul(mb.refCoef, mb.refKL))))
 	}
 	mb.loss = loss

@@ -119,7 +119,8 @@ var lossCases = []struct {
 	{"klpen-k2-newold-cat", true, LossConfig{Objective: configs.ObjectiveKLPenalty, Estimator: kl.K2, Direction: kl.NewOld}},
 	{"clip-cat-vclip", true, LossConfig{Objective: configs.ObjectiveClip, ValueClip: 0.2}},
 	{"clipkl-gauss-ref", false, LossConfig{Objective: configs.ObjectiveClipKL, Reference: true}},
-	{"none-cat-ref", true, LossConfig{Objective: configs.ObjectiveNone, Reference: true, Direction: kl.NewOld}},
+	{"none-cat-ref", true, LossConfig{Objective: configs.ObjectiveNone, Reference: true, Direction: kl.NewOld, RefDirection: kl.NewOld}},
+	{"none-cat-ref-oldnew", true, LossConfig{Objective: configs.ObjectiveNone, Reference: true, Direction: kl.NewOld, RefDirection: kl.OldNew}},
 }
 
 // TestLossGradients compares the graph's gradient of the whole PPO loss

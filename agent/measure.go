@@ -50,11 +50,11 @@ func (t *Trainer) measure(m *Metrics) error {
 			rh := b.refHead[k*b.actDim : (k+1)*b.actDim]
 			var dr float64
 			switch {
-			case t.pol.Spec.Discrete && t.loss.Direction == kl.OldNew:
+			case t.pol.Spec.Discrete && t.loss.RefDirection == kl.OldNew:
 				dr = catKL(rh, nh)
 			case t.pol.Spec.Discrete:
 				dr = catKL(nh, rh)
-			case t.loss.Direction == kl.OldNew:
+			case t.loss.RefDirection == kl.OldNew:
 				dr = kl.DiagGaussian(rh, refStd, nh, newStd)
 			default:
 				dr = kl.DiagGaussian(nh, newStd, rh, refStd)

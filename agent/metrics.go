@@ -39,12 +39,29 @@ type Metrics struct {
 	// and RefCoef its coefficient in this update's loss.
 	KLRef   *float64 `json:"kl_ref,omitempty"`
 	RefCoef *float64 `json:"ref_coef,omitempty"`
+	// With kl.reference.placement reward: RewardKL is the mean KL_t the
+	// rewards were shaped with over the rollout, ShapedReturnMean the mean
+	// shaped return (raw return − coefficient·ΣKL_t) of the recent training
+	// episodes; EpisodeReturnMean stays the env's return.
+	RewardKL         *float64 `json:"reward_kl,omitempty"`
+	ShapedReturnMean *float64 `json:"shaped_return_mean,omitempty"`
 	// EvalReturnMean is set on updates where an evaluation ran.
 	EvalReturnMean *float64 `json:"eval_return_mean,omitempty"`
-	SPS            float64  `json:"sps"`
-	WallSeconds    float64  `json:"wall_seconds"`
+	// Tasks holds, on updates where an evaluation ran, each of eval.tasks's
+	// results by name.
+	Tasks       map[string]TaskMetrics `json:"tasks,omitempty"`
+	SPS         float64                `json:"sps"`
+	WallSeconds float64                `json:"wall_seconds"`
 
 	klRef float64
+}
+
+// TaskMetrics is an evaluation on one of eval.tasks: the mean return and, when the run
+// has a reference policy, the mean exact KL to it (in kl.reference.direction) over the
+// states the evaluation episodes visited.
+type TaskMetrics struct {
+	Return float64  `json:"return"`
+	KLRef  *float64 `json:"kl_ref,omitempty"`
 }
 
 // check refuses a row with a non-finite quantity, naming it.
@@ -57,6 +74,9 @@ func (m *Metrics) check() error {
 		if math.IsNaN(q.v) || math.IsInf(q.v, 0) {
 			return fmt.Errorf("update %d: %s is %v", m.Update, q.name, q.v)
 		}
+	}
+	if m.RewardKL != nil && !finite(*m.RewardKL) {
+		return fmt.Errorf("update %d: reward_kl is %v", m.Update, *m.RewardKL)
 	}
 	return nil
 }

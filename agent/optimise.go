@@ -174,7 +174,7 @@ func (t *Trainer) fill(mb *minibatch, idx []int, beta, refCoef float64) {
 		tile(g[:n*b.actDim], b.logStd, n)
 		mb.set(mb.old.LogStd, g[:n*b.actDim])
 	}
-	if t.ref != nil {
+	if t.loss.Reference {
 		gather(mb.ref.Head, b.refHead, b.actDim)
 		if mb.ref.LogStd != nil {
 			tile(g[:n*b.actDim], t.ref.logStd, n)

@@ -9,6 +9,7 @@ import (
 	"ppo/checkpoint"
 	"ppo/configs"
 	"ppo/dist"
+	"ppo/kl"
 	"ppo/normalize"
 	"ppo/policy"
 )
@@ -39,6 +40,20 @@ func LoadReference(path string) (*Reference, error) {
 		r.logStd = d.LogStd
 	}
 	return r, nil
+}
+
+// RunReference loads the reference policy of a run of cfg (kl.reference.checkpoint)
+// with the direction of the KL to it (kl.reference.direction resolved).
+func RunReference(cfg *configs.Config) (*Reference, kl.Direction, error) {
+	dir, err := kl.ParseDirection(cfg.KL.ReferenceDirection())
+	if err != nil {
+		return nil, dir, err
+	}
+	r, err := LoadReference(cfg.KL.Reference.Checkpoint)
+	if err != nil {
+		return nil, dir, fmt.Errorf("kl.reference.checkpoint: %w", err)
+	}
+	return r, dir, nil
 }
 
 // TrainedWith is the resolved config a trainer wrote into c, or nil for a

@@ -31,6 +31,10 @@ type State struct {
 	// EnvTextParams and MaxEpisodeSteps are the run's env.text_params and env.max_episode_steps.
 	EnvTextParams   map[string]string `json:"env_text_params,omitempty"`
 	MaxEpisodeSteps int               `json:"max_episode_steps,omitempty"`
+	// ShapedAcc and ShapedWindow are the shaped returns of the episodes in
+	// progress and of the recent ones, with kl.reference.placement reward.
+	ShapedAcc    []float64 `json:"shaped_acc,omitempty"`
+	ShapedWindow []float64 `json:"shaped_window,omitempty"`
 }
 
 // Checkpoint captures the whole state of the run after the current update.
@@ -51,6 +55,9 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	}
 	if adapts(t.refCtrl) {
 		st.RefBeta = t.refCtrl.Beta()
+	}
+	if t.shaping != nil {
+		st.ShapedAcc, st.ShapedWindow = t.shaping.acc, t.shaping.window
 	}
 	if st.ActRNG, err = t.actPCG.MarshalBinary(); err != nil {
 		return nil, err
@@ -125,6 +132,12 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 	}
 	if err := t.shufPCG.UnmarshalBinary(st.ShufRNG); err != nil {
 		return fmt.Errorf("shuffle random stream: %w", err)
+	}
+	if t.shaping != nil {
+		if len(st.ShapedAcc) != len(t.shaping.acc) {
+			return errors.New("checkpoint has no shaped returns for kl.reference.placement: reward")
+		}
+		t.shaping.acc, t.shaping.window = st.ShapedAcc, st.ShapedWindow
 	}
 	t.update, t.timesteps, t.window = st.Update, st.Timesteps, st.Window
 	t.lastObs = st.LastObs

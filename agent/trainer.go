@@ -29,6 +29,9 @@ type Trainer struct {
 	ctrl    kl.Controller
 	ref     *Reference
 	refCtrl kl.Controller // nil without a reference policy
+	// shaping is set when the reference penalty goes into the reward
+	// (kl.reference.placement: reward).
+	shaping *shaping
 
 	obsStats  *normalize.RunningStats // nil without env.normalize_obs
 	rewScale  *normalize.RewardScaler // nil without env.normalize_reward
@@ -122,6 +125,19 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	if cfg.Env.NormalizeObs {
 		t.obsStats = normalize.NewRunningStats(spec.ObsDim)
 	}
+	if p := cfg.Init.Checkpoint; p != "" {
+		if err := t.initFrom(p, spec); err != nil {
+			return nil, fmt.Errorf("init.checkpoint: %w", err)
+		}
+	}
+	if t.ref != nil && cfg.KL.Reference.Placement == configs.PlacementReward {
+		if t.shaping, err = newShaping(cfg); err != nil {
+			return nil, fmt.Errorf("kl.reference: %w", err)
+		}
+	}
+	if err := checkTasks(cfg, spec); err != nil {
+		return nil, err
+	}
 	if cfg.Env.NormalizeReward {
 		t.rewScale = normalize.NewRewardScaler(cfg.Env.NumEnvs, cfg.PPO.Gamma, cfg.Env.ClipReward)
 	}
@@ -197,6 +213,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 			return err
 		}
 		t.episodeStats(&m)
+		if t.shaping != nil {
+			t.shaping.stats(&m)
+		}
 		m.SPS = float64(t.buf.size()) / time.Since(u0).Seconds()
 		m.WallSeconds = time.Since(start).Seconds()
 		if err := m.check(); err != nil {
@@ -298,6 +317,18 @@ func (t *Trainer) HasReference() bool { return t.ref != nil }
 func (t *Trainer) Evaluator() *Evaluator {
 	return &Evaluator{Policy: t.pol, ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, EnvID: t.cfg.Env.ID, Params: t.cfg.Env.Params,
 		TextParams: t.cfg.Env.TextParams, MaxEpisodeSteps: t.cfg.Env.MaxEpisodeSteps, Masking: t.maskers != nil}
+}
+
+// TaskEvaluator plays episodes of eval.tasks's task with the current policy, as
+// Evaluator does, also measuring the KL to the reference policy, when the run has one,
+// on the states it visits.
+func (t *Trainer) TaskEvaluator(task configs.TaskConfig) *Evaluator {
+	e := t.Evaluator()
+	e.EnvID, e.Params = task.EnvID(t.cfg), task.Params
+	if t.ref != nil {
+		e.Ref, e.RefDirection = t.ref, t.loss.RefDirection
+	}
+	return e
 }
 
 // Check builds everything a run of cfg needs (environments, network,

@@ -68,13 +68,43 @@ func lossConfig(cfg *configs.Config) (LossConfig, error) {
 	if err != nil {
 		return LossConfig{}, err
 	}
+	refDir, err := kl.ParseDirection(cfg.KL.ReferenceDirection())
+	if err != nil {
+		return LossConfig{}, err
+	}
 	return LossConfig{
 		Objective: cfg.PPO.Objective,
 		Direction: dir,
 		Estimator: est,
 		ValueClip: cfg.PPO.ValueClip,
-		Reference: cfg.KL.Reference.Checkpoint != "",
+		Reference: cfg.KL.Reference.Checkpoint != "" && cfg.KL.Reference.Placement == configs.PlacementLoss,
+
+		RefDirection: refDir,
 	}, nil
+}
+
+// checkTasks refuses eval.tasks whose environment does not exist, has no such
+// parameter, or has other spaces than the run's, so that every task can be played.
+func checkTasks(cfg *configs.Config, spec policy.Spec) error {
+	for i, task := range cfg.Eval.Tasks {
+		var opts []env.Option
+		if len(task.Params) > 0 {
+			opts = append(opts, env.WithParams(task.Params))
+		}
+		e, err := env.Make(task.EnvID(cfg), opts...)
+		if err != nil {
+			return fmt.Errorf("eval.tasks[%d] (%s): %w", i, task.Name, err)
+		}
+		s, err := policySpec(cfg, e.ObservationSpace(), e.ActionSpace())
+		if err != nil {
+			return fmt.Errorf("eval.tasks[%d] (%s): %w", i, task.Name, err)
+		}
+		if s.ObsDim != spec.ObsDim || s.Discrete != spec.Discrete || s.ActDim != spec.ActDim {
+			return fmt.Errorf("eval.tasks[%d] (%s): %s has other spaces than %s (observation size %d, %d actions; the run has %d, %d)",
+				i, task.Name, task.EnvID(cfg), cfg.Env.ID, s.ObsDim, s.ActDim, spec.ObsDim, spec.ActDim)
+		}
+	}
+	return nil
 }
 
 // newController builds the controller c describes: kl.controller, or the reference's

@@ -29,6 +29,7 @@ func init() {
 		{"inspect", "RUN_DIR...", "summarise run directories side by side", cmdInspect},
 		{"plot", "RUN_DIR...", "chart runs' return, KL, beta and clip fraction", cmdPlot},
 		{"sweep", "", "run a config over seeds and a grid of overrides (--collect DIR...)", cmdSweep},
+		{"tradeoff", "SUMMARY.json...", "chart a forgetting study's sweeps: return on X vs Y, forgetting vs KL", cmdTradeoff},
 		{"bench", "", "measure training speed: acting, env stepping, learning", cmdBench},
 		{"tabular", "RUN_DIR...", "exact returns and optimum of tabular-env runs; KL between runs over every state", cmdTabular},
 		{"kl", "categorical|normal|gaussian", "compute KL divergences between distributions", cmdKL},
@@ -42,7 +43,7 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("usage: ppo <command> [flags] [arguments]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s%s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-10s%s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun 'ppo <command> -h' for the flags and arguments of a command.\n")
 	return b.String()

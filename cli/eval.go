@@ -5,7 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 
+	"ppo/configs"
 	"ppo/rundir"
 )
 
@@ -18,6 +22,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&seed, "seed", "seed of the evaluation env and of action sampling (default: the run's evaluation seed, as eval.json)")
 	det := fs.Bool("deterministic", false, "act with the distribution's mode instead of sampling (as eval.json)")
 	asJSON := fs.Bool("json", false, `print {"mean_return":..,"std_return":..,"episodes":..}`)
+	task := fs.String("task", "", "play the run's eval.tasks entry `NAME` (as in eval.json's tasks, with the KL to the reference)")
+	var sets setFlags
+	fs.Var(&sets, "set", "play another task: `env.id=ID` or env.params.NAME=V (repeatable), on top of the run's env or --task")
 	pos, done, code := parseMixed(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -44,6 +51,18 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ppo eval:", err)
 		return 2
 	}
+	if *task != "" {
+		if err := ev.UseTask(*task); err != nil {
+			fmt.Fprintln(stderr, "ppo eval:", err)
+			return 2
+		}
+	}
+	if len(sets) > 0 {
+		if err := setEnv(ev, sets); err != nil {
+			fmt.Fprintln(stderr, "ppo eval:", err)
+			return 2
+		}
+	}
 	n := *episodes
 	if n == 0 {
 		n = ev.Episodes
@@ -51,6 +70,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	r, err := ev.Run(n, seed.or(ev.Seed), *det)
 	if err != nil {
 		fmt.Fprintln(stderr, "ppo eval:", err)
+		if len(sets) > 0 || *task != "" {
+			return 2 // the env the flags named cannot be made
+		}
 		return 1
 	}
 	if *asJSON {
@@ -58,7 +80,52 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s on %s: mean return %.2f ± %.2f over %s (mean length %.1f)\n",
-		ev.Checkpoint, ev.EnvID, r.MeanReturn, r.StdReturn, plural(r.Episodes, "episode"), r.MeanLength)
+	on := ev.EnvID
+	if ev.Task != "" {
+		on = fmt.Sprintf("task %s (%s)", ev.Task, ev.EnvID)
+	}
+	if len(ev.Params) > 0 {
+		on += " " + formatParams(ev.Params)
+	}
+	kl := ""
+	if r.KLRef != nil {
+		kl = fmt.Sprintf(", KL to the reference %.4g", *r.KLRef)
+	}
+	fmt.Fprintf(stdout, "%s on %s: mean return %.2f ± %.2f over %s (mean length %.1f)%s\n",
+		ev.Checkpoint, on, r.MeanReturn, r.StdReturn, plural(r.Episodes, "episode"), r.MeanLength, kl)
 	return 0
+}
+
+// setEnv applies ppo eval's --set flags, which may name env.id and env.params only, to
+// the environment ev plays; the env package checks the names when it is made.
+func setEnv(ev *rundir.Evaluation, sets []string) error {
+	c := configs.Default()
+	c.Env.ID = ev.EnvID
+	c.Env.Params = maps.Clone(ev.Params)
+	if c.Env.Params == nil {
+		c.Env.Params = map[string]float64{}
+	}
+	for _, s := range sets {
+		path, _, _ := strings.Cut(s, "=")
+		if p := strings.TrimSpace(path); p != "env.id" && p != "env.params" && !strings.HasPrefix(p, "env.params.") {
+			return fmt.Errorf("--set %s: only env.id and env.params.NAME choose the task to play", s)
+		}
+		if err := c.Set(s); err != nil {
+			return err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	ev.EnvID, ev.Params = c.Env.ID, c.Env.Params
+	return nil
+}
+
+// formatParams writes env params as {a: 1, b: 2}, sorted by name.
+func formatParams(p map[string]float64) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		parts = append(parts, fmt.Sprintf("%s: %g", k, p[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }

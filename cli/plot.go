@@ -56,6 +56,10 @@ func cmdPlot(args []string, stdout, stderr io.Writer) int {
 	}
 	asked := false
 	fs.Visit(func(f *flag.Flag) { asked = asked || f.Name == "metrics" })
+	if !asked {
+		// One return panel per evaluation task.
+		names = append(names, report.TaskMetrics(runs...)...)
+	}
 	if asked {
 		// The default panels draw "no data" for a run too young to have
 		// them; metrics asked for by name must exist.

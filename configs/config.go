@@ -44,6 +44,12 @@ const (
 	DTypeFloat32 = "float32"
 	DTypeFloat64 = "float64"
 
+	// PlacementLoss and PlacementReward are the values of kl.reference.placement.
+	PlacementLoss   = "loss"
+	PlacementReward = "reward"
+	// DirectionSame is kl.reference.direction's default: kl.direction.
+	DirectionSame = "same"
+
 	// MemoryAuto is resources.max_memory's default: a share of the machine's RAM.
 	MemoryAuto = "auto"
 )
@@ -60,6 +66,7 @@ type Config struct {
 
 	Env    EnvConfig    `yaml:"env"`
 	Policy PolicyConfig `yaml:"policy"`
+	Init   InitConfig   `yaml:"init"`
 	PPO    PPOConfig    `yaml:"ppo"`
 	KL     KLConfig     `yaml:"kl"`
 	Log    LogConfig    `yaml:"log"`
@@ -104,6 +111,16 @@ type PolicyConfig struct {
 	InitLogStd float64 `yaml:"init_log_std" doc:"Initial log-std of the Gaussian head (Box actions only; state-independent). Default 0."`
 	// Give actions the environment masks out probability 0, when acting and learning (envs with action masks, such as Taxi-v3, only). Default false.
 	ActionMasking bool `yaml:"action_masking" doc:"Give actions the environment masks out probability 0, when acting and learning (envs with action masks, such as Taxi-v3, only). Default false."`
+}
+
+// InitConfig starts a run from the policy of an earlier run, to fine-tune it on a new
+// task. Only the network's weights (and observation statistics) are taken: the optimiser,
+// the controllers, the random streams and the update counter start fresh.
+type InitConfig struct {
+	// Path to a .ckpt whose policy weights, and observation statistics when env.normalize_obs, start this run; empty = random weights from seed. Default "".
+	Checkpoint string `yaml:"checkpoint" doc:"Path to a .ckpt whose policy weights, and observation statistics when env.normalize_obs, start this run; empty = random weights from seed. Default \"\"."`
+	// Keep the observation statistics taken from init.checkpoint fixed instead of updating them (needs init.checkpoint and env.normalize_obs). Default false.
+	FreezeObsStats bool `yaml:"freeze_obs_stats" doc:"Keep the observation statistics taken from init.checkpoint fixed instead of updating them (needs init.checkpoint and env.normalize_obs). Default false."`
 }
 
 // PPOConfig holds the rollout and optimisation settings.
@@ -193,6 +210,12 @@ type ControllerConfig struct {
 type ReferenceConfig struct {
 	// Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default "".
 	Checkpoint string `yaml:"checkpoint" doc:"Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default \"\"."`
+	// Where the penalty goes: loss (coefficient × mean KL in the objective) or reward (coefficient × KL_t subtracted from each step's raw reward before GAE). Default "loss".
+	Placement string `yaml:"placement" enum:"loss|reward" doc:"Where the penalty goes: loss (coefficient × mean KL in the objective) or reward (coefficient × KL_t subtracted from each step's raw reward before GAE). Default \"loss\"."`
+	// KL_t of placement reward: exact (closed form per state) or k1 (the sampled log-ratio log π_old(a_t|s_t) − log π_ref(a_t|s_t); needs placement reward and direction new_old). Default "exact".
+	Estimator string `yaml:"estimator" enum:"exact|k1" doc:"KL_t of placement reward: exact (closed form per state) or k1 (the sampled log-ratio log π_old(a_t|s_t) − log π_ref(a_t|s_t); needs placement reward and direction new_old). Default \"exact\"."`
+	// Direction of the KL to the reference in the loss, the reward and the logs: old_new = KL(ref || current), new_old = KL(current || ref), same = kl.direction. Default "same".
+	Direction string `yaml:"direction" enum:"same|old_new|new_old" doc:"Direction of the KL to the reference in the loss, the reward and the logs: old_new = KL(ref || current), new_old = KL(current || ref), same = kl.direction. Default \"same\"."`
 
 	Controller ControllerConfig `yaml:"controller"`
 }
@@ -219,6 +242,47 @@ type EvalConfig struct {
 	Episodes int `yaml:"episodes" doc:"Episodes per evaluation (>= 1). Default 10."`
 	// Act with the distribution's mode instead of sampling. Default true.
 	Deterministic bool `yaml:"deterministic" doc:"Act with the distribution's mode instead of sampling. Default true."`
+	// Named tasks evaluated with the main evaluation and with its seed, each {name, id, params}: id defaults to env.id, params (as env.params) to none; names are letters, digits, _ . -. Default [] (none).
+	Tasks []TaskConfig `yaml:"tasks" doc:"Named tasks evaluated with the main evaluation and with its seed, each {name, id, params}: id defaults to env.id, params (as env.params) to none; names are letters, digits, _ . -. Default [] (none)."`
+}
+
+// TaskConfig is one entry of eval.tasks: an environment, possibly with other parameters
+// than the training one, on which the policy is evaluated. Its fields are documented by
+// eval.tasks's doc tag.
+type TaskConfig struct {
+	// Name labels the task in metrics rows, eval.json and ppo eval --task.
+	Name string `yaml:"name"`
+	// ID is a registered environment id; empty means env.id.
+	ID string `yaml:"id"`
+	// Params are environment parameter overrides, checked like env.params.
+	Params map[string]float64 `yaml:"params"`
+}
+
+// EnvID is the task's environment: its own id, else the run's env.id.
+func (t TaskConfig) EnvID(c *Config) string {
+	if t.ID != "" {
+		return t.ID
+	}
+	return c.Env.ID
+}
+
+// Task returns the eval.tasks entry called name.
+func (c *Config) Task(name string) (TaskConfig, bool) {
+	for _, t := range c.Eval.Tasks {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TaskConfig{}, false
+}
+
+// TaskNames lists eval.tasks's names in order.
+func (c *Config) TaskNames() []string {
+	var names []string
+	for _, t := range c.Eval.Tasks {
+		names = append(names, t.Name)
+	}
+	return names
 }
 
 // ResourcesConfig bounds what a run may use of the machine.
@@ -249,6 +313,7 @@ func Default() *Config {
 	reference.Kind = ControllerFixed
 	reference.InitBeta = 0.1
 	reference.MinBeta, reference.MaxBeta = 0, 0 // kl.controller's
+	ref := ReferenceConfig{Controller: reference, Placement: PlacementLoss, Estimator: "exact", Direction: DirectionSame}
 	return &Config{
 		Name:           "cartpole-adaptive-kl",
 		Seed:           1,
@@ -289,10 +354,10 @@ func Default() *Config {
 			Direction:  "old_new",
 			Estimator:  "exact",
 			Controller: controller,
-			Reference:  ReferenceConfig{Controller: reference},
+			Reference:  ref,
 		},
 		Log:       LogConfig{Dir: "runs", Every: 1, CheckpointEvery: 10, KeepCheckpoints: 3},
-		Eval:      EvalConfig{Episodes: 10, Deterministic: true},
+		Eval:      EvalConfig{Episodes: 10, Deterministic: true, Tasks: []TaskConfig{}},
 		Resources: ResourcesConfig{MaxMemory: MemoryAuto},
 	}
 }
@@ -328,6 +393,15 @@ func (k KLConfig) ReferenceController() ControllerConfig {
 		c.MaxBeta = k.Controller.MaxBeta
 	}
 	return c
+}
+
+// ReferenceDirection is the direction of the KL to the reference, kl.reference.direction
+// with same resolved to kl.direction.
+func (k KLConfig) ReferenceDirection() string {
+	if d := k.Reference.Direction; d != DirectionSame {
+		return d
+	}
+	return k.Direction
 }
 
 // BatchSize returns the number of samples collected per update, env.num_envs*ppo.rollout_steps.

@@ -216,7 +216,9 @@ func TestYAMLRoundTrip(t *testing.T) {
 		"env.params.masspole=0.25", "kl.controller.preset=custom", "kl.controller.up_factor=3.5",
 		"kl.controller.low_mult=0.1", "ppo.learning_rate=1.2345678901234567e-7", "policy.hidden=[3,1,4,1,5]",
 		"kl.reference.checkpoint=runs/x/final.ckpt", "kl.reference.target=0.02", "policy.init_log_std=-0.5",
-		"log.dir=true", "env.clip_obs=1e300",
+		"log.dir=true", "env.clip_obs=1e300", "init.checkpoint=runs/a/final.ckpt",
+		"eval.tasks=[{name: long, params: {length: 1}}, {name: other, id: Acrobot-v1}, {name: plain}]",
+		"kl.reference.placement=reward", "kl.reference.direction=new_old", "kl.reference.estimator=k1",
 	} {
 		if err := odd.Set(s); err != nil {
 			t.Fatalf("Set(%q): %v", s, err)
@@ -310,6 +312,12 @@ func TestParseAccepts(t *testing.T) {
 		{"seed: 18446744073709551615", func(c *Config) any { return c.Seed }, uint64(18446744073709551615)},
 		{"env: {params: {length: 0.7, masscart: 2}}", func(c *Config) any { return c.Env.Params }, map[string]float64{"length": 0.7, "masscart": 2}},
 		{"policy: {hidden: [8]}", func(c *Config) any { return c.Policy.Hidden }, []int{8}},
+		{"eval: {tasks: [{name: long-pole, params: {length: 1}}, {name: x.2, id: Acrobot-v1}]}", func(c *Config) any { return c.Eval.Tasks },
+			[]TaskConfig{{Name: "long-pole", Params: map[string]float64{"length": 1}}, {Name: "x.2", ID: "Acrobot-v1", Params: map[string]float64{}}}},
+		{"kl: {direction: new_old, reference: {checkpoint: a.ckpt, placement: reward, estimator: k1}}", func(c *Config) any { return c.KL.ReferenceDirection() }, "new_old"},
+		{"kl: {reference: {direction: new_old}}", func(c *Config) any { return c.KL.ReferenceDirection() }, "new_old"},
+		{"kl: {direction: new_old}", func(c *Config) any { return c.KL.ReferenceDirection() }, "new_old"},
+		{"init: {checkpoint: a.ckpt, freeze_obs_stats: true}\nenv: {normalize_obs: true}", func(c *Config) any { return c.Init }, InitConfig{Checkpoint: "a.ckpt", FreezeObsStats: true}},
 		{"resources: {max_memory: auto}", maxMemory, 0.0},
 		{"resources: {max_memory: 16GiB}", maxMemory, 16.0 * (1 << 30)},
 		{"resources: {max_memory: 1.5 TB}", maxMemory, 1.5e12},
@@ -386,6 +394,21 @@ func TestParseRefusals(t *testing.T) {
 		{"kl:\n  reference:\n    path: x\n", `config: kl.reference.path: unknown field "path"`},
 		{"ppo:\n  epochs: 1\n  epochs: 2\n", "config: ppo.epochs: duplicate key"},
 		{"env:\n  params: {a: 1, a: 2}\n", "config: env.params.a: duplicate key"},
+		{"eval:\n  tasks: [{name: a, parms: {}}]\n", `config: eval.tasks[0].parms: unknown field "parms" (did you mean "params"?)`},
+
+		// Fine-tuning, tasks and the reference penalty's placement.
+		{"eval: {tasks: 3}", "config: eval.tasks: must be a list of mappings, got 3"},
+		{"eval: {tasks: [{id: CartPole-v1}]}", "config: eval.tasks[0].name: must not be empty"},
+		{"eval: {tasks: [{name: a b}]}", `config: eval.tasks[0].name: must hold only letters, digits, '_', '.' and '-', got "a b"`},
+		{"eval: {tasks: [{name: a}, {name: a}]}", `config: eval.tasks[1].name: duplicate task name "a"`},
+		{"eval: {tasks: [{name: a, params: {length: .nan}}]}", "config: eval.tasks[0].params.length: must be a finite number, got NaN"},
+		{"kl: {reference: {placement: rewards}}", `config: kl.reference.placement: unknown value "rewards" (want loss or reward)`},
+		{"kl: {reference: {placement: reward}}", "config: kl.reference.placement: reward needs kl.reference.checkpoint (no reference policy to penalise the KL to)"},
+		{"kl: {reference: {checkpoint: a.ckpt, estimator: k1}}", "config: kl.reference.estimator: k1 is a per-step reward term: it needs kl.reference.placement: reward"},
+		{"kl: {reference: {checkpoint: a.ckpt, placement: reward, estimator: k1}}", "config: kl.reference.estimator: k1 estimates KL(current || ref) from the current policy's actions: it needs kl.reference.direction: new_old, got old_new"},
+		{"kl: {reference: {direction: both}}", `config: kl.reference.direction: unknown value "both" (want same, old_new or new_old)`},
+		{"init: {freeze_obs_stats: true}", "config: init.freeze_obs_stats: needs init.checkpoint and env.normalize_obs: true (statistics to freeze)"},
+		{"init: {checkpoint: a.ckpt, freeze_obs_stats: true}", "config: init.freeze_obs_stats: needs init.checkpoint and env.normalize_obs: true (statistics to freeze)"},
 		{"ppo: {[1]: 2}", "config: ppo: keys must be names, got a list"},
 
 		// Wrong types.
@@ -691,18 +714,20 @@ func TestFields(t *testing.T) {
 		env.id env.num_envs env.params env.normalize_obs env.normalize_reward env.clip_obs env.clip_reward
 		env.text_params env.max_episode_steps
 		policy.hidden policy.activation policy.shared policy.dtype policy.init_log_std policy.action_masking
+		init.checkpoint init.freeze_obs_stats
 		ppo.objective ppo.rollout_steps ppo.epochs ppo.minibatch_size ppo.gamma ppo.gae_lambda
 		ppo.learning_rate ppo.lr_schedule ppo.clip_range ppo.value_clip ppo.value_coef ppo.entropy_coef
 		ppo.max_grad_norm ppo.normalize_advantages ppo.target_kl ppo.target_kl_factor ppo.adam_epsilon
 		kl.direction kl.estimator kl.controller.kind kl.controller.preset kl.controller.init_beta
 		kl.controller.target kl.controller.high_mult kl.controller.low_mult kl.controller.up_factor
 		kl.controller.down_factor kl.controller.min_beta kl.controller.max_beta kl.controller.horizon
-		kl.reference.checkpoint kl.reference.controller.kind kl.reference.controller.preset
+		kl.reference.checkpoint kl.reference.placement kl.reference.estimator kl.reference.direction
+		kl.reference.controller.kind kl.reference.controller.preset
 		kl.reference.controller.init_beta kl.reference.controller.target kl.reference.controller.high_mult
 		kl.reference.controller.low_mult kl.reference.controller.up_factor kl.reference.controller.down_factor
 		kl.reference.controller.min_beta kl.reference.controller.max_beta kl.reference.controller.horizon
 		log.dir log.every log.checkpoint_every log.keep_checkpoints log.tensorboard
-		eval.every eval.episodes eval.deterministic resources.max_memory`)
+		eval.every eval.episodes eval.deterministic eval.tasks resources.max_memory`)
 	fields := Fields()
 	var got []string
 	for _, f := range fields {

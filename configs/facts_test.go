@@ -201,8 +201,8 @@ func TestLegacyReferenceKeys(t *testing.T) {
 	if err := yaml.Unmarshal(data, &tree); err != nil {
 		t.Fatal(err)
 	}
-	if len(tree.KL.Reference) != 2 || tree.KL.Reference["checkpoint"] == nil || tree.KL.Reference["controller"] == nil {
-		t.Errorf("YAML() writes kl.reference as %v, want checkpoint and controller only", tree.KL.Reference)
+	if tree.KL.Reference["coef"] != nil || tree.KL.Reference["target"] != nil || tree.KL.Reference["checkpoint"] == nil || tree.KL.Reference["controller"] == nil {
+		t.Errorf("YAML() writes kl.reference as %v, want checkpoint and controller, no coef or target", tree.KL.Reference)
 	}
 	if back, err := Parse(data); err != nil || !reflect.DeepEqual(back, c) {
 		t.Errorf("Parse(YAML()) = %v, %v", back, err)

@@ -273,11 +273,25 @@ func decode(node *yaml.Node, v reflect.Value, path string) error {
 			if isNull {
 				return errorf(path, "missing value")
 			}
-			return errorf(path, "must be a list of integers, got %s", describe(n))
+			what := "integers"
+			if v.Type().Elem().Kind() == reflect.Struct {
+				what = "mappings"
+			}
+			return errorf(path, "must be a list of %s, got %s", what, describe(n))
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, e := range n.Content {
-			if err := decode(e, s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			el := s.Index(i)
+			if el.Kind() == reflect.Struct {
+				// Elements start with empty maps, as Default's do, so that a written
+				// config reads back equal.
+				for j := 0; j < el.NumField(); j++ {
+					if f := el.Field(j); f.Kind() == reflect.Map {
+						f.Set(reflect.MakeMap(f.Type()))
+					}
+				}
+			}
+			if err := decode(e, el, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
 		}

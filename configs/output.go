@@ -179,6 +179,8 @@ func typeName(t reflect.Type) string {
 		return "float"
 	case reflect.Slice:
 		return "[]" + typeName(t.Elem())
+	case reflect.Struct:
+		return "{" + strings.ToLower(strings.TrimSuffix(t.Name(), "Config")) + "}"
 	case reflect.Map:
 		return "map[string]" + typeName(t.Elem())
 	}
@@ -196,6 +198,13 @@ func flowText(v reflect.Value) string {
 			parts[i] = flowText(v.Index(i))
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case reflect.Struct:
+		var parts []string
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			parts = append(parts, yamlName(t.Field(i))+": "+flowText(v.Field(i)))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	case reflect.Map:
 		var parts []string
 		for _, k := range sortedKeys(v) {

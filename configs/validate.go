@@ -58,12 +58,38 @@ func (c *Config) Validate() error {
 	if k := r.Controller.Kind; k != ControllerFixed && r.Checkpoint == "" {
 		ch.fail("kl.reference.controller.kind", "%s needs kl.reference.checkpoint (no reference policy to adapt to)", k)
 	}
+	if r.Placement == PlacementReward && r.Checkpoint == "" {
+		ch.fail("kl.reference.placement", "reward needs kl.reference.checkpoint (no reference policy to penalise the KL to)")
+	}
+	if r.Estimator == "k1" {
+		if r.Placement != PlacementReward {
+			ch.fail("kl.reference.estimator", "k1 is a per-step reward term: it needs kl.reference.placement: reward")
+		} else if d := c.KL.ReferenceDirection(); d != "new_old" {
+			ch.fail("kl.reference.estimator", "k1 estimates KL(current || ref) from the current policy's actions: it needs kl.reference.direction: new_old, got %s", d)
+		}
+	}
+	if c.Init.FreezeObsStats && (c.Init.Checkpoint == "" || !c.Env.NormalizeObs) {
+		ch.fail("init.freeze_obs_stats", "needs init.checkpoint and env.normalize_obs: true (statistics to freeze)")
+	}
 
 	ch.intGE("log.every", c.Log.Every, 1)
 	ch.intGE("log.checkpoint_every", c.Log.CheckpointEvery, 0)
 	ch.intGE("log.keep_checkpoints", c.Log.KeepCheckpoints, 0)
 	ch.intGE("eval.every", c.Eval.Every, 0)
 	ch.intGE("eval.episodes", c.Eval.Episodes, 1)
+	seen := map[string]bool{}
+	for i, t := range c.Eval.Tasks {
+		p := "eval.tasks[" + strconv.Itoa(i) + "].name"
+		switch {
+		case t.Name == "":
+			ch.fail(p, "must not be empty")
+		case strings.IndexFunc(t.Name, func(r rune) bool { return !validTaskRune(r) }) >= 0:
+			ch.fail(p, "must hold only letters, digits, '_', '.' and '-', got %q", t.Name)
+		case seen[t.Name]:
+			ch.fail(p, "duplicate task name %q", t.Name)
+		}
+		seen[t.Name] = true
+	}
 	if _, _, err := c.Resources.MaxMemoryBytes(); err != nil && ch.err == nil {
 		ch.err = err
 	}
@@ -127,6 +153,12 @@ func (ch *checker) controller(path string, reference bool, k, resolved, def Cont
 	}
 }
 
+// validTaskRune says whether r may appear in a task name, which becomes part of metric
+// and CSV column names.
+func validTaskRune(r rune) bool {
+	return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' || r == '-')
+}
+
 // checker keeps the first failure so the checks read as a flat list.
 type checker struct{ err error }
 
@@ -187,6 +219,12 @@ func checkLeaves(v reflect.Value, path string) error {
 				continue
 			}
 			if err := checkLeaves(v.Field(i), p); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if err := checkLeaves(v.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}

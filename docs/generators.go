@@ -23,6 +23,8 @@ import (
 //	sweeps DIR[:SEEDS]...   a table with a row per combination of each sweep
 //	sweep-seeds DIR         a table with a row per run of a one-combination sweep
 //	tabular FILE            a table of a ppo tabular --json report (exact returns, KL between runs)
+//	forgetting X Y FILE...  a forgetting study's table: a row per setting of the sweeps whose
+//	                        summary.json files are given, with the returns on tasks X and Y
 //
 // A sweep DIR holds ppo sweep's summary.json; :SEEDS (e.g. :1-3) keeps those seeds' runs only.
 func Builtin() Generators {
@@ -34,6 +36,7 @@ func Builtin() Generators {
 		"sweeps":       genSweeps,
 		"sweep-seeds":  genSweepSeeds,
 		"tabular":      genTabular,
+		"forgetting":   genForgetting,
 	}
 }
 
@@ -340,4 +343,23 @@ func wrap(text string, width int) string {
 		b.WriteString(line.String() + "\n")
 	}
 	return b.String()
+}
+
+// solvedCartPole is CartPole-v1's reward threshold, which the forgetting table counts
+// runs against.
+const solvedCartPole = 475
+
+func genForgetting(root string, args []string) (string, error) {
+	if len(args) < 3 {
+		return "", fmt.Errorf("want the tasks X and Y and sweep summary.json files")
+	}
+	paths := make([]string, len(args)-2)
+	for i, a := range args[2:] {
+		paths[i] = filepath.Join(root, a)
+	}
+	settings, err := sweep.ReadStudy(paths, args[0], args[1])
+	if err != nil {
+		return "", err
+	}
+	return sweep.StudyMarkdown(settings, args[0], args[1], solvedCartPole), nil
 }

@@ -11,6 +11,8 @@ type cartPole struct {
 	gravity, masscart, masspole, length, forceMag, tau float64
 	xThreshold, thetaThreshold                         float64
 
+	reversed bool // reverse_actions: the controls are swapped, a task that conflicts with the original
+
 	x, xDot, theta, thetaDot float64
 }
 
@@ -27,6 +29,7 @@ func cartPoleSpec() Spec {
 			{"tau", 0.02, "seconds per step"},
 			{"x_threshold", 2.4, "|x| beyond which the episode terminates (m)"},
 			{"theta_threshold_radians", cartPoleTheta(), "|theta| beyond which the episode terminates (rad)"},
+			{"reverse_actions", 0, "1 swaps the actions (0 pushes right, 1 left); 0 or 1"},
 		},
 		MaxEpisodeSteps: 500, RewardThreshold: 475, HasRewardThreshold: true,
 		New: newCartPole,
@@ -46,6 +49,13 @@ func newCartPole(cfg Config) (Env, error) {
 		gravity: p["gravity"], masscart: p["masscart"], masspole: p["masspole"], length: p["length"],
 		forceMag: p["force_mag"], tau: p["tau"], xThreshold: p["x_threshold"], thetaThreshold: p["theta_threshold_radians"],
 	}
+	switch p["reverse_actions"] {
+	case 0:
+	case 1:
+		c.reversed = true
+	default:
+		return nil, fmt.Errorf("reverse_actions must be 0 or 1, got %v", p["reverse_actions"])
+	}
 	if c.masscart+c.masspole <= 0 || c.length <= 0 || c.tau <= 0 || c.xThreshold <= 0 || c.thetaThreshold <= 0 {
 		return nil, fmt.Errorf("total mass, length, tau and thresholds must be positive")
 	}
@@ -62,7 +72,7 @@ func (c *cartPole) reset(rng *rand.Rand) {
 
 func (c *cartPole) step(a []float64, _ *rand.Rand) (float64, bool) {
 	force := -c.forceMag
-	if a[0] == 1 {
+	if (a[0] == 1) != c.reversed {
 		force = c.forceMag
 	}
 	totalMass := c.masspole + c.masscart

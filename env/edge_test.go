@@ -3,6 +3,7 @@ package env
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -457,6 +458,20 @@ func TestParamsChangeDynamics(t *testing.T) {
 	xacc := temp + 0.1*0.5*temp/(0.5*(4.0/3-0.1/2.1))/2.1
 	if got := e.(Stateful).State()[1]; math.Abs(got-0.02*xacc) > 1e-15 {
 		t.Errorf("CartPole x_dot %v, want %v", got, 0.02*xacc)
+	}
+	// reverse_actions: 1 swaps the controls, so action 0 pushes right exactly as action 1
+	// does in the original task; other values are refused.
+	for a, ra := range map[float64]float64{0: 1, 1: 0} {
+		plain := started(t, "CartPole-v1", []float64{0.1, -0.2, 0.03, 0.4})
+		rev := started(t, "CartPole-v1", []float64{0.1, -0.2, 0.03, 0.4}, WithParams(map[string]float64{"reverse_actions": 1}))
+		mustStep(t, plain, a)
+		mustStep(t, rev, ra)
+		if p, r := plain.(Stateful).State(), rev.(Stateful).State(); !slices.Equal(p, r) {
+			t.Errorf("reverse_actions: action %v gives %v, original action %v gives %v", ra, r, a, p)
+		}
+	}
+	if _, err := Make("CartPole-v1", WithParams(map[string]float64{"reverse_actions": 0.5})); err == nil {
+		t.Error("reverse_actions 0.5 accepted")
 	}
 	// A threshold parameter changes the observation space too.
 	e, _ = Make("CartPole-v1", WithParams(map[string]float64{"x_threshold": 1}))

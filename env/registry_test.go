@@ -67,7 +67,7 @@ func TestParamDefaults(t *testing.T) {
 	pi := math.Pi
 	want := map[string]map[string]float64{
 		"CartPole-v1": {"gravity": 9.8, "masscart": 1, "masspole": 0.1, "length": 0.5, "force_mag": 10, "tau": 0.02,
-			"x_threshold": 2.4, "theta_threshold_radians": 12 * 2 * pi / 360},
+			"x_threshold": 2.4, "theta_threshold_radians": 12 * 2 * pi / 360, "reverse_actions": 0},
 		"Acrobot-v1": {"link_length_1": 1, "link_mass_1": 1, "link_mass_2": 1, "link_com_pos_1": 0.5, "link_com_pos_2": 0.5,
 			"link_moi": 1, "gravity": 9.8, "dt": 0.2, "max_vel_1": 4 * pi, "max_vel_2": 9 * pi},
 		"MountainCar-v0":           {"force": 0.001, "gravity": 0.0025, "max_speed": 0.07, "goal_velocity": 0},

@@ -28,6 +28,8 @@ type Run struct {
 	Config *configs.Config
 	Rows   []agent.Metrics
 	Eval   *agent.EvalResult
+	// Tasks are eval.json's evaluations on the run's eval.tasks.
+	Tasks []rundir.TaskResult
 
 	// cols holds every numeric (or boolean, as 0/1) field of the rows by
 	// name, NaN where a row lacks it or holds null, so that charts can
@@ -64,11 +66,11 @@ func Load(dir string) (*Run, error) {
 	}
 	evPath := filepath.Join(dir, rundir.EvalFile)
 	if b, err := os.ReadFile(evPath); err == nil {
-		var ev agent.EvalResult
+		var ev rundir.EvalReport
 		if err := json.Unmarshal(b, &ev); err != nil {
 			return nil, fmt.Errorf("%s: %v", evPath, err)
 		}
-		r.Eval = &ev
+		r.Eval, r.Tasks = &ev.EvalResult, ev.Tasks
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -167,6 +169,7 @@ func (r *Run) readMetrics(path string) error {
 			}
 			return fmt.Errorf("%s:%d: malformed metrics row: %v", path, n, err)
 		}
+		flatten(raw, "")
 		for k, v := range raw {
 			x, ok := number(v)
 			if !ok {
@@ -186,6 +189,40 @@ func (r *Run) readMetrics(path string) error {
 		}
 	}
 	return nil
+}
+
+// flatten replaces each object nested in a row, such as "tasks": {"x":
+// {"return": 1}}, by its leaves under dotted names, "tasks.x.return", so
+// they chart as any other field.
+func flatten(raw map[string]any, prefix string) {
+	for k, v := range raw {
+		m, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		delete(raw, k)
+		flatten(m, "")
+		for kk, vv := range m {
+			raw[prefix+k+"."+kk] = vv
+		}
+	}
+}
+
+// TaskMetrics lists the return of each eval.tasks entry of the runs, as
+// metric names (tasks.NAME.return), in the runs' order: ppo plot draws a
+// panel for each.
+func TaskMetrics(runs ...*Run) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for _, name := range r.Config.TaskNames() {
+			if m := rundir.TaskColumn(name, "return"); !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }
 
 func requireNumbers(raw map[string]any, keys ...string) error {

@@ -63,6 +63,17 @@ type Summary struct {
 	BetaMax    *float64 `json:"beta_max"`
 	EarlyStops int      `json:"early_stops"`
 	SPSMean    *float64 `json:"sps_mean"`
+
+	// Tasks are the final evaluation on each of eval.tasks (eval.json).
+	Tasks []TaskSummary `json:"tasks,omitempty"`
+}
+
+// TaskSummary is a run's final evaluation on one of its eval.tasks: the mean return and
+// the mean KL to the reference policy on the states visited.
+type TaskSummary struct {
+	Name   string   `json:"name"`
+	Return float64  `json:"return"`
+	KLRef  *float64 `json:"kl_ref,omitempty"`
 }
 
 // KLBand returns the controller's dead zone, [target*low_mult,
@@ -112,6 +123,9 @@ func Summarize(r *Run) Summary {
 	}
 	if r.Eval != nil {
 		s.EvalReturn, s.EvalReturnStd = ptr(r.Eval.MeanReturn), ptr(r.Eval.StdReturn)
+	}
+	for _, t := range r.Tasks {
+		s.Tasks = append(s.Tasks, TaskSummary{Name: t.Name, Return: t.MeanReturn, KLRef: t.KLRef})
 	}
 	if len(r.Rows) == 0 {
 		return s
@@ -205,7 +219,7 @@ const (
 // WriteTable writes the summaries side by side, runs as columns, wrapping
 // to further blocks when the runs do not fit in 100 columns.
 func WriteTable(w io.Writer, sums []Summary) error {
-	rows := tableRows(sums)
+	rows := append(tableRows(sums), taskRows(sums)...)
 	labelWidth := labelWidth
 	for _, r := range rows {
 		labelWidth = max(labelWidth, len([]rune(r.label)))
@@ -353,6 +367,42 @@ func tableRows(sums []Summary) []tableRow {
 		{"early stops", func(s Summary) string { return strconv.Itoa(s.EarlyStops) }},
 		{"sps mean", func(s Summary) string { return fmtOpt(s.SPSMean, "%.0f") }},
 	}...)
+}
+
+// taskRows are the table rows of the runs' eval.tasks: return and KL to the reference
+// of each task name, "-" for runs without it.
+func taskRows(sums []Summary) []tableRow {
+	var rows []tableRow
+	seen := map[string]bool{}
+	for _, s := range sums {
+		for _, t := range s.Tasks {
+			if seen[t.Name] {
+				continue
+			}
+			seen[t.Name] = true
+			name := t.Name
+			find := func(s Summary) *TaskSummary {
+				for i := range s.Tasks {
+					if s.Tasks[i].Name == name {
+						return &s.Tasks[i]
+					}
+				}
+				return nil
+			}
+			rows = append(rows, tableRow{"task " + name, func(s Summary) string {
+				if t := find(s); t != nil {
+					return fmt.Sprintf("%.2f", t.Return)
+				}
+				return "-"
+			}}, tableRow{"  kl to ref", func(s Summary) string {
+				if t := find(s); t != nil {
+					return fmtOpt(t.KLRef, "%.4g")
+				}
+				return "-"
+			}})
+		}
+	}
+	return rows
 }
 
 func fmtOpt(x *float64, format string) string {

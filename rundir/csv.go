@@ -5,19 +5,22 @@ import (
 	"strconv"
 )
 
-// CSVHeader lists the CSV columns; optional columns appear when asked for.
-func CSVHeader(withRef bool) []string {
+// CSVHeader lists the CSV columns; optional columns appear when asked for:
+// the reference's, then extra (reward_kl, shaped_return_mean and
+// TaskColumn names).
+func CSVHeader(withRef bool, extra ...string) []string {
 	h := []string{"update", "timesteps", "kl", "kl_max", "kl_reverse", "beta", "approx_kl", "clip_fraction",
 		"entropy", "policy_loss", "value_loss", "explained_variance", "grad_norm", "episode_return_mean",
 		"episode_length_mean", "learning_rate", "epochs", "minibatches", "early_stopped"}
 	if withRef {
 		h = append(h, "kl_ref", "ref_coef")
 	}
+	h = append(h, extra...)
 	return append(h, "eval_return_mean", "sps", "wall_seconds")
 }
 
 // CSVRow formats m in CSVHeader's order; absent values are empty cells.
-func CSVRow(m *agent.Metrics, withRef bool) []string {
+func CSVRow(m *agent.Metrics, withRef bool, extra ...string) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	opt := func(v *float64) string {
 		if v == nil {
@@ -32,5 +35,27 @@ func CSVRow(m *agent.Metrics, withRef bool) []string {
 	if withRef {
 		r = append(r, opt(m.KLRef), opt(m.RefCoef))
 	}
+	for _, col := range extra {
+		r = append(r, opt(extraValue(m, col)))
+	}
 	return append(r, opt(m.EvalReturnMean), f(m.SPS), f(m.WallSeconds))
+}
+
+// extraValue is the value of an optional column of CSVHeader's extra in m, or nil.
+func extraValue(m *agent.Metrics, col string) *float64 {
+	switch col {
+	case "reward_kl":
+		return m.RewardKL
+	case "shaped_return_mean":
+		return m.ShapedReturnMean
+	}
+	for name, tm := range m.Tasks {
+		switch col {
+		case TaskColumn(name, "return"):
+			return &tm.Return
+		case TaskColumn(name, "kl_ref"):
+			return tm.KLRef
+		}
+	}
+	return nil
 }

@@ -42,6 +42,7 @@ const (
 type RunDir struct {
 	Path    string
 	withRef bool
+	extra   []string // optional CSV columns after the reference's, from logLayout
 	jsonl   *os.File
 	csv     *os.File
 	tb      *tfevents.Writer // nil unless log.tensorboard
@@ -85,7 +86,7 @@ func CheckNew(dir string) error {
 
 // CreateRunDir makes dir (it must not exist or must be empty) and writes
 // the resolved config into it.
-func CreateRunDir(dir string, configYAML []byte, withRef bool) (*RunDir, error) {
+func CreateRunDir(dir string, configYAML []byte, withRef bool, extra ...string) (*RunDir, error) {
 	if err := CheckNew(dir); err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func CreateRunDir(dir string, configYAML []byte, withRef bool) (*RunDir, error) 
 	if err := atomicfile.Write(filepath.Join(dir, ConfigFile), configYAML); err != nil {
 		return nil, err
 	}
-	return openLogs(dir, withRef)
+	return openLogs(dir, withRef, extra)
 }
 
 func (r *RunDir) writeCSV(rec []string) error {
@@ -116,7 +117,7 @@ func (r *RunDir) Append(m agent.Metrics) error {
 	if _, err := r.jsonl.Write(append(line, '\n')); err != nil {
 		return err
 	}
-	if err := r.writeCSV(CSVRow(&m, r.withRef)); err != nil {
+	if err := r.writeCSV(CSVRow(&m, r.withRef, r.extra...)); err != nil {
 		return err
 	}
 	if r.tb == nil {
@@ -192,19 +193,19 @@ func (r *RunDir) Close() error {
 
 // restartRunDir empties the logs of a run that is starting again, keeping
 // its config.yaml.
-func restartRunDir(dir string, withRef bool) (*RunDir, error) {
+func restartRunDir(dir string, withRef bool, extra ...string) (*RunDir, error) {
 	for _, name := range []string{JSONLFile, CSVFile} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
 			return nil, err
 		}
 	}
-	return openLogs(dir, withRef)
+	return openLogs(dir, withRef, extra)
 }
 
 // openLogs opens (creating if need be) the run's logs for appending,
 // writing the CSV header into a new CSV file.
-func openLogs(dir string, withRef bool) (*RunDir, error) {
-	r := &RunDir{Path: dir, withRef: withRef, own: map[string]bool{}}
+func openLogs(dir string, withRef bool, extra []string) (*RunDir, error) {
+	r := &RunDir{Path: dir, withRef: withRef, extra: extra, own: map[string]bool{}}
 	var err error
 	if r.jsonl, err = os.OpenFile(filepath.Join(dir, JSONLFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666); err != nil {
 		return nil, err
@@ -214,7 +215,7 @@ func openLogs(dir string, withRef bool) (*RunDir, error) {
 		return nil, err
 	}
 	if st, err := r.csv.Stat(); err == nil && st.Size() == 0 {
-		if err := r.writeCSV(CSVHeader(withRef)); err != nil {
+		if err := r.writeCSV(CSVHeader(withRef, extra...)); err != nil {
 			r.Close()
 			return nil, err
 		}
@@ -249,7 +250,7 @@ func loggedRows(dir string) (int, error) {
 // only the rows of updates up to keep, so a resumed run continues the
 // logs exactly where its checkpoint left off. Both files are rewritten
 // atomically before anything is appended.
-func openRunDir(dir string, keep int, withRef bool) (*RunDir, error) {
+func openRunDir(dir string, keep int, withRef bool, extra ...string) (*RunDir, error) {
 	for _, name := range []string{JSONLFile, CSVFile} {
 		path := filepath.Join(dir, name)
 		data, err := os.ReadFile(path)
@@ -272,5 +273,5 @@ func openRunDir(dir string, keep int, withRef bool) (*RunDir, error) {
 			return nil, err
 		}
 	}
-	return openLogs(dir, withRef)
+	return openLogs(dir, withRef, extra)
 }

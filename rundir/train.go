@@ -35,14 +35,19 @@ type Summary struct {
 //
 // Warnings about the run's health go to log as well.
 func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*Summary, error) {
-	// The reference path is stored absolute, so the run resumes from any
-	// working directory.
-	if ref := cfg.KL.Reference.Checkpoint; ref != "" && !filepath.IsAbs(ref) {
-		abs, err := filepath.Abs(ref)
-		if err != nil {
-			return nil, &agent.InputError{Err: fmt.Errorf("kl.reference.checkpoint: %w", err)}
+	// The reference and init paths are stored absolute, so the run resumes
+	// from any working directory.
+	for _, p := range []struct {
+		name string
+		path *string
+	}{{"kl.reference.checkpoint", &cfg.KL.Reference.Checkpoint}, {"init.checkpoint", &cfg.Init.Checkpoint}} {
+		if *p.path != "" && !filepath.IsAbs(*p.path) {
+			abs, err := filepath.Abs(*p.path)
+			if err != nil {
+				return nil, &agent.InputError{Err: fmt.Errorf("%s: %w", p.name, err)}
+			}
+			*p.path = abs
 		}
-		cfg.KL.Reference.Checkpoint = abs
 	}
 	t, err := agent.New(cfg)
 	if err != nil {
@@ -52,7 +57,7 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*S
 	if err != nil {
 		return nil, err
 	}
-	rd, err := CreateRunDir(dir, y, t.HasReference())
+	rd, err := CreateRunDir(dir, y, t.HasReference(), logLayout(cfg)...)
 	if err != nil {
 		return nil, &agent.InputError{Err: err}
 	}
@@ -148,9 +153,9 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	}
 	var rd *RunDir
 	if restored == "" {
-		rd, err = restartRunDir(dir, t.HasReference())
+		rd, err = restartRunDir(dir, t.HasReference(), logLayout(cfg)...)
 	} else {
-		rd, err = openRunDir(dir, t.Update(), t.HasReference())
+		rd, err = openRunDir(dir, t.Update(), t.HasReference(), logLayout(cfg)...)
 	}
 	if err != nil {
 		return nil, err
@@ -201,13 +206,25 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	}
 	ev := t.Evaluator()
 	var last agent.Metrics
+	var finalTasks []TaskResult
 	t.OnUpdate = func(m agent.Metrics) error {
 		if cfg.Eval.Every > 0 && m.Update%cfg.Eval.Every == 0 && m.Update < t.Updates() {
-			r, err := ev.Run(cfg.Eval.Episodes, EvalSeed(cfg.Seed)+uint64(m.Update), cfg.Eval.Deterministic)
+			seed := EvalSeed(cfg.Seed) + uint64(m.Update)
+			r, err := ev.Run(cfg.Eval.Episodes, seed, cfg.Eval.Deterministic)
 			if err != nil {
 				return err
 			}
 			m.EvalReturnMean = &r.MeanReturn
+			if _, err := evalTasks(t, cfg, seed, &m); err != nil {
+				return err
+			}
+		}
+		if m.Update == t.Updates() && len(cfg.Eval.Tasks) > 0 {
+			// The final evaluation's tasks, also in eval.json.
+			var err error
+			if finalTasks, err = evalTasks(t, cfg, EvalSeed(cfg.Seed), &m); err != nil {
+				return err
+			}
 		}
 		if err := rd.Append(m); err != nil {
 			return fmt.Errorf("writing metrics: %w", err)
@@ -243,17 +260,72 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	if err != nil {
 		return nil, err
 	}
-	ej, _ := json.MarshalIndent(r, "", "  ")
+	ej, _ := json.MarshalIndent(EvalReport{EvalResult: r, Tasks: finalTasks}, "", "  ")
 	if err := atomicfile.Write(filepath.Join(rd.Path, EvalFile), append(ej, '\n')); err != nil {
 		return nil, err
 	}
 	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
 }
 
+// EvalReport is the content of eval.json: the evaluation on the training task and
+// one on each of eval.tasks, in order.
+type EvalReport struct {
+	agent.EvalResult
+	Tasks []TaskResult `json:"tasks,omitempty"`
+}
+
+// TaskResult is the evaluation on one of eval.tasks.
+type TaskResult struct {
+	Name string `json:"name"`
+	agent.EvalResult
+}
+
+// evalTasks evaluates every task of eval.tasks with the same seed as the main evaluation
+// at this point, so a task identical to the training one gives the same episodes, and
+// stores the results into m.
+func evalTasks(t *agent.Trainer, cfg *configs.Config, seed uint64, m *agent.Metrics) ([]TaskResult, error) {
+	if len(cfg.Eval.Tasks) == 0 {
+		return nil, nil
+	}
+	m.Tasks = map[string]agent.TaskMetrics{}
+	var out []TaskResult
+	for _, task := range cfg.Eval.Tasks {
+		r, err := t.TaskEvaluator(task).Run(cfg.Eval.Episodes, seed, cfg.Eval.Deterministic)
+		if err != nil {
+			return nil, fmt.Errorf("eval task %s: %w", task.Name, err)
+		}
+		m.Tasks[task.Name] = agent.TaskMetrics{Return: r.MeanReturn, KLRef: r.KLRef}
+		out = append(out, TaskResult{Name: task.Name, EvalResult: r})
+	}
+	return out, nil
+}
+
+// logLayout is the optional CSV columns of a run of cfg.
+func logLayout(cfg *configs.Config) []string {
+	var cols []string
+	if cfg.KL.Reference.Checkpoint != "" && cfg.KL.Reference.Placement == configs.PlacementReward {
+		cols = append(cols, "reward_kl", "shaped_return_mean")
+	}
+	for _, task := range cfg.Eval.Tasks {
+		cols = append(cols, TaskColumn(task.Name, "return"))
+		if cfg.KL.Reference.Checkpoint != "" {
+			cols = append(cols, TaskColumn(task.Name, "kl_ref"))
+		}
+	}
+	return cols
+}
+
+// TaskColumn is the name of a task's quantity in metrics.csv, and in the flattened
+// metrics.jsonl rows that ppo plot and ppo inspect read: tasks.NAME.QUANTITY.
+func TaskColumn(task, quantity string) string { return "tasks." + task + "." + quantity }
+
 // EvalSeed is the seed of a run's final evaluation (eval.json) and the
 // default of ppo eval: seed·1000003 + 24301 (0x5eed), away from the
 // training envs' seeds. The periodic evaluation after update u uses
-// EvalSeed(seed) + u.
+// EvalSeed(seed) + u. Each of eval.tasks is evaluated with the seed of the
+// main evaluation it goes with (so ppo eval --task reproduces eval.json's
+// entry); evaluations use their own env and action stream, never the
+// training ones.
 func EvalSeed(seed uint64) uint64 {
 	return seed*1_000_003 + 0x5eed
 }
@@ -291,6 +363,35 @@ type Evaluation struct {
 	// checkpoint outside its run directory).
 	Episodes int
 	Seed     uint64
+	// Config is the config the policy was trained with; nil when unknown.
+	Config *configs.Config
+	// Task names the eval.tasks entry being played; empty for the run's own env.
+	Task string
+}
+
+// UseTask makes e play the run's eval.tasks entry name, with the KL to the run's
+// reference policy measured as during training, so that it reproduces eval.json's
+// entry for the task.
+func (e *Evaluation) UseTask(name string) error {
+	if e.Config == nil {
+		return fmt.Errorf("%s does not record its config, so it has no eval.tasks", e.Checkpoint)
+	}
+	task, ok := e.Config.Task(name)
+	if !ok {
+		names := e.Config.TaskNames()
+		if len(names) == 0 {
+			return fmt.Errorf("unknown task %q: the run has no eval.tasks", name)
+		}
+		return fmt.Errorf("unknown task %q (the run's eval.tasks: %s)", name, strings.Join(names, ", "))
+	}
+	if e.Config.KL.Reference.Checkpoint != "" {
+		var err error
+		if e.Ref, e.RefDirection, err = agent.RunReference(e.Config); err != nil {
+			return err
+		}
+	}
+	e.EnvID, e.Params, e.Task = task.EnvID(e.Config), task.Params, name
+	return nil
 }
 
 // LoadEvaluator reads a checkpoint, or a run directory's final checkpoint
@@ -332,7 +433,7 @@ func LoadEvaluator(path string) (*Evaluation, error) {
 		Episodes:   10,
 	}
 	if cfg != nil {
-		e.Episodes, e.Seed = cfg.Eval.Episodes, EvalSeed(cfg.Seed)
+		e.Episodes, e.Seed, e.Config = cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg
 		e.Evaluator.Masking = cfg.Policy.ActionMasking
 	}
 	return e, nil

@@ -79,6 +79,22 @@ type RunResult struct {
 	// wall_seconds. Both are timings and vary between identical runs.
 	SPS         float64 `json:"sps"`
 	WallSeconds float64 `json:"wall_seconds"`
+	// Tasks are eval.json's evaluations on the run's eval.tasks.
+	Tasks []TaskResult `json:"tasks,omitempty"`
+}
+
+// TaskResult is a run's final evaluation on one of its eval.tasks.
+type TaskResult struct {
+	Name   string   `json:"name"`
+	Return float64  `json:"return"`
+	KLRef  *float64 `json:"kl_ref,omitempty"`
+}
+
+// TaskStat aggregates one task's final evaluations across seeds.
+type TaskStat struct {
+	Name   string `json:"name"`
+	Return Stat   `json:"return"`
+	KLRef  Stat   `json:"kl_ref"`
 }
 
 // ComboSummary aggregates one combination's finished runs.
@@ -93,6 +109,7 @@ type ComboSummary struct {
 	KLMean        Stat        `json:"kl_mean"`
 	KLInBand      Stat        `json:"kl_in_band"`
 	SPS           Stat        `json:"sps"`
+	Tasks         []TaskStat  `json:"tasks,omitempty"`
 }
 
 // Missing is a job without a finished run. State is "absent" (no run
@@ -163,6 +180,23 @@ func (cs *ComboSummary) aggregate() {
 		sps = append(sps, r.SPS)
 	}
 	cs.EvalReturn, cs.EpisodeReturn, cs.KLMean, cs.KLInBand, cs.SPS = StatOf(ev), StatOf(ep), StatOf(klm), StatOf(band), StatOf(sps)
+	var names []string
+	ret, klr := map[string][]float64{}, map[string][]float64{}
+	for _, r := range cs.Runs {
+		for _, t := range r.Tasks {
+			if _, ok := ret[t.Name]; !ok {
+				names = append(names, t.Name)
+			}
+			ret[t.Name] = append(ret[t.Name], t.Return)
+			if t.KLRef != nil {
+				klr[t.Name] = append(klr[t.Name], *t.KLRef)
+			}
+		}
+	}
+	cs.Tasks = nil
+	for _, n := range names {
+		cs.Tasks = append(cs.Tasks, TaskStat{Name: n, Return: StatOf(ret[n]), KLRef: StatOf(klr[n])})
+	}
 }
 
 // findRun looks for job j's finished run in dirs; otherwise it returns the
@@ -242,7 +276,8 @@ func ReadRun(dir string) (*RunResult, error) {
 		return nil, err
 	}
 	var ev struct {
-		MeanReturn *float64 `json:"mean_return"`
+		MeanReturn *float64            `json:"mean_return"`
+		Tasks      []rundir.TaskResult `json:"tasks"`
 	}
 	if err := json.Unmarshal(eb, &ev); err != nil || ev.MeanReturn == nil {
 		return nil, fmt.Errorf("%s: no mean_return (%v)", rundir.EvalFile, err)
@@ -255,6 +290,9 @@ func ReadRun(dir string) (*RunResult, error) {
 	ctl := cfg.KL.Controller
 	lo, hi := report.KLBand(ctl)
 	r := &RunResult{EvalReturn: *ev.MeanReturn, KLBand: [2]float64{lo, hi}}
+	for _, t := range ev.Tasks {
+		r.Tasks = append(r.Tasks, TaskResult{Name: t.Name, Return: t.MeanReturn, KLRef: t.KLRef})
+	}
 	reverse := report.KLMetric(cfg.KL) == "kl_reverse"
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
@@ -325,6 +363,19 @@ func (s *Summary) Markdown() []byte {
 		fmt.Fprintf(&b, "| %s | %d/%d | %s | %s | %s | %s | %s | %s |\n", c.Label, len(c.Runs), c.Jobs,
 			fmtStat(c.EvalReturn, "%.2f"), fmtStat(c.EpisodeReturn, "%.2f"), fmtStat(c.KLMean, "%.3g"),
 			c.KLInBand.Percent(), band, fmtStat(c.SPS, "%.0f"))
+	}
+	tasks := false
+	for _, c := range s.Combos {
+		tasks = tasks || len(c.Tasks) > 0
+	}
+	if tasks {
+		b.WriteString("\n## Tasks\n\nThe final evaluation on each of eval.tasks: mean return, and mean KL to the reference policy on the states visited.\n\n")
+		b.WriteString("| combination | task | return | KL to reference |\n|---|---|---|---|\n")
+		for _, c := range s.Combos {
+			for _, t := range c.Tasks {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Label, t.Name, fmtStat(t.Return, "%.2f"), fmtStat(t.KLRef, "%.3g"))
+			}
+		}
 	}
 	if len(s.Missing) > 0 {
 		fmt.Fprintf(&b, "\n## Missing runs (%d)\n\n", len(s.Missing))
