@@ -98,8 +98,7 @@ func sgemmGo(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []f
 				bl := b[l*ldb+j : l*ldb+j+4]
 				p0, p1, p2, p3 := float64(x*float64(bl[0])), float64(x*float64(bl[1])), float64(x*float64(bl[2])), float64(x*float64(bl[3]))
 				t0, t1, t2, t3 := p0+float64(s0), p1+float64(s1), p2+float64(s2), p3+float64(s3)
-				if (math.Float64bits(t0)&(1<<28-1) == 0) || (math.Float64bits(t1)&(1<<28-1) == 0) ||
-					(math.Float64bits(t2)&(1<<28-1) == 0) || (math.Float64bits(t3)&(1<<28-1) == 0) {
+				if nearHalfway32(t0) || nearHalfway32(t1) || nearHalfway32(t2) || nearHalfway32(t3) {
 					s0, s1, s2, s3 = roundOdd32(p0, float64(s0), t0), roundOdd32(p1, float64(s1), t1), roundOdd32(p2, float64(s2), t2), roundOdd32(p3, float64(s3), t3)
 					continue
 				}
@@ -141,12 +140,23 @@ func fma32(x, y, z float32) float32 {
 	// Fast path: s is no float32 halfway point, so s and p + z round to
 	// the same float32 (rounding to nearest is monotone, and halfway points
 	// are float64s). A halfway point between normal float32s has the low 29
-	// of its 52 fraction bits 1000…0, one between subnormals (|s| < 2^-126,
-	// float64 exponent <= -127) has them all 0: either way the low 28 are 0.
-	if math.Float64bits(s)&(1<<28-1) != 0 {
+	// of its 52 fraction bits 1000…0; one between subnormals (|s| < 2^-126,
+	// float64 exponent <= -127) has them all 0. A normal s with them all 0
+	// is itself a float32, which is what the exact sum rounds to (it lies
+	// within half a float64 ulp of s, far from any halfway point), and so
+	// is a zero s (IEEE sums give +0 for an exact cancellation, as the
+	// instruction does). Exact data (zeros, one-hot rows) lands there often.
+	if !nearHalfway32(s) {
 		return float32(s)
 	}
 	return roundOdd32(p, float64(z), s)
+}
+
+// nearHalfway32 says whether s may be a float32 halfway point, where fma32
+// must take its slow path (see fma32).
+func nearHalfway32(s float64) bool {
+	low := math.Float64bits(s) & (1<<29 - 1)
+	return low == 1<<28 || (low == 0 && s != 0 && math.Abs(s) < 0x1p-126)
 }
 
 // roundOdd32 rounds s = RN(p + z) to odd, then to float32 (fma32's slow path).

@@ -17,7 +17,7 @@ import (
 // promise, held against files written by an earlier build, and the check
 // that the README figures generated from those runs are still true.
 func TestCommittedRunsReproduce(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || pureGo {
 		t.Skip("two 100k-step training runs")
 	}
 	runs, err := filepath.Glob(filepath.Join("..", "experiments", "runs", "*", ConfigFile))

@@ -226,7 +226,7 @@ func TestKeepCheckpoints(t *testing.T) {
 // for other platforms (fused multiply-add changes the trajectories) and
 // for code changes that perturb them.
 func TestKLTracksTarget(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || pureGo {
 		t.Skip("three 100k-step training runs")
 	}
 	seeds := []uint64{1, 2, 3}

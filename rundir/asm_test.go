@@ -1,0 +1,5 @@
+//go:build !purego
+
+package rundir
+
+const pureGo = false
