@@ -205,6 +205,15 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	fmt.Fprintf(stdout, "\n%s\nsummary: %s\n", sum.Markdown(), summaryPath(dir, shard))
+	// A study's results are published once every run has been tried, failed
+	// runs included (the summary lists them), but not after an interrupt.
+	if study != nil && shard.Whole() && study.ResultsDir() != "" && !errors.Is(err, context.Canceled) {
+		if perr := study.Publish(dir); perr != nil {
+			fmt.Fprintln(stderr, "ppo sweep: publishing the study's results:", perr)
+			return 1
+		}
+		fmt.Fprintf(stdout, "results: %s\n", study.ResultsDir())
+	}
 	switch {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "ppo sweep: interrupted; %d of %d runs finished, partial summary in %s\n", sum.Finished, sum.Jobs, summaryPath(dir, shard))
@@ -212,13 +221,6 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case err != nil:
 		fmt.Fprintln(stderr, "ppo sweep:", err)
 		return 1
-	}
-	if study != nil && shard.Whole() && study.ResultsDir() != "" {
-		if err := study.Publish(dir); err != nil {
-			fmt.Fprintln(stderr, "ppo sweep: publishing the study's results:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "results: %s\n", study.ResultsDir())
 	}
 	return 0
 }

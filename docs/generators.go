@@ -22,6 +22,10 @@ import (
 //	sweep-result DIR        a sentence on a one-combination sweep's final evaluation (for config headers)
 //	sweeps DIR[:SEEDS]...   a table with a row per combination of each sweep
 //	sweep-seeds DIR         a table with a row per run of a one-combination sweep
+//	study DIR               a row per setting of a study: returns at the end and over the run, KL figures
+//	table1 DIR...           the PPO paper's Table 1 score per setting, one study DIR per environment
+//	sweep-goal DIR T        how many runs of a one-combination sweep reach an evaluation return ≥ T
+//	estimators DIR...       bias and spread of the sample KL estimators by the size of the exact KL
 //
 // A sweep DIR holds ppo sweep's summary.json; :SEEDS (e.g. :1-3) keeps those seeds' runs only.
 func Builtin() Generators {
@@ -32,6 +36,10 @@ func Builtin() Generators {
 		"sweep-result": genSweepResult,
 		"sweeps":       genSweeps,
 		"sweep-seeds":  genSweepSeeds,
+		"study":        genStudy,
+		"table1":       genTable1,
+		"estimators":   genEstimators,
+		"sweep-goal":   genSweepGoal,
 	}
 }
 
