@@ -51,6 +51,9 @@ type minibatch struct {
 	tensors                      map[*G.Node]*tensor.Dense
 	lossVal, pgVal, vVal, entVal G.Value
 	logrVal                      G.Value
+	// clipRange is the surrogate's ε, set before every run (ppo.clip_range
+	// after its schedule).
+	clipRange float64
 }
 
 // newMinibatch builds the loss graph for batches of size n.
@@ -61,7 +64,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 		return nil, err
 	}
 	dt := p.Spec.Dtype()
-	mb := &minibatch{size: n, net: net, tensors: map[*G.Node]*tensor.Dense{}}
+	mb := &minibatch{size: n, net: net, tensors: map[*G.Node]*tensor.Dense{}, clipRange: clipRange}
 	vec := func(name string) *G.Node { return mb.input(G.NewVector(g, dt, G.WithShape(n), G.WithName(name)), n) }
 	scalar := func(name string) *G.Node {
 		nd := G.NewScalar(g, dt, G.WithName(name))
@@ -86,7 +89,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*
 	logp := b.do(net.LogProb(mb.act))
 	mb.logr = b.do(G.Sub(logp, mb.oldLogp))
 	clip := cfg.Objective.Clipped()
-	mb.pgLoss = b.do(newLossOp(surrogateFn{clip: clip, eps: clipRange}, mb.logr, mb.adv))
+	mb.pgLoss = b.do(newLossOp(surrogateFn{clip: clip, eps: &mb.clipRange}, mb.logr, mb.adv))
 	loss := mb.pgLoss
 	if cfg.Objective.Penalised() {
 		// The penalty: the exact KL, or an estimator's sample form.

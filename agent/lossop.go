@@ -57,13 +57,21 @@ func (meanFn) grad(in [][]float64, g float64, d []float64) {
 //
 // Where the clipped term is the smaller the gradient is zero (r is then
 // outside the range); elsewhere, ties included, it is -r·A/n.
+//
+// ε is read through a pointer at every run, so that a schedule can move it
+// without rebuilding the graph.
 type surrogateFn struct {
 	clip bool
-	eps  float64
+	eps  *float64
 }
 
-func (f surrogateFn) name() string { return fmt.Sprintf("surrogate(clip=%v,ε=%g)", f.clip, f.eps) }
-func (f surrogateFn) arity() int   { return 2 }
+func (f surrogateFn) name() string {
+	if !f.clip {
+		return "surrogate(clip=false)"
+	}
+	return fmt.Sprintf("surrogate(clip=true,ε=%g)", *f.eps)
+}
+func (f surrogateFn) arity() int { return 2 }
 
 // term returns min(r·A, clamp(r)·A) (or r·A) and whether the gradient
 // flows, for one sample.
@@ -73,7 +81,8 @@ func (f surrogateFn) term(logr, a float64) (v float64, flows bool, r float64) {
 	if !f.clip {
 		return v, true, r
 	}
-	c := min(max(r, 1-f.eps), 1+f.eps) * a
+	eps := *f.eps
+	c := min(max(r, 1-eps), 1+eps) * a
 	if c < v {
 		return c, false, r
 	}

@@ -44,7 +44,7 @@ func composed(t *testing.T, f lossFn, in []*G.Node) *G.Node {
 		r := G.Must(G.Exp(in[0]))
 		s := G.Must(G.HadamardProd(r, in[1]))
 		if f.clip {
-			cl := G.Must(G.MinBetween(G.Must(G.MaxBetween(r, full(1-f.eps, "lo"))), full(1+f.eps, "hi")))
+			cl := G.Must(G.MinBetween(G.Must(G.MaxBetween(r, full(1-*f.eps, "lo"))), full(1+*f.eps, "hi")))
 			s = G.Must(G.MinBetween(s, G.Must(G.HadamardProd(cl, in[1]))))
 		}
 		return G.Must(G.Neg(m(s)))
@@ -81,7 +81,7 @@ func toF32(x []float64) []float32 {
 // tenth of them.
 func TestLossOps(t *testing.T) {
 	const n = 24
-	for _, f := range []lossFn{meanFn{}, surrogateFn{}, surrogateFn{clip: true, eps: 0.2},
+	for _, f := range []lossFn{meanFn{}, surrogateFn{}, surrogateFn{clip: true, eps: new(0.2)},
 		valueLossFn{}, valueLossFn{clip: 0.2}} {
 		for _, f64 := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/f64=%v", f.name(), f64), func(t *testing.T) {

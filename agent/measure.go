@@ -31,7 +31,7 @@ func (t *Trainer) measure(m *Metrics) error {
 			refStd = expAll(t.ref.logStd)
 		}
 	}
-	var sum, sumRev, sumK3, sumRef, maxKL float64
+	var sum, sumRev, sumK1, sumK2, sumK3, sumRef, maxKL float64
 	for k := 0; k < n; k++ {
 		oh := b.head[k*b.actDim : (k+1)*b.actDim]
 		nh := b.newHead[k*b.actDim : (k+1)*b.actDim]
@@ -45,7 +45,10 @@ func (t *Trainer) measure(m *Metrics) error {
 		sum += d
 		sumRev += rev
 		maxKL = max(maxKL, d)
-		sumK3 += kl.Estimate(kl.K3, pi.LogProb(nh, a)-b.logp[k])
+		logr := pi.LogProb(nh, a) - b.logp[k]
+		sumK1 += kl.Estimate(kl.K1, logr)
+		sumK2 += kl.Estimate(kl.K2, logr)
+		sumK3 += kl.Estimate(kl.K3, logr)
 		if t.ref != nil {
 			rh := b.refHead[k*b.actDim : (k+1)*b.actDim]
 			var dr float64
@@ -64,6 +67,7 @@ func (t *Trainer) measure(m *Metrics) error {
 	}
 	f := float64(n)
 	m.KL, m.KLReverse, m.KLMax, m.ApproxKL = sum/f, sumRev/f, maxKL, sumK3/f
+	m.KLK1, m.KLK2, m.KLK3 = sumK1/f, sumK2/f, m.ApproxKL
 	m.klRef = sumRef / f
 	m.ExplainedVariance = explainedVariance(b.values, b.ret)
 	for _, prm := range t.pol.Params() {

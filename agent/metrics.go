@@ -18,7 +18,8 @@ type Metrics struct {
 	KLReverse float64 `json:"kl_reverse"`
 	// Beta is the penalty coefficient used in this update's loss.
 	Beta float64 `json:"beta"`
-	// ApproxKL is the k3 estimate of KL(old||new) from the batch's actions.
+	// ApproxKL is the k3 estimate of KL(old||new) from the batch's actions
+	// (the same number as KLK3, under the name SB3 and CleanRL log).
 	ApproxKL float64 `json:"approx_kl"`
 	// ClipFraction is the share of samples with |ratio-1| > clip_range,
 	// averaged over the minibatches.
@@ -52,6 +53,22 @@ type Metrics struct {
 	Tasks       map[string]TaskMetrics `json:"tasks,omitempty"`
 	SPS         float64                `json:"sps"`
 	WallSeconds float64                `json:"wall_seconds"`
+	// KLK1, KLK2 and KLK3 are the batch means of the sample estimators of
+	// KL(old||new) after the update, with logr = log π_new(a)/π_old(a) on
+	// the batch's own actions (a ~ π_old): k1 = −logr, k2 = ½·logr²,
+	// k3 = (e^logr − 1) − logr (kl.Estimate). KL is what they estimate.
+	KLK1 float64 `json:"kl_k1"`
+	KLK2 float64 `json:"kl_k2"`
+	KLK3 float64 `json:"kl_k3"`
+	// ClipRange, EntropyCoef and KLTarget are this update's values of
+	// ppo.clip_range, ppo.entropy_coef and kl.controller.target after
+	// their schedules.
+	ClipRange   float64 `json:"clip_range"`
+	EntropyCoef float64 `json:"entropy_coef"`
+	KLTarget    float64 `json:"kl_target"`
+	// KLPerEpoch, with log.kl_per_epoch, is the mean exact KL(old||new)
+	// over the batch after each epoch (the last equals KL).
+	KLPerEpoch []float64 `json:"kl_per_epoch,omitempty"`
 
 	klRef float64
 }
@@ -70,6 +87,7 @@ func (m *Metrics) check() error {
 		name string
 		v    float64
 	}{{"kl", m.KL}, {"kl_max", m.KLMax}, {"kl_reverse", m.KLReverse}, {"beta", m.Beta}, {"approx_kl", m.ApproxKL},
+		{"kl_k1", m.KLK1}, {"kl_k2", m.KLK2},
 		{"entropy", m.Entropy}, {"policy_loss", m.PolicyLoss}, {"value_loss", m.ValueLoss}, {"kl_ref", m.klRef}} {
 		if math.IsNaN(q.v) || math.IsInf(q.v, 0) {
 			return fmt.Errorf("update %d: %s is %v", m.Update, q.name, q.v)

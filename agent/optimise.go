@@ -7,6 +7,8 @@ import (
 	"time"
 
 	G "gorgonia.org/gorgonia"
+
+	"ppo/configs"
 )
 
 // optimise runs the epochs of minibatch updates and returns the averaged
@@ -34,6 +36,9 @@ func (t *Trainer) optimise(lr, beta, refCoef float64) (Metrics, error) {
 			}
 			sum.add(st)
 			m.GradNorm = st.gradNorm
+		}
+		if t.cfg.Log.KLPerEpoch {
+			m.KLPerEpoch = append(m.KLPerEpoch, t.exactKL(nil))
 		}
 		if m.EarlyStopped {
 			break
@@ -76,6 +81,8 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 		return st, err
 	}
 	t.fill(mb, idx, beta, refCoef)
+	mb.clipRange = t.sched.clip
+	mb.setScalar(mb.entCoef, t.sched.ent)
 	defer mb.vm.Reset()
 	if err := mb.vm.RunAll(); err != nil {
 		return st, fmt.Errorf("running the loss graph: %w", err)
@@ -88,17 +95,21 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 		return st, fmt.Errorf("loss is %v", loss)
 	}
 	// Early stopping as SB3: the k3 estimate of KL(old||new) on this
-	// minibatch, before its step, against target_kl × factor.
+	// minibatch, before its step, against target_kl × factor; or, with
+	// target_kl_estimator exact, the minibatch's exact KL(old||new).
 	logr := valuesOf(mb.logrVal)
 	approx, clipped := 0.0, 0
 	for _, lr := range logr {
 		r := detmath.Exp(lr)
 		approx += (r - 1) - lr
-		if math.Abs(r-1) > p.ClipRange {
+		if math.Abs(r-1) > t.sched.clip {
 			clipped++
 		}
 	}
 	approx /= float64(len(logr))
+	if p.TargetKL > 0 && p.TargetKLEstimator == configs.TargetKLExact {
+		approx = t.exactKL(idx)
+	}
 	if p.TargetKL > 0 && approx > p.TargetKL*p.TargetKLFactor {
 		st.stopped = true
 		return st, nil

@@ -49,6 +49,8 @@ type Trainer struct {
 	box       *env.Box     // action bounds for Box spaces; nil for Discrete
 	maskers   []env.Masker // each env's action masks, with policy.action_masking; else nil
 	watch     watch
+	sched     scheduled // this update's scheduled hyperparameters
+	klObs     []float64 // staging for exactKL on minibatch rows
 
 	// Phases, if set, accumulates the wall time of each phase of training.
 	Phases *Phases
@@ -192,6 +194,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 		u0 := time.Now()
 		// 1. Anneal the learning rate (CleanRL: frac = 1 - (update-1)/updates).
 		lr := t.learningRate()
+		t.sched = t.schedule()
 		// 2. Collect a rollout with the current policy.
 		if err := t.collect(); err != nil {
 			return err
@@ -205,6 +208,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 			return err
 		}
 		m.Beta, m.LearningRate = beta, lr
+		m.ClipRange, m.EntropyCoef, m.KLTarget = t.sched.clip, t.sched.ent, t.sched.target
 		// 5. Measure how far the policy moved, and adapt the penalties from it.
 		if err := t.measure(&m); err != nil {
 			return err
@@ -262,6 +266,9 @@ func (t *Trainer) adapt(m *Metrics, refCoef float64) error {
 	}
 	// Beta only moves when the loss has a KL term for it to weigh.
 	if t.penalised() {
+		if err := retarget(t.ctrl, t.sched.target); err != nil {
+			return fmt.Errorf("update %d: kl controller: %w", t.update, err)
+		}
 		if err := t.ctrl.Update(d, t.buf.size()); err != nil {
 			return fmt.Errorf("update %d: kl controller: %w", t.update, err)
 		}
@@ -274,6 +281,9 @@ func (t *Trainer) adapt(m *Metrics, refCoef float64) error {
 	if t.ref != nil {
 		m.KLRef = &m.klRef
 		m.RefCoef = &refCoef
+		if err := retarget(t.refCtrl, t.sched.refTarget); err != nil {
+			return fmt.Errorf("update %d: reference controller: %w", t.update, err)
+		}
 		if err := t.refCtrl.Update(m.klRef, t.buf.size()); err != nil {
 			return fmt.Errorf("update %d: reference controller: %w", t.update, err)
 		}

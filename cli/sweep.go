@@ -51,6 +51,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	out := fs.String("out", "", "sweep `directory` (default: <log.dir>/sweep-<name>-<time>; required with --shard)")
 	resume := fs.Bool("resume", false, "continue unfinished runs of this sweep (or shard) from their checkpoints; only when no other process runs them")
 	collect := fs.Bool("collect", false, "merge the sweep directories given as arguments into one summary")
+	studyPath := fs.String("study", "", "study `file` naming the config, seeds, overrides, variants and grid (flags override it)")
 
 	// Directories may come before or after flags: parse around them.
 	var pos []string
@@ -83,6 +84,45 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if len(pos) > 0 {
 		return fail("unexpected argument %q (directories go with --collect)", pos[0])
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var study *sweep.Study
+	var variants []sweep.Variant
+	var studyGrid []string
+	if *studyPath != "" {
+		var err error
+		if study, err = sweep.LoadStudy(*studyPath); err != nil {
+			return fail("%v", err)
+		}
+		if !given["config"] {
+			*cfgPath = study.ConfigPath()
+		}
+		if !given["seeds"] {
+			*seedList = study.Seeds
+		}
+		if !given["parallel"] && study.Parallel > 0 {
+			*parallel = study.Parallel
+		}
+		if !given["out"] {
+			*out = study.Out
+		}
+		sets = append(append(setFlags{}, study.Set...), sets...)
+		variants = study.Variants
+		// A --grid axis replaces the study's axis of the same path.
+		for _, g := range study.Grid {
+			a, _ := sweep.ParseAxis(g) // checked by LoadStudy
+			replaced := false
+			for _, f := range grids {
+				if b, err := sweep.ParseAxis(f); err == nil && b.Path == a.Path {
+					replaced = true
+				}
+			}
+			if !replaced {
+				studyGrid = append(studyGrid, g)
+			}
+		}
+		grids = append(studyGrid, grids...)
 	}
 	if *cfgPath == "" {
 		return fail("missing --config FILE")
@@ -118,7 +158,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail("%v", err)
 	}
-	spec, err := sweep.New(*cfgPath, sets, base, grid, seeds)
+	spec, err := sweep.NewWithVariants(*cfgPath, sets, base, variants, grid, seeds)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -165,6 +205,15 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	fmt.Fprintf(stdout, "\n%s\nsummary: %s\n", sum.Markdown(), summaryPath(dir, shard))
+	// A study's results are published once every run has been tried, failed
+	// runs included (the summary lists them), but not after an interrupt.
+	if study != nil && shard.Whole() && study.ResultsDir() != "" && !errors.Is(err, context.Canceled) {
+		if perr := study.Publish(dir); perr != nil {
+			fmt.Fprintln(stderr, "ppo sweep: publishing the study's results:", perr)
+			return 1
+		}
+		fmt.Fprintf(stdout, "results: %s\n", study.ResultsDir())
+	}
 	switch {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "ppo sweep: interrupted; %d of %d runs finished, partial summary in %s\n", sum.Finished, sum.Jobs, summaryPath(dir, shard))

@@ -54,6 +54,26 @@ const (
 	MemoryAuto = "auto"
 )
 
+// Values of the schedules of ppo.clip_range, ppo.entropy_coef and kl.controller.target
+// (ppo.lr_schedule's are LRConstant and LRLinear, the same words), and of
+// ppo.target_kl_estimator.
+const (
+	ScheduleConstant = "constant"
+	ScheduleLinear   = "linear"
+	TargetKLK3       = "k3"
+	TargetKLExact    = "exact"
+)
+
+// Scheduled is a value v under a schedule: constant gives v, linear
+// v·(1 − (update−1)/updates), the learning rate's rule (CleanRL's annealing:
+// the first of updates updates uses v and the value falls towards 0).
+func Scheduled(v float64, schedule string, update, updates int) float64 {
+	if schedule == ScheduleLinear {
+		return v * (1 - float64(update-1)/float64(updates))
+	}
+	return v
+}
+
 // Config is a complete training configuration. The yaml tags are the field paths used in
 // files, in --set and in error messages; the doc tags feed Fields and repeat the field comments.
 type Config struct {
@@ -141,14 +161,18 @@ type PPOConfig struct {
 	LearningRate float64 `yaml:"learning_rate" doc:"Adam step size (> 0), the initial value when lr_schedule is linear. Default 0.0003."`
 	// Learning-rate schedule: constant, or linear decay to 0 over total_timesteps. Default "linear".
 	LRSchedule string `yaml:"lr_schedule" enum:"constant|linear" doc:"Learning-rate schedule: constant, or linear decay to 0 over total_timesteps. Default \"linear\"."`
-	// Ratio clip range epsilon of the clip and clip_kl objectives (> 0). Default 0.2.
-	ClipRange float64 `yaml:"clip_range" doc:"Ratio clip range epsilon of the clip and clip_kl objectives (> 0). Default 0.2."`
+	// Ratio clip range epsilon of the clip and clip_kl objectives (> 0), the initial value when clip_range_schedule is linear. Default 0.2.
+	ClipRange float64 `yaml:"clip_range" doc:"Ratio clip range epsilon of the clip and clip_kl objectives (> 0), the initial value when clip_range_schedule is linear. Default 0.2."`
+	// Clip-range schedule: constant, or linear decay to 0 over total_timesteps as lr_schedule. Default "constant".
+	ClipRangeSchedule string `yaml:"clip_range_schedule" enum:"constant|linear" doc:"Clip-range schedule: constant, or linear decay to 0 over total_timesteps as lr_schedule. Default \"constant\"."`
 	// Clip value predictions to old value ± value_clip (>= 0; 0 = off). Default 0.
 	ValueClip float64 `yaml:"value_clip" doc:"Clip value predictions to old value ± value_clip (>= 0; 0 = off). Default 0."`
 	// Weight of the value loss (>= 0). Default 0.5.
 	ValueCoef float64 `yaml:"value_coef" doc:"Weight of the value loss (>= 0). Default 0.5."`
 	// Weight of the entropy bonus (>= 0). Default 0.
 	EntropyCoef float64 `yaml:"entropy_coef" doc:"Weight of the entropy bonus (>= 0). Default 0."`
+	// Entropy-weight schedule: constant, or linear decay to 0 over total_timesteps as lr_schedule. Default "constant".
+	EntropyCoefSchedule string `yaml:"entropy_coef_schedule" enum:"constant|linear" doc:"Entropy-weight schedule: constant, or linear decay to 0 over total_timesteps as lr_schedule. Default \"constant\"."`
 	// Clip the global gradient norm to this value (>= 0; 0 = off). Default 0.5.
 	MaxGradNorm float64 `yaml:"max_grad_norm" doc:"Clip the global gradient norm to this value (>= 0; 0 = off). Default 0.5."`
 	// Standardise advantages per minibatch. Default true.
@@ -157,6 +181,8 @@ type PPOConfig struct {
 	TargetKL float64 `yaml:"target_kl" doc:"Stop the epoch loop early when the minibatch KL exceeds target_kl*target_kl_factor (>= 0; 0 = off). Default 0."`
 	// Multiplier of target_kl for the early stop (> 0; SB3 uses 1.5). Default 1.5.
 	TargetKLFactor float64 `yaml:"target_kl_factor" doc:"Multiplier of target_kl for the early stop (> 0; SB3 uses 1.5). Default 1.5."`
+	// The minibatch KL the early stop compares: k3 (the estimate from the sampled actions, as SB3) or exact (the closed-form KL(old || new) over the minibatch's states). Default "k3".
+	TargetKLEstimator string `yaml:"target_kl_estimator" enum:"k3|exact" doc:"The minibatch KL the early stop compares: k3 (the estimate from the sampled actions, as SB3) or exact (the closed-form KL(old || new) over the minibatch's states). Default \"k3\"."`
 	// Adam epsilon (> 0). Default 1e-5.
 	AdamEpsilon float64 `yaml:"adam_epsilon" doc:"Adam epsilon (> 0). Default 1e-5."`
 }
@@ -186,6 +212,8 @@ type ControllerConfig struct {
 	InitBeta float64 `yaml:"init_beta" doc:"Initial coefficient beta (> 0, or >= 0 in kl.reference.controller with kind fixed; the paper starts at 1). Default 1; in kl.reference.controller 0.1."`
 	// Target KL per update for the adaptive and proportional controllers (> 0). Default 0.01.
 	Target float64 `yaml:"target" doc:"Target KL per update for the adaptive and proportional controllers (> 0). Default 0.01."`
+	// Target schedule: constant, or linear decay towards 0 over total_timesteps as lr_schedule. Default "constant".
+	TargetSchedule string `yaml:"target_schedule" enum:"constant|linear" doc:"Target schedule: constant, or linear decay towards 0 over total_timesteps as lr_schedule. Default \"constant\"."`
 	// Raise beta when the KL exceeds target*high_mult (> 1; preset custom only). Default 1.5.
 	HighMult float64 `yaml:"high_mult" doc:"Raise beta when the KL exceeds target*high_mult (> 1; preset custom only). Default 1.5."`
 	// Lower beta when the KL is below target*low_mult (in (0, 1); preset custom only). Default 0.6666666666666666 (1/1.5).
@@ -232,6 +260,8 @@ type LogConfig struct {
 	KeepCheckpoints int `yaml:"keep_checkpoints" doc:"Keep only the newest N periodic checkpoints (>= 0; 0 = keep all); final.ckpt is always kept. Default 3."`
 	// Also write TensorBoard event files. Default false.
 	TensorBoard bool `yaml:"tensorboard" doc:"Also write TensorBoard event files. Default false."`
+	// Also log the exact KL(old || new) over the batch after each epoch (metrics field kl_per_epoch); costs a forward pass per epoch. Default false.
+	KLPerEpoch bool `yaml:"kl_per_epoch" doc:"Also log the exact KL(old || new) over the batch after each epoch (metrics field kl_per_epoch); costs a forward pass per epoch. Default false."`
 }
 
 // EvalConfig controls evaluation episodes on a separate environment.
@@ -308,6 +338,8 @@ func Default() *Config {
 		MinBeta:    kl.DefaultMinBeta,
 		MaxBeta:    kl.DefaultMaxBeta,
 		Horizon:    10000,
+
+		TargetSchedule: ScheduleConstant,
 	}
 	reference := controller
 	reference.Kind = ControllerFixed
@@ -341,13 +373,16 @@ func Default() *Config {
 			LearningRate:        3e-4,
 			LRSchedule:          LRLinear,
 			ClipRange:           0.2,
+			ClipRangeSchedule:   ScheduleConstant,
 			ValueClip:           0,
 			ValueCoef:           0.5,
 			EntropyCoef:         0,
+			EntropyCoefSchedule: ScheduleConstant,
 			MaxGradNorm:         0.5,
 			NormalizeAdvantages: true,
 			TargetKL:            0,
 			TargetKLFactor:      1.5,
+			TargetKLEstimator:   TargetKLK3,
 			AdamEpsilon:         1e-5,
 		},
 		KL: KLConfig{

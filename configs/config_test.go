@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -716,17 +717,17 @@ func TestFields(t *testing.T) {
 		policy.hidden policy.activation policy.shared policy.dtype policy.init_log_std policy.action_masking
 		init.checkpoint init.freeze_obs_stats
 		ppo.objective ppo.rollout_steps ppo.epochs ppo.minibatch_size ppo.gamma ppo.gae_lambda
-		ppo.learning_rate ppo.lr_schedule ppo.clip_range ppo.value_clip ppo.value_coef ppo.entropy_coef
-		ppo.max_grad_norm ppo.normalize_advantages ppo.target_kl ppo.target_kl_factor ppo.adam_epsilon
+		ppo.learning_rate ppo.lr_schedule ppo.clip_range ppo.clip_range_schedule ppo.value_clip ppo.value_coef ppo.entropy_coef ppo.entropy_coef_schedule
+		ppo.max_grad_norm ppo.normalize_advantages ppo.target_kl ppo.target_kl_factor ppo.target_kl_estimator ppo.adam_epsilon
 		kl.direction kl.estimator kl.controller.kind kl.controller.preset kl.controller.init_beta
-		kl.controller.target kl.controller.high_mult kl.controller.low_mult kl.controller.up_factor
+		kl.controller.target kl.controller.target_schedule kl.controller.high_mult kl.controller.low_mult kl.controller.up_factor
 		kl.controller.down_factor kl.controller.min_beta kl.controller.max_beta kl.controller.horizon
 		kl.reference.checkpoint kl.reference.placement kl.reference.estimator kl.reference.direction
 		kl.reference.controller.kind kl.reference.controller.preset
-		kl.reference.controller.init_beta kl.reference.controller.target kl.reference.controller.high_mult
+		kl.reference.controller.init_beta kl.reference.controller.target kl.reference.controller.target_schedule kl.reference.controller.high_mult
 		kl.reference.controller.low_mult kl.reference.controller.up_factor kl.reference.controller.down_factor
 		kl.reference.controller.min_beta kl.reference.controller.max_beta kl.reference.controller.horizon
-		log.dir log.every log.checkpoint_every log.keep_checkpoints log.tensorboard
+		log.dir log.every log.checkpoint_every log.keep_checkpoints log.tensorboard log.kl_per_epoch
 		eval.every eval.episodes eval.deterministic eval.tasks resources.max_memory`)
 	fields := Fields()
 	var got []string
@@ -812,5 +813,24 @@ func TestDocCommentsMatchTags(t *testing.T) {
 	}
 	if n != len(docs) {
 		t.Errorf("found %d documented fields in config.go, Fields has %d distinct docs", n, len(docs))
+	}
+}
+
+// TestScheduled: linear is v·(1 − (u−1)/U), the learning rate's rule (the
+// first update gets v, the last v/U); constant is v.
+func TestScheduled(t *testing.T) {
+	for _, c := range []struct {
+		schedule   string
+		update, of int
+		v, want    float64
+	}{
+		{ScheduleConstant, 7, 10, 0.2, 0.2},
+		{ScheduleLinear, 1, 10, 0.2, 0.2},
+		{ScheduleLinear, 6, 10, 0.2, 0.1},
+		{ScheduleLinear, 10, 10, 0.2, 0.2 / 10},
+	} {
+		if got := Scheduled(c.v, c.schedule, c.update, c.of); math.Abs(got-c.want) > 1e-15 {
+			t.Errorf("Scheduled(%v, %s, %d, %d) = %v, want %v", c.v, c.schedule, c.update, c.of, got, c.want)
+		}
 	}
 }

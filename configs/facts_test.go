@@ -219,7 +219,7 @@ func TestOldRunConfigLoads(t *testing.T) {
 	}
 	got := c.KL.ReferenceController()
 	want := ControllerConfig{Kind: ControllerAdaptive, Preset: kl.PresetSchulman2017, InitBeta: 0.1, Target: 0.01,
-		HighMult: 1.5, LowMult: 1 / 1.5, UpFactor: 2, DownFactor: 0.5, MinBeta: 1e-4, MaxBeta: 1e4, Horizon: 10000}
+		TargetSchedule: ScheduleConstant, HighMult: 1.5, LowMult: 1 / 1.5, UpFactor: 2, DownFactor: 0.5, MinBeta: 1e-4, MaxBeta: 1e4, Horizon: 10000}
 	if got != want {
 		t.Errorf("reference controller %+v, want %+v", got, want)
 	}

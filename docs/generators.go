@@ -25,6 +25,10 @@ import (
 //	tabular FILE            a table of a ppo tabular --json report (exact returns, KL between runs)
 //	forgetting X Y FILE...  a forgetting study's table: a row per setting of the sweeps whose
 //	                        summary.json files are given, with the returns on tasks X and Y
+//	study DIR               a row per setting of a study: returns at the end and over the run, KL figures
+//	table1 DIR...           the PPO paper's Table 1 score per setting, one study DIR per environment
+//	sweep-goal DIR T        how many runs of a one-combination sweep reach an evaluation return ≥ T
+//	estimators DIR...       bias and spread of the sample KL estimators by the size of the exact KL
 //
 // A sweep DIR holds ppo sweep's summary.json; :SEEDS (e.g. :1-3) keeps those seeds' runs only.
 func Builtin() Generators {
@@ -37,6 +41,10 @@ func Builtin() Generators {
 		"sweep-seeds":  genSweepSeeds,
 		"tabular":      genTabular,
 		"forgetting":   genForgetting,
+		"study":        genStudy,
+		"table1":       genTable1,
+		"estimators":   genEstimators,
+		"sweep-goal":   genSweepGoal,
 	}
 }
 

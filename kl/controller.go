@@ -275,3 +275,30 @@ func (p *Proportional) SetBeta(beta float64) error {
 func clamp(x, lo, hi float64) float64 {
 	return math.Max(lo, math.Min(hi, x))
 }
+
+// checkTarget refuses a target that is not finite and > 0.
+func checkTarget(target float64) error {
+	if !(target > 0) || math.IsInf(target, 0) {
+		return fmt.Errorf("kl: target %v, want finite > 0", target)
+	}
+	return nil
+}
+
+// SetTarget moves the KL the controller steers towards, as a schedule does;
+// the thresholds follow it (target·HighMult, target·LowMult).
+func (a *Adaptive) SetTarget(target float64) error {
+	if err := checkTarget(target); err != nil {
+		return err
+	}
+	a.p.Target = target
+	return nil
+}
+
+// SetTarget moves the KL the controller steers towards, as a schedule does.
+func (p *Proportional) SetTarget(target float64) error {
+	if err := checkTarget(target); err != nil {
+		return err
+	}
+	p.target = target
+	return nil
+}

@@ -212,3 +212,31 @@ func TestPresets(t *testing.T) {
 		t.Error("unknown preset accepted")
 	}
 }
+
+// TestSetTarget: a moved target moves the adaptive thresholds and the
+// proportional error with it; a target that is not finite and > 0 is
+// refused and leaves the controller as it was.
+func TestSetTarget(t *testing.T) {
+	a, _ := NewAdaptive(AdaptiveParams{Target: 0.01, HighMult: 1.5, LowMult: 1 / 1.5, UpFactor: 2, DownFactor: 0.5, MinBeta: 1e-4, MaxBeta: 1e4}, 1)
+	if err := a.SetTarget(0.001); err != nil {
+		t.Fatal(err)
+	}
+	a.Update(0.005, 1) // above 1.5 × 0.001, inside the old band
+	if a.Beta() != 2 {
+		t.Errorf("beta %v after KL 0.005 with target 0.001, want 2", a.Beta())
+	}
+	p, _ := NewProportional(0.01, 100, 1, 1e-4, 1e4)
+	p.SetTarget(0.02)
+	p.Update(0.02, 10) // on target: no change
+	if p.Beta() != 1 {
+		t.Errorf("proportional beta %v on target, want 1", p.Beta())
+	}
+	for _, bad := range []float64{0, -1, math.Inf(1), math.NaN()} {
+		if a.SetTarget(bad) == nil || p.SetTarget(bad) == nil {
+			t.Errorf("SetTarget(%v) accepted", bad)
+		}
+	}
+	if a.Params().Target != 0.001 {
+		t.Errorf("refused target changed the controller: %v", a.Params().Target)
+	}
+}

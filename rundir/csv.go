@@ -3,11 +3,13 @@ package rundir
 import (
 	"ppo/agent"
 	"strconv"
+	"strings"
 )
 
 // CSVHeader lists the CSV columns; optional columns appear when asked for:
 // the reference's, then extra (reward_kl, shaped_return_mean and
-// TaskColumn names).
+// TaskColumn names). Columns added after the first release go at the end,
+// so positional readers of older files keep working.
 func CSVHeader(withRef bool, extra ...string) []string {
 	h := []string{"update", "timesteps", "kl", "kl_max", "kl_reverse", "beta", "approx_kl", "clip_fraction",
 		"entropy", "policy_loss", "value_loss", "explained_variance", "grad_norm", "episode_return_mean",
@@ -16,7 +18,8 @@ func CSVHeader(withRef bool, extra ...string) []string {
 		h = append(h, "kl_ref", "ref_coef")
 	}
 	h = append(h, extra...)
-	return append(h, "eval_return_mean", "sps", "wall_seconds")
+	return append(h, "eval_return_mean", "sps", "wall_seconds",
+		"kl_k1", "kl_k2", "kl_k3", "clip_range", "entropy_coef", "kl_target", "kl_per_epoch")
 }
 
 // CSVRow formats m in CSVHeader's order; absent values are empty cells.
@@ -38,7 +41,13 @@ func CSVRow(m *agent.Metrics, withRef bool, extra ...string) []string {
 	for _, col := range extra {
 		r = append(r, opt(extraValue(m, col)))
 	}
-	return append(r, opt(m.EvalReturnMean), f(m.SPS), f(m.WallSeconds))
+	perEpoch := make([]string, len(m.KLPerEpoch))
+	for i, v := range m.KLPerEpoch {
+		perEpoch[i] = f(v)
+	}
+	return append(r, opt(m.EvalReturnMean), f(m.SPS), f(m.WallSeconds),
+		f(m.KLK1), f(m.KLK2), f(m.KLK3), f(m.ClipRange), f(m.EntropyCoef), f(m.KLTarget),
+		strings.Join(perEpoch, ";")) // empty without log.kl_per_epoch
 }
 
 // extraValue is the value of an optional column of CSVHeader's extra in m, or nil.

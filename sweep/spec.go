@@ -55,10 +55,13 @@ type Spec struct {
 	Sets       []string `json:"sets"`
 	// Base is the resolved config YAML (file plus --set) that every run
 	// starts from before its combination's overrides and its seed.
-	Base   string   `json:"base_config"`
-	Grid   []Axis   `json:"grid"`
-	Seeds  []uint64 `json:"seeds"`
-	Combos []Combo  `json:"combos"`
+	Base  string   `json:"base_config"`
+	Grid  []Axis   `json:"grid"`
+	Seeds []uint64 `json:"seeds"`
+	// Variants, from a study file, are named override sets; each is run
+	// with every grid combination (CombosOf).
+	Variants []Variant `json:"variants,omitempty"`
+	Combos   []Combo   `json:"combos"`
 }
 
 // New describes the sweep of base (already loaded, overridden and
@@ -67,6 +70,12 @@ type Spec struct {
 // constructing a trainer checks (environment id and parameters, the
 // reference checkpoint), so that a bad value is refused before any run.
 func New(configPath string, sets []string, base *configs.Config, grid []Axis, seeds []uint64) (*Spec, error) {
+	return NewWithVariants(configPath, sets, base, nil, grid, seeds)
+}
+
+// NewWithVariants is New for a sweep of named variants (a study's), each
+// run with every combination of grid.
+func NewWithVariants(configPath string, sets []string, base *configs.Config, variants []Variant, grid []Axis, seeds []uint64) (*Spec, error) {
 	if len(seeds) == 0 {
 		return nil, errors.New("no seeds")
 	}
@@ -84,6 +93,13 @@ func New(configPath string, sets []string, base *configs.Config, grid []Axis, se
 			return nil, fmt.Errorf("--grid: more than %d combinations", MaxCombos)
 		}
 	}
+	if err := checkVariants(variants); err != nil {
+		return nil, err
+	}
+	combos *= max(1, len(variants))
+	if combos > MaxCombos {
+		return nil, fmt.Errorf("variants × grid: more than %d combinations", MaxCombos)
+	}
 	if combos*len(seeds) > MaxJobs {
 		return nil, fmt.Errorf("%d combinations × %d seeds is more than %d runs", combos, len(seeds), MaxJobs)
 	}
@@ -92,7 +108,7 @@ func New(configPath string, sets []string, base *configs.Config, grid []Axis, se
 		return nil, err
 	}
 	s := &Spec{Version: specVersion, ConfigPath: configPath, Sets: append([]string{}, sets...), Base: string(y),
-		Grid: grid, Seeds: seeds, Combos: Combos(grid)}
+		Grid: grid, Seeds: seeds, Variants: variants, Combos: CombosOf(variants, grid)}
 	s.normalize()
 	// Each value alone first, so that an unknown path or a value of the
 	// wrong type is named as such rather than as a bad combination.
@@ -104,6 +120,17 @@ func New(configPath string, sets []string, base *configs.Config, grid []Axis, se
 			}
 			if err := cfg.Set(a.Path + "=" + v); err != nil {
 				return nil, fmt.Errorf("--grid %s=%s: %w", a.Path, v, err)
+			}
+		}
+	}
+	for _, v := range variants {
+		cfg, err := configs.Parse(y)
+		if err != nil {
+			return nil, fmt.Errorf("base config: %w", err)
+		}
+		for _, set := range v.Set {
+			if err := cfg.Set(set); err != nil {
+				return nil, fmt.Errorf("variant %s: %s: %w", v.Name, set, err)
 			}
 		}
 	}
@@ -150,6 +177,29 @@ func Combos(grid []Axis) []Combo {
 	}
 	for i := range out {
 		out[i].Label = Label(out[i].Sets)
+	}
+	return out
+}
+
+// CombosOf lists the combinations of a sweep with variants: each variant
+// in order, and within it every grid combination (Combos), its overrides
+// after the variant's. A combination is labelled by the variant's name,
+// followed by a comma and the grid combination's label when there is a
+// grid. Without variants it is Combos(grid).
+func CombosOf(variants []Variant, grid []Axis) []Combo {
+	g := Combos(grid)
+	if len(variants) == 0 {
+		return g
+	}
+	var out []Combo
+	for _, v := range variants {
+		for _, c := range g {
+			label := v.Name
+			if len(grid) > 0 {
+				label += "," + c.Label
+			}
+			out = append(out, Combo{Label: label, Sets: append(append([]string{}, v.Set...), c.Sets...)})
+		}
 	}
 	return out
 }
@@ -252,6 +302,8 @@ func (s *Spec) Compare(o *Spec) error {
 		return fmt.Errorf("base configs differ at line %q", firstDiffLine(sb, ob))
 	case !reflect.DeepEqual(s.Grid, o.Grid):
 		return fmt.Errorf("grids differ (%s vs %s)", gridString(s.Grid), gridString(o.Grid))
+	case !reflect.DeepEqual(s.Variants, o.Variants):
+		return errors.New("variants differ")
 	case !reflect.DeepEqual(s.Seeds, o.Seeds):
 		return fmt.Errorf("seeds differ (%s vs %s)", FormatSeeds(s.Seeds), FormatSeeds(o.Seeds))
 	case !reflect.DeepEqual(s.Combos, o.Combos):
@@ -320,7 +372,7 @@ func ReadSpec(dir string) (*Spec, error) {
 	if len(s.Seeds) == 0 || len(s.Combos) == 0 {
 		return nil, fmt.Errorf("%s: no seeds or no combinations", filepath.Join(dir, SpecFile))
 	}
-	if !reflect.DeepEqual(Combos(s.Grid), s.Combos) {
+	if !reflect.DeepEqual(CombosOf(s.Variants, s.Grid), s.Combos) {
 		return nil, fmt.Errorf("%s: combinations do not match the grid", filepath.Join(dir, SpecFile))
 	}
 	return &s, nil
@@ -334,6 +386,11 @@ func (s *Spec) normalize() {
 	}
 	if s.Grid == nil {
 		s.Grid = []Axis{}
+	}
+	for i := range s.Variants {
+		if s.Variants[i].Set == nil {
+			s.Variants[i].Set = []string{}
+		}
 	}
 	for i := range s.Combos {
 		if s.Combos[i].Sets == nil {

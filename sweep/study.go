@@ -2,213 +2,226 @@ package sweep
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"io"
 	"os"
-	"sort"
+	"path/filepath"
 	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"ppo/atomicfile"
+	"ppo/configs"
 )
 
-// A forgetting study trains A on task X, then A′ from A on task Y under a penalty on the
-// KL to A, over sweeps of settings; each run's eval.tasks hold X and Y. These functions
-// read the sweeps' summary.json files and condense them.
+// Study is an experiment written down: a study file (strict YAML, unknown
+// keys refused) names the base config, the seeds, overrides, named
+// variants and grid axes of a sweep, and where its results go, so that
+// `ppo sweep --study FILE` reruns it. Paths in the file are relative to
+// the file's directory, except out, which is relative to the working
+// directory as --out is.
+type Study struct {
+	// Path is the study file as given; Dir its directory.
+	Path string `yaml:"-"`
+	Dir  string `yaml:"-"`
 
-// StudyRun is one fine-tuning run: its final returns on X and Y and the mean exact
-// KL(A′ ‖ A) over the states of its evaluation episodes on X.
-type StudyRun struct {
-	Seed    uint64
-	XReturn float64
-	YReturn float64
-	XKL     float64
+	// Title says what the study is, for people.
+	Title string `yaml:"title"`
+	// Config is the base config file.
+	Config string `yaml:"config"`
+	// Seeds is a seed list as --seeds takes it ("1-5").
+	Seeds string `yaml:"seeds"`
+	// Set lists overrides applied to every run before variants and grid
+	// (as --set).
+	Set []string `yaml:"set"`
+	// Variants are named combinations of overrides, each run with every
+	// grid combination; no variants is one unnamed variant.
+	Variants []Variant `yaml:"variants"`
+	// Grid lists axes as --grid takes them, "path=v1,v2".
+	Grid []string `yaml:"grid"`
+	// Parallel is how many runs train at once (--parallel overrides).
+	Parallel int `yaml:"parallel"`
+	// Out is the sweep directory (--out overrides).
+	Out string `yaml:"out"`
+	// Results is the directory that receives sweep.json, summary.json and
+	// summary.md once every run has finished: the files to commit.
+	Results string `yaml:"results"`
 }
 
-// StudySetting is one combination of a study's sweeps.
-type StudySetting struct {
-	// Label names the setting briefly, e.g. "loss β=0.1", "reward target 0.01", "none".
-	Label     string
-	Placement string // loss or reward
-	Runs      []StudyRun
+// Variant is a named set of overrides: one setting of a comparison, such
+// as "clip ε 0.2" = ppo.objective=clip, ppo.clip_range=0.2.
+type Variant struct {
+	Name string   `yaml:"name" json:"name"`
+	Set  []string `yaml:"set" json:"set"`
 }
 
-// ReadStudy reads the summary.json files of a study's sweeps, whose runs evaluate the
-// tasks named x and y, keeping each combination as a setting in order.
-func ReadStudy(paths []string, x, y string) ([]StudySetting, error) {
-	var out []StudySetting
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
+// LoadStudy reads and checks a study file. Every error is one line that
+// names the file.
+func LoadStudy(path string) (*Study, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	s, err := ParseStudy(b)
+	if err != nil {
+		return nil, fmt.Errorf("study %s: %w", path, err)
+	}
+	s.Path, s.Dir = path, filepath.Dir(path)
+	return s, nil
+}
+
+// ParseStudy decodes a study file's contents strictly: unknown keys, wrong
+// types and a second YAML document are refused, and the required keys
+// (config, seeds) must be there. The seed list and grid axes are parsed
+// here too, so that a typo is reported before anything runs.
+func ParseStudy(b []byte) (*Study, error) {
+	var s Study
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty file")
+		}
+		return nil, oneLine(err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one YAML document")
+	}
+	switch {
+	case s.Config == "":
+		return nil, errors.New("config: missing (the base config file)")
+	case s.Seeds == "":
+		return nil, errors.New("seeds: missing (e.g. seeds: 1-5)")
+	case s.Parallel < 0:
+		return nil, fmt.Errorf("parallel: must be >= 1, got %d", s.Parallel)
+	}
+	if _, err := ParseSeeds(s.Seeds); err != nil {
+		return nil, fmt.Errorf("seeds: %w", err)
+	}
+	for _, g := range s.Grid {
+		if _, err := ParseAxis(g); err != nil {
+			return nil, fmt.Errorf("grid: %w", err)
+		}
+	}
+	for _, set := range s.Set {
+		if !strings.Contains(set, "=") {
+			return nil, fmt.Errorf("set: %q is not path=value", set)
+		}
+	}
+	if err := checkVariants(s.Variants); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// checkVariants refuses unnamed, badly named or repeated variants, and
+// overrides that are not path=value.
+func checkVariants(vs []Variant) error {
+	seen := map[string]bool{}
+	for i, v := range vs {
+		switch {
+		case v.Name == "":
+			return fmt.Errorf("variants[%d]: missing name", i)
+		case Label([]string{"x=" + v.Name}) != "x="+v.Name || v.Name == "base":
+			return fmt.Errorf("variants[%d]: name %q: use letters, digits and ._+- only (it names a directory), not \"base\"", i, v.Name)
+		case seen[v.Name]:
+			return fmt.Errorf("variants: %q given twice", v.Name)
+		}
+		seen[v.Name] = true
+		for _, set := range v.Set {
+			if !strings.Contains(set, "=") {
+				return fmt.Errorf("variants[%d] (%s): %q is not path=value", i, v.Name, set)
+			}
+		}
+	}
+	return nil
+}
+
+// oneLine joins a YAML error's lines ("yaml: unmarshal errors:\n  line 3:
+// ...") into one.
+func oneLine(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msg := strings.ReplaceAll(te.Errors[0], " in type sweep.Study", "")
+		msg = strings.ReplaceAll(msg, " in type sweep.Variant", "")
+		if n := len(te.Errors) - 1; n > 0 {
+			msg += fmt.Sprintf(" (and %d more)", n)
+		}
+		return errors.New(msg)
+	}
+	return errors.New(strings.Join(strings.Fields(err.Error()), " "))
+}
+
+// ConfigPath is the base config's path as the working directory sees it.
+func (s *Study) ConfigPath() string { return s.rel(s.Config) }
+
+// ResultsDir is the results directory as the working directory sees it,
+// "" when the study names none.
+func (s *Study) ResultsDir() string {
+	if s.Results == "" {
+		return ""
+	}
+	return s.rel(s.Results)
+}
+
+func (s *Study) rel(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
+// Publish copies a finished sweep's sweep.json, summary.json and
+// summary.md from dir into the study's results directory (atomically,
+// file by file), the files a repository commits instead of run directories.
+func (s *Study) Publish(dir string) error {
+	res := s.ResultsDir()
+	if res == "" {
+		return nil
+	}
+	if err := os.MkdirAll(res, 0o777); err != nil {
+		return err
+	}
+	for _, f := range []string{SpecFile, "summary.json", "summary.md"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(filepath.Join(res, f), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Spec builds the sweep the study describes, as `ppo sweep --study` runs
+// it without overriding flags.
+func (s *Study) Spec() (*Spec, error) {
+	base, err := configs.Load(s.ConfigPath())
+	if err != nil {
+		return nil, err
+	}
+	for _, set := range s.Set {
+		if err := base.Set(set); err != nil {
+			return nil, fmt.Errorf("set %s: %w", set, err)
+		}
+	}
+	if err := base.Validate(); err != nil {
+		return nil, err
+	}
+	seeds, err := ParseSeeds(s.Seeds)
+	if err != nil {
+		return nil, err
+	}
+	var grid []Axis
+	for _, g := range s.Grid {
+		a, err := ParseAxis(g)
 		if err != nil {
 			return nil, err
 		}
-		var s Summary
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		for _, c := range s.Combos {
-			st := StudySetting{Label: settingLabel(c.Sets), Placement: setValue(c.Sets, "kl.reference.placement")}
-			for _, r := range c.Runs {
-				run := StudyRun{Seed: r.Seed, XReturn: math.NaN(), YReturn: math.NaN(), XKL: math.NaN()}
-				for _, t := range r.Tasks {
-					switch t.Name {
-					case x:
-						run.XReturn = t.Return
-						if t.KLRef != nil {
-							run.XKL = *t.KLRef
-						}
-					case y:
-						run.YReturn = t.Return
-					}
-				}
-				if math.IsNaN(run.XReturn) || math.IsNaN(run.YReturn) || math.IsNaN(run.XKL) {
-					return nil, fmt.Errorf("%s: %s seed %d lacks task %s or %s (or the KL to a reference)", p, c.Label, r.Seed, x, y)
-				}
-				st.Runs = append(st.Runs, run)
-			}
-			out = append(out, st)
-		}
+		grid = append(grid, a)
 	}
-	return out, nil
-}
-
-// setValue is the value a combination's sets give path, or "".
-func setValue(sets []string, path string) string {
-	for _, s := range sets {
-		if k, v, ok := strings.Cut(s, "="); ok && k == path {
-			return v
-		}
-	}
-	return ""
-}
-
-// settingLabel names a combination of placement with a fixed coefficient (β) or an
-// adaptive target.
-func settingLabel(sets []string) string {
-	pl := setValue(sets, "kl.reference.placement")
-	if b := setValue(sets, "kl.reference.controller.init_beta"); b != "" {
-		if b == "0" {
-			return pl + " β=0 (none)"
-		}
-		return pl + " β=" + b
-	}
-	if t := setValue(sets, "kl.reference.controller.target"); t != "" {
-		return pl + " target " + t
-	}
-	return strings.Join(sets, ",")
-}
-
-// Means returns the setting's mean return on X, on Y, and mean KL on X.
-func (s StudySetting) Means() (x, y, kl float64) {
-	for _, r := range s.Runs {
-		x += r.XReturn
-		y += r.YReturn
-		kl += r.XKL
-	}
-	n := float64(len(s.Runs))
-	return x / n, y / n, kl / n
-}
-
-// Spearman is the rank correlation of a and b (ties get their mean rank): Pearson's
-// correlation of the ranks.
-func Spearman(a, b []float64) float64 {
-	return pearson(ranks(a), ranks(b))
-}
-
-func ranks(x []float64) []float64 {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(i, j int) bool { return x[idx[i]] < x[idx[j]] })
-	r := make([]float64, len(x))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && x[idx[j+1]] == x[idx[i]] {
-			j++
-		}
-		for k := i; k <= j; k++ {
-			r[idx[k]] = float64(i+j)/2 + 1
-		}
-		i = j + 1
-	}
-	return r
-}
-
-// pearson is Σ(a−ā)(b−b̄) / √(Σ(a−ā)² Σ(b−b̄)²); NaN when either is constant.
-func pearson(a, b []float64) float64 {
-	var ma, mb float64
-	for i := range a {
-		ma += a[i]
-		mb += b[i]
-	}
-	ma /= float64(len(a))
-	mb /= float64(len(b))
-	var sab, saa, sbb float64
-	for i := range a {
-		sab += (a[i] - ma) * (b[i] - mb)
-		saa += (a[i] - ma) * (a[i] - ma)
-		sbb += (b[i] - mb) * (b[i] - mb)
-	}
-	return sab / math.Sqrt(saa*sbb)
-}
-
-// StudyCorrelation is the Spearman correlation, over all runs, of KL(A′ ‖ A) on X's
-// states with the return on X, and the number of runs.
-func StudyCorrelation(settings []StudySetting) (rho float64, n int) {
-	var kl, ret []float64
-	for _, s := range settings {
-		for _, r := range s.Runs {
-			kl = append(kl, r.XKL)
-			ret = append(ret, r.XReturn)
-		}
-	}
-	return Spearman(kl, ret), len(kl)
-}
-
-// StudyMarkdown is a table with a row per setting: mean ± sd of the returns on X and Y
-// and of KL(A′ ‖ A) on X, and how many runs solve each task and both (return ≥ solved), followed
-// by the correlation of forgetting with the KL.
-func StudyMarkdown(settings []StudySetting, x, y string, solved float64) string {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "| setting | runs | return on X (%s) | return on Y (%s) | KL(A′ ‖ A) on X's states | solve X | solve Y | solve both |\n", x, y)
-	b.WriteString("|---|---|---|---|---|---|---|---|\n")
-	for _, s := range settings {
-		var xs, ys, ks []float64
-		sx, sy, both := 0, 0, 0
-		for _, r := range s.Runs {
-			xs, ys, ks = append(xs, r.XReturn), append(ys, r.YReturn), append(ks, r.XKL)
-			if r.XReturn >= solved {
-				sx++
-			}
-			if r.YReturn >= solved {
-				sy++
-			}
-			if r.XReturn >= solved && r.YReturn >= solved {
-				both++
-			}
-		}
-		n := len(s.Runs)
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %d/%d | %d/%d | %d/%d |\n", s.Label, n,
-			fmtStat(StatOf(xs), "%.1f"), fmtStat(StatOf(ys), "%.1f"), fmtStat(StatOf(ks), "%.3g"), sx, n, sy, n, both, n)
-	}
-	rho, n := StudyCorrelation(settings)
-	fmt.Fprintf(&b, "\nSpearman correlation of KL(A′ ‖ A) on X's states with the return on X, over all %d runs: %.2f.", n, rho)
-	lost, far, farKept := math.Inf(1), 0, 0
-	for _, s := range settings {
-		for _, r := range s.Runs {
-			if r.XReturn < solved {
-				lost = math.Min(lost, r.XKL)
-			}
-			if r.XKL >= 10 {
-				far++
-				if r.XReturn >= solved {
-					farKept++
-				}
-			}
-		}
-	}
-	if !math.IsInf(lost, 1) {
-		fmt.Fprintf(&b, " The smallest KL on X's states of a run that no longer solves X: %.3g nats;", lost)
-	}
-	fmt.Fprintf(&b, " runs with a KL of 10 nats or more that still solve X: %d of %d.\n", farKept, far)
-	return b.String()
+	return NewWithVariants(s.ConfigPath(), s.Set, base, s.Variants, grid, seeds)
 }

@@ -81,6 +81,23 @@ type RunResult struct {
 	WallSeconds float64 `json:"wall_seconds"`
 	// Tasks are eval.json's evaluations on the run's eval.tasks.
 	Tasks []TaskResult `json:"tasks,omitempty"`
+
+	// ReturnAUC is the mean over updates of episode_return_mean (the area
+	// under the learning curve per update), over the updates that have one.
+	// FirstReturn is the first episode_return_mean logged: the return of
+	// the untrained policy's first finished episodes (or, where no episode
+	// ends in the first rollout, of the first to end later). Both are nil
+	// when no episode finished.
+	ReturnAUC   *float64 `json:"return_auc,omitempty"`
+	FirstReturn *float64 `json:"first_return,omitempty"`
+	// KLTargetError is the mean over updates of |KL/target − 1|, with the
+	// KL the controller sees and the update's target (kl_target, after its
+	// schedule; the config's where rows predate it).
+	KLTargetError *float64 `json:"kl_target_error,omitempty"`
+	// Estimators bins the updates by their exact KL and the run's half,
+	// accumulating the error of the sample estimators kl_k1..kl_k3 against
+	// it; absent for runs logged before those fields existed.
+	Estimators []EstimatorBin `json:"estimators,omitempty"`
 }
 
 // TaskResult is a run's final evaluation on one of its eval.tasks.
@@ -95,6 +112,45 @@ type TaskStat struct {
 	Name   string `json:"name"`
 	Return Stat   `json:"return"`
 	KLRef  Stat   `json:"kl_ref"`
+}
+
+// EstimatorBin accumulates, over the updates of one half of a run whose
+// exact KL(old||new) lies in [Lo, Hi) (a decade), the errors e = k − kl
+// of the batch-mean estimators k1, k2, k3: N updates, ΣKL, Σe and Σe².
+type EstimatorBin struct {
+	Late bool       `json:"late"` // the second half of the run's updates
+	Lo   float64    `json:"lo"`
+	Hi   float64    `json:"hi"`
+	N    int        `json:"n"`
+	KL   float64    `json:"kl_sum"`
+	Err  [3]float64 `json:"err_sum"`
+	Err2 [3]float64 `json:"err2_sum"`
+}
+
+// addEstimates adds one update's exact KL and estimates to the run's bins.
+func addEstimates(bins []EstimatorBin, late bool, kl float64, k [3]float64) []EstimatorBin {
+	if !(kl > 0) {
+		return bins // an unchanged policy: nothing to be relative to
+	}
+	lo := math.Pow(10, math.Floor(math.Log10(kl)))
+	i := 0
+	for ; i < len(bins); i++ {
+		if bins[i].Late == late && bins[i].Lo == lo {
+			break
+		}
+	}
+	if i == len(bins) {
+		bins = append(bins, EstimatorBin{Late: late, Lo: lo, Hi: lo * 10})
+	}
+	b := &bins[i]
+	b.N++
+	b.KL += kl
+	for j := range k {
+		e := k[j] - kl
+		b.Err[j] += e
+		b.Err2[j] += e * e
+	}
+	return bins
 }
 
 // ComboSummary aggregates one combination's finished runs.
@@ -260,6 +316,10 @@ type metricsRow struct {
 	KL                *float64 `json:"kl"`
 	KLReverse         *float64 `json:"kl_reverse"`
 	EpisodeReturnMean *float64 `json:"episode_return_mean"`
+	KLK1              *float64 `json:"kl_k1"`
+	KLK2              *float64 `json:"kl_k2"`
+	KLK3              *float64 `json:"kl_k3"`
+	KLTarget          *float64 `json:"kl_target"`
 	SPS               float64  `json:"sps"`
 	WallSeconds       float64  `json:"wall_seconds"`
 }
@@ -296,7 +356,13 @@ func ReadRun(dir string) (*RunResult, error) {
 	reverse := report.KLMetric(cfg.KL) == "kl_reverse"
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	var inBand int
+	var inBand, returns int
+	var auc, targetErr float64
+	type estimates struct {
+		kl float64
+		k  [3]float64
+	}
+	var est []estimates
 	for line := 1; sc.Scan(); line++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
@@ -321,6 +387,21 @@ func ReadRun(dir string) (*RunResult, error) {
 		r.SPS += m.SPS
 		r.WallSeconds = m.WallSeconds
 		r.EpisodeReturn = m.EpisodeReturnMean
+		if e := m.EpisodeReturnMean; e != nil {
+			if r.FirstReturn == nil {
+				r.FirstReturn = ptr(*e)
+			}
+			auc += *e
+			returns++
+		}
+		target := ctl.Target
+		if m.KLTarget != nil {
+			target = *m.KLTarget
+		}
+		targetErr += math.Abs(*k/target - 1)
+		if m.KL != nil && m.KLK1 != nil && m.KLK2 != nil && m.KLK3 != nil {
+			est = append(est, estimates{*m.KL, [3]float64{*m.KLK1, *m.KLK2, *m.KLK3}})
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -332,6 +413,15 @@ func ReadRun(dir string) (*RunResult, error) {
 	r.KLMean /= n
 	r.KLInBand = float64(inBand) / n
 	r.SPS /= n
+	if returns > 0 {
+		r.ReturnAUC = ptr(auc / float64(returns))
+	}
+	r.KLTargetError = ptr(targetErr / n)
+	if len(est) == r.Updates {
+		for i, e := range est {
+			r.Estimators = addEstimates(r.Estimators, 2*i >= len(est), e.kl, e.k)
+		}
+	}
 	return r, nil
 }
 
@@ -482,3 +572,5 @@ func Collect(dirs []string) (*Spec, *Summary, error) {
 	}
 	return spec, sum, nil
 }
+
+func ptr(x float64) *float64 { return &x }
