@@ -118,7 +118,7 @@ func New(configPath string, sets []string, base *configs.Config, grid []Axis, se
 		if err != nil {
 			return nil, fmt.Errorf("--grid combination %s: %w", strings.Join(c.Sets, " "), err)
 		}
-		if _, err := agent.New(cfg); err != nil {
+		if err := agent.Check(cfg); err != nil {
 			return nil, fmt.Errorf("--grid combination %s: %w", strings.Join(c.Sets, " "), err)
 		}
 		cy, err := cfg.YAML()

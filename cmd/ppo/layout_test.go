@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"configs":         {"kl"},
 	"env":             {"detmath"},
 	"env/envtest":     {"detmath", "env"},
+	"env/external":    {"env"},
 	"checkpoint":      {},
 	"atomicfile":      {},
 	"optim":           {},
@@ -30,12 +31,12 @@ var allowed = map[string][]string{
 	"graphop":         {},
 	"dist":            {"detmath", "graphop", "kl"},
 	"policy":          {"detmath", "dist", "graphop", "kl"},
-	"agent":           {"checkpoint", "configs", "detmath", "dist", "env", "graphop", "kl", "normalize", "optim", "policy"},
+	"agent":           {"checkpoint", "configs", "detmath", "dist", "env", "env/external", "graphop", "kl", "normalize", "optim", "policy"},
 	"rundir":          {"agent", "atomicfile", "checkpoint", "configs", "rundir/tfevents"},
 	"bench":           {"agent", "bench/rusage", "configs", "policy"},
 	"report":          {"agent", "atomicfile", "configs", "kl", "rundir"},
 	"sweep":           {"agent", "atomicfile", "configs", "report", "rundir"},
-	"cli":             {"agent", "bench", "configs", "docs", "env", "kl", "report", "rundir", "sweep"},
+	"cli":             {"agent", "bench", "configs", "docs", "env", "env/external", "kl", "report", "rundir", "sweep"},
 	"cmd/ppo":         {"cli"},
 }
 
