@@ -256,13 +256,13 @@ def _from_gym_space(s):
     import gymnasium
     sp = gymnasium.spaces
     if isinstance(s, sp.Discrete):
-        if int(s.start) != 0:
+        if int(getattr(s, "start", 0)) != 0:
             raise TypeError("Discrete spaces must start at 0, have start %d" % s.start)
         return Discrete(s.n)
     if isinstance(s, sp.MultiDiscrete):
-        return MultiDiscrete(list(s.nvec.flatten()))
+        return MultiDiscrete(s.nvec.flatten().tolist())
     if isinstance(s, sp.Box):
-        return Box(list(s.low.flatten()), list(s.high.flatten()))
+        return Box(s.low.flatten().tolist(), s.high.flatten().tolist())
     if isinstance(s, sp.Tuple):
         return Tuple([_from_gym_space(c) for c in s.spaces])
     raise TypeError("unsupported Gymnasium space %r" % (s,))
@@ -273,7 +273,10 @@ class _GymEnv:
 
     def __init__(self, env_id, seed, params, text, limit):
         import gymnasium
-        import numpy
+        try:
+            import numpy
+        except ImportError:  # Gymnasium needs numpy; a stand-in may not
+            numpy = None
         kwargs = dict(params)
         kwargs.update(text)
         self.env = gymnasium.make(env_id, max_episode_steps=limit or None, **kwargs)
@@ -294,15 +297,15 @@ class _GymEnv:
         return self._flat(obs)
 
     def step(self, action):
-        if self.box_action:
+        if self.np is not None and self.box_action:
             action = self.np.asarray(action, dtype=self.dtype).reshape(self.shape)
-        elif isinstance(action, list):
+        elif self.np is not None and isinstance(action, list):
             action = self.np.asarray(action, dtype=self.dtype)
         obs, r, term, trunc, _ = self.env.step(action)
         return self._flat(obs), float(r), bool(term), bool(trunc)
 
     def _flat(self, obs):
-        if isinstance(obs, tuple) or isinstance(self.observation_space, Discrete):
+        if isinstance(obs, tuple) or isinstance(self.observation_space, Discrete) or self.np is None:
             return obs
         return self.np.asarray(obs, dtype=float).flatten()
 
