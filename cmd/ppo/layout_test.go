@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"optim":                     {},
 	"normalize":                 {},
 	"bench/rusage":              {},
-	"docs":                      {"atomicfile", "bench", "report", "sweep"},
+	"docs":                      {"atomicfile", "bench", "env/external", "report", "sweep"},
 	"rundir/tfevents":           {},
 	"graphop":                   {},
 	"dist":                      {"detmath", "graphop", "kl"},
