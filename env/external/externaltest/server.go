@@ -294,13 +294,25 @@ func b2f(x bool) float64 {
 	return 0
 }
 
-// Command is the argv that runs the calling test binary as the server, when its TestMain calls
-// MaybeServe first.
-func Command() []string { return []string{os.Args[0]} }
+// serveArg marks the test binary's command line as the server's.
+const serveArg = "externaltest-serve"
 
-// MaybeServe serves and exits when Env is set: call it first in TestMain.
+// PidsEnv names a file to which the server appends its pid, if set.
+const PidsEnv = "PPO_EXTERNALTEST_PIDS"
+
+// Command is the argv that runs the calling test binary as the server in the mode of Env, when
+// its TestMain calls MaybeServe first.
+func Command() []string { return []string{os.Args[0], serveArg} }
+
+// MaybeServe serves and exits when the process was started by Command: call it first in TestMain.
 func MaybeServe() {
-	if mode := os.Getenv(Env); mode != "" {
-		os.Exit(Serve(strings.TrimSpace(mode)))
+	if len(os.Args) == 2 && os.Args[1] == serveArg {
+		if path := os.Getenv(PidsEnv); path != "" {
+			if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				fmt.Fprintln(f, os.Getpid())
+				f.Close()
+			}
+		}
+		os.Exit(Serve(strings.TrimSpace(os.Getenv(Env))))
 	}
 }
