@@ -41,6 +41,8 @@ type Evaluator struct {
 	// direction RefDirection, is measured on the visited states.
 	Ref          *Reference
 	RefDirection kl.Direction
+	// External starts the env's child processes when EnvID is external.
+	External configs.ExternalConfig
 }
 
 // Run plays episodes one after another on one env seeded with seed,
@@ -49,10 +51,11 @@ type Evaluator struct {
 func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResult, error) {
 	opts := append([]env.Option{env.WithSeed(seed)},
 		envOptions(configs.EnvConfig{Params: e.Params, TextParams: e.TextParams, MaxEpisodeSteps: e.MaxEpisodeSteps})...)
-	en, err := env.Make(e.EnvID, opts...)
+	en, err := makeEnv(configs.EnvConfig{ID: e.EnvID, External: e.External}, opts...)
 	if err != nil {
 		return EvalResult{}, err
 	}
+	defer closeEnv(en)
 	var (
 		masker  env.Masker
 		allowed []bool

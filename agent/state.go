@@ -141,5 +141,8 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 	}
 	t.update, t.timesteps, t.window = st.Update, st.Timesteps, st.Window
 	t.lastObs = st.LastObs
+	if t.vec.Restarted() { // fresh episodes: act on their first observations
+		t.lastObs = append([]float64(nil), t.vec.Obs()...)
+	}
 	return nil
 }

@@ -82,9 +82,15 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	if err := checkMemory(cfg, spec); err != nil {
 		return nil, err
 	}
-	if t.vec, err = env.MakeVec(cfg.Env.ID, cfg.Env.NumEnvs, cfg.Seed, opts...); err != nil {
+	if t.vec, err = makeVec(cfg.Env, cfg.Env.NumEnvs, cfg.Seed, opts...); err != nil {
 		return nil, err
 	}
+	built := false
+	defer func() {
+		if !built {
+			t.vec.Close()
+		}
+	}()
 	if b, ok := t.vec.ActionSpace().(env.Box); ok {
 		t.box = &b
 	}
@@ -154,6 +160,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 		t.buf.maskBias = make([]float64, len(t.buf.head))
 	}
 	t.updates = max(1, cfg.TotalTimesteps/cfg.BatchSize())
+	built = true
 	return t, nil
 }
 
@@ -161,10 +168,11 @@ func New(cfg *configs.Config) (*Trainer, error) {
 // network's memory can be estimated before anything in proportion to the
 // config is allocated.
 func specOf(cfg *configs.Config) (policy.Spec, error) {
-	probe, err := env.Make(cfg.Env.ID, envOptions(cfg.Env)...)
+	probe, err := makeEnv(cfg.Env, envOptions(cfg.Env)...)
 	if err != nil {
 		return policy.Spec{}, err // env's errors name their package already
 	}
+	defer closeEnv(probe)
 	return policySpec(cfg, probe.ObservationSpace(), probe.ActionSpace())
 }
 
@@ -326,7 +334,8 @@ func (t *Trainer) HasReference() bool { return t.ref != nil }
 // through the run's normaliser (frozen while it plays).
 func (t *Trainer) Evaluator() *Evaluator {
 	return &Evaluator{Policy: t.pol, ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, EnvID: t.cfg.Env.ID, Params: t.cfg.Env.Params,
-		TextParams: t.cfg.Env.TextParams, MaxEpisodeSteps: t.cfg.Env.MaxEpisodeSteps, Masking: t.maskers != nil}
+		TextParams: t.cfg.Env.TextParams, MaxEpisodeSteps: t.cfg.Env.MaxEpisodeSteps, Masking: t.maskers != nil,
+		External: t.cfg.Env.External}
 }
 
 // TaskEvaluator plays episodes of eval.tasks's task with the current policy, as
@@ -345,7 +354,10 @@ func (t *Trainer) TaskEvaluator(task configs.TaskConfig) *Evaluator {
 // controllers, the reference policy) without running it, so bad input is
 // reported before anything is written.
 func Check(cfg *configs.Config) error {
-	_, err := New(cfg)
+	t, err := New(cfg)
+	if err == nil {
+		t.Close()
+	}
 	return err
 }
 

@@ -83,6 +83,7 @@ func Run(ctx context.Context, cfg *configs.Config, updates int) (*Result, error)
 	if err != nil {
 		return nil, &agent.InputError{Err: err}
 	}
+	defer t.Close()
 	if updates <= 0 || updates > t.Updates() {
 		updates = t.Updates()
 	}

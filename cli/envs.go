@@ -9,15 +9,20 @@ import (
 	"strconv"
 	"strings"
 
+	"ppo/configs"
 	"ppo/env"
+	"ppo/env/external"
 )
 
 const envsUsage = `usage: ppo envs [--json] [ID...]
+       ppo envs [--json] --external 'PROGRAM [ARG...]'
 
 List the registered environments (or only the given ids) with their observation
 and action spaces, time limit (max episode steps), reward threshold and the
 parameters settable by name, with defaults. Spaces are those of the defaults.
 
+  --external CMD  list the environment the program CMD serves over a pipe (split
+           at spaces), as env.id external with env.external.command would use it
   --json   print a JSON array of objects with "id", "doc", "observation_space",
            "action_space", "max_episode_steps" (null: none), "reward_threshold"
            (null: none), "params" ([{"name", "default", "doc"}]) and, if any,
@@ -92,6 +97,7 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ppo envs", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "print JSON")
+	ext := fs.String("external", "", "program serving an environment")
 	var ids []string
 	for { // flags may come before or after ids
 		if err := fs.Parse(args); err != nil {
@@ -108,20 +114,37 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) int {
 		ids = append(ids, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(ids) == 0 {
+	if len(ids) == 0 && *ext == "" {
 		ids = env.IDs()
 	}
-	infos := make([]envsInfo, 0, len(ids))
+	specs := make([]env.Spec, 0, len(ids)+1)
 	for _, id := range ids {
 		spec, ok := env.Lookup(id)
 		if !ok {
 			fmt.Fprintf(stderr, "ppo envs: unknown environment %q (registered: %s)\n", id, strings.Join(env.IDs(), ", "))
 			return 2
 		}
-		e, err := env.Make(id)
+		specs = append(specs, spec)
+	}
+	if *ext != "" {
+		spec, err := external.Spec(external.Command{Argv: strings.Fields(*ext)})
+		if err != nil {
+			fmt.Fprintf(stderr, "ppo envs: %v\n", err)
+			return 2
+		}
+		ids = append(ids, configs.ExternalEnv)
+		specs = append(specs, spec)
+	}
+	infos := make([]envsInfo, 0, len(ids))
+	for k, id := range ids {
+		spec := specs[k]
+		e, err := spec.Make()
 		if err != nil {
 			fmt.Fprintf(stderr, "ppo envs: %v\n", err)
 			return 1
+		}
+		if c, ok := e.(io.Closer); ok {
+			c.Close()
 		}
 		info := envsInfo{
 			ID: id, Doc: spec.Doc, obs: e.ObservationSpace(), act: e.ActionSpace(), spec: spec,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"ppo/agent"
+	"ppo/env/external/externaltest"
 )
 
 // TestMain lets tests run this binary as the ppo command (PPO_TEST_MAIN=1),
@@ -25,6 +26,7 @@ import (
 // before the run goes on: the run then stops after exactly that update,
 // however fast or loaded the machine is.
 func TestMain(m *testing.M) {
+	externaltest.MaybeServe() // the child process of an external env (external_test.go)
 	if os.Getenv("PPO_TEST_MAIN") == "1" {
 		if at := os.Getenv("PPO_TEST_SIGINT_AT"); at != "" {
 			var job, update int

@@ -187,7 +187,7 @@ func loadConfig(path string, sets []string, seed seedFlag) (*configs.Config, err
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if _, ok := env.Lookup(cfg.Env.ID); !ok {
+	if _, ok := env.Lookup(cfg.Env.ID); !ok && cfg.Env.ID != configs.ExternalEnv {
 		return nil, fmt.Errorf("config: env.id: unknown environment %q (see ppo envs)", cfg.Env.ID)
 	}
 	return cfg, nil

@@ -115,6 +115,18 @@ type EnvConfig struct {
 	TextParams map[string]string `yaml:"text_params" doc:"Text environment parameter overrides by name, such as FrozenLake's desc (names and values are checked by the env package). Default {} (none)."`
 	// Time limit in steps replacing the environment's own, also for one registered without (>= 0; 0 = the environment's own). Default 0.
 	MaxEpisodeSteps int `yaml:"max_episode_steps" doc:"Time limit in steps replacing the environment's own, also for one registered without (>= 0; 0 = the environment's own). Default 0."`
+	// The child processes serving the environment when env.id is external.
+	External ExternalConfig `yaml:"external"`
+}
+
+// ExternalConfig starts the programs that serve an environment over a pipe (env.id external).
+type ExternalConfig struct {
+	// Program and arguments serving the environment, such as [python3, my_env.py] (required when env.id is external). Default [] (none).
+	Command []string `yaml:"command" doc:"Program and arguments serving the environment, such as [python3, my_env.py] (required when env.id is external). Default [] (none)."`
+	// Child processes sharing the env.num_envs copies (>= 1, <= env.num_envs). Default 1.
+	Processes int `yaml:"processes" doc:"Child processes sharing the env.num_envs copies (>= 1, <= env.num_envs). Default 1."`
+	// Seconds to wait for each reply of a child before ending the run (> 0). Default 30.
+	Timeout float64 `yaml:"timeout" doc:"Seconds to wait for each reply of a child before ending the run (> 0). Default 30."`
 }
 
 // PolicyConfig shapes the actor-critic network.
@@ -357,6 +369,7 @@ func Default() *Config {
 			TextParams: map[string]string{},
 			ClipObs:    10,
 			ClipReward: 10,
+			External:   ExternalConfig{Command: []string{}, Processes: 1, Timeout: 30},
 		},
 		Policy: PolicyConfig{
 			Hidden:     []int{64, 64},

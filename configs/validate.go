@@ -10,6 +10,9 @@ import (
 	"unicode/utf8"
 )
 
+// ExternalEnv is the env.id of an environment served by child processes (env.external).
+const ExternalEnv = "external"
+
 // Validate checks ranges, enumerated values and cross-field constraints, returning the first
 // problem found. Whether env.id and env.params names exist is left to the env registry.
 func (c *Config) Validate() error {
@@ -27,6 +30,16 @@ func (c *Config) Validate() error {
 	ch.gt("env.clip_obs", e.ClipObs, 0)
 	ch.gt("env.clip_reward", e.ClipReward, 0)
 	ch.intGE("env.max_episode_steps", e.MaxEpisodeSteps, 0)
+	if x := &e.External; e.ID == ExternalEnv && len(x.Command) == 0 {
+		ch.fail("env.external.command", "must name the program serving the environment when env.id is %s", ExternalEnv)
+	} else if e.ID != ExternalEnv && len(x.Command) > 0 {
+		ch.fail("env.external.command", "is set but env.id is %s; set env.id to %s to use it", e.ID, ExternalEnv)
+	}
+	ch.intGE("env.external.processes", e.External.Processes, 1)
+	if e.External.Processes > e.NumEnvs && e.NumEnvs >= 1 {
+		ch.fail("env.external.processes", "must be <= env.num_envs = %d, got %d", e.NumEnvs, e.External.Processes)
+	}
+	ch.gt("env.external.timeout", e.External.Timeout, 0)
 
 	p := &c.Policy
 	if len(p.Hidden) == 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"ppo/bench"
+	"ppo/env/external"
 	"ppo/report"
 	"ppo/sweep"
 )
@@ -19,6 +20,7 @@ import (
 //	inspect DIR...          ppo inspect's table of run directories, as a shell session
 //	progress DIR UPDATE     the progress line of update UPDATE from DIR/train.log (ppo train's output)
 //	bench FILE...           a table of ppo bench --json reports
+//	pipe-bench FILE         a table of a ppo bench --external --json report
 //	sweep-result DIR        a sentence on a one-combination sweep's final evaluation (for config headers)
 //	sweeps DIR[:SEEDS]...   a table with a row per combination of each sweep
 //	sweep-seeds DIR         a table with a row per run of a one-combination sweep
@@ -36,6 +38,7 @@ func Builtin() Generators {
 		"inspect":      genInspect,
 		"progress":     genProgress,
 		"bench":        genBench,
+		"pipe-bench":   genPipeBench,
 		"sweep-result": genSweepResult,
 		"sweeps":       genSweeps,
 		"sweep-seeds":  genSweepSeeds,
@@ -370,4 +373,29 @@ func genForgetting(root string, args []string) (string, error) {
 		return "", err
 	}
 	return sweep.StudyMarkdown(settings, args[0], args[1], solvedCartPole), nil
+}
+
+func genPipeBench(root string, args []string) (string, error) {
+	if len(args) != 1 {
+		return "", fmt.Errorf("want one ppo bench --external --json report")
+	}
+	data, err := os.ReadFile(filepath.Join(root, args[0]))
+	if err != nil {
+		return "", err
+	}
+	var r external.PipeBench
+	if err := json.Unmarshal(data, &r); err != nil {
+		return "", fmt.Errorf("%s: %w", args[0], err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "`%s`, %d copies × %s steps each (GOMAXPROCS %d, load %.2f, `%s`):\n\n",
+		strings.Join(r.Command, " "), r.Copies, thousands(float64(r.Steps)), r.GOMAXPROCS, r.LoadAverage, args[0])
+	b.WriteString("| stepped | env-steps/s | µs per env step | pipe overhead, µs per env step |\n|---|---|---|---|\n")
+	row := func(name string, x external.Rate, over string) {
+		fmt.Fprintf(&b, "| %s | %s | %.2f | %s |\n", name, thousands(x.StepsPerSec), 1e6/x.StepsPerSec, over)
+	}
+	row("in process by Python (no pipe)", r.InProcess, "–")
+	row(fmt.Sprintf("through the pipe, %d copies in one process (one message per step of all)", r.Copies), r.OneProcess, fmt.Sprintf("%.2f", r.OverheadOneProcess))
+	row(fmt.Sprintf("through the pipe, %d processes of one copy", r.Copies), r.ProcessPerCopy, fmt.Sprintf("%.2f", r.OverheadProcessPerCopy))
+	return b.String(), nil
 }

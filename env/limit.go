@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/gob"
 	"fmt"
+	"io"
 )
 
 // intoStepper is the allocation-free path Vec uses for the built-in environments and Make's wrapper.
@@ -40,6 +41,14 @@ func withLimit(e Env, max int) Env {
 
 func (l *limited) ObservationSpace() Space { return l.inner.ObservationSpace() }
 func (l *limited) ActionSpace() Space      { return l.inner.ActionSpace() }
+
+// Close closes the wrapped environment if it is an io.Closer, such as one served by a child process.
+func (l *limited) Close() error {
+	if c, ok := l.inner.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
 
 // Unwrap returns the environment without the time limit.
 func (l *limited) Unwrap() Env { return l.inner }

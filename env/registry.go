@@ -99,7 +99,46 @@ func (s Spec) Make(opts ...Option) (Env, error) {
 	return s.make(collect(opts))
 }
 
+// Configure checks opts against s and returns the Config its constructor would get and the time
+// limit Make would apply (0: none), for callers that construct environments themselves, such as
+// copies hosted by another process.
+func (s Spec) Configure(opts ...Option) (Config, int, error) {
+	if err := s.validate(); err != nil {
+		return Config{}, 0, err
+	}
+	o := collect(opts)
+	cfg, err := s.config(o)
+	if err != nil {
+		return Config{}, 0, err
+	}
+	return cfg, s.limit(o), nil
+}
+
+// limit is the time limit of an env made with o.
+func (s Spec) limit(o options) int {
+	if o.maxSteps > 0 {
+		return o.maxSteps
+	}
+	return s.MaxEpisodeSteps
+}
+
 func (s Spec) make(o options) (Env, error) {
+	cfg, err := s.config(o)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("env: make %s: %w", s.ID, err)
+	}
+	if e == nil || e.ObservationSpace() == nil || e.ActionSpace() == nil {
+		return nil, fmt.Errorf("env: make %s: constructor returned no environment or no spaces", s.ID)
+	}
+	return withLimit(e, s.limit(o)), nil
+}
+
+// config is the Config of an env made with o: the defaults overridden by o's parameters.
+func (s Spec) config(o options) (Config, error) {
 	cfg := Config{Seed: o.seed, Params: make(map[string]float64, len(s.Params))}
 	for _, p := range s.Params {
 		cfg.Params[p.Name] = p.Default
@@ -111,7 +150,7 @@ func (s Spec) make(o options) (Env, error) {
 		}
 		for _, k := range slices.Sorted(maps.Keys(o.text)) {
 			if _, ok := cfg.Text[k]; !ok {
-				return nil, fmt.Errorf("env: %s has no text parameter %q (parameters: %s)", s.ID, k, s.paramList())
+				return Config{}, fmt.Errorf("env: %s has no text parameter %q (parameters: %s)", s.ID, k, s.paramList())
 			}
 			cfg.Text[k] = o.text[k]
 		}
@@ -124,25 +163,14 @@ func (s Spec) make(o options) (Env, error) {
 	for _, k := range names {
 		v := o.params[k]
 		if _, ok := cfg.Params[k]; !ok {
-			return nil, fmt.Errorf("env: %s has no parameter %q (parameters: %s)", s.ID, k, s.paramList())
+			return Config{}, fmt.Errorf("env: %s has no parameter %q (parameters: %s)", s.ID, k, s.paramList())
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("env: %s parameter %s: %v is not finite", s.ID, k, v)
+			return Config{}, fmt.Errorf("env: %s parameter %s: %v is not finite", s.ID, k, v)
 		}
 		cfg.Params[k] = v
 	}
-	e, err := s.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("env: make %s: %w", s.ID, err)
-	}
-	if e == nil || e.ObservationSpace() == nil || e.ActionSpace() == nil {
-		return nil, fmt.Errorf("env: make %s: constructor returned no environment or no spaces", s.ID)
-	}
-	limit := s.MaxEpisodeSteps
-	if o.maxSteps > 0 {
-		limit = o.maxSteps
-	}
-	return withLimit(e, limit), nil
+	return cfg, nil
 }
 
 // paramList names the parameters for error messages.

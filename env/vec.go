@@ -33,6 +33,11 @@ type Vec struct {
 	epLen  []int
 	errs   []error
 	step   VecStep
+
+	batch     Batch  // set by NewBatchVec: the envs are its copies, stepped together
+	limit     int    // the time limit a batch's episodes get
+	end       []bool // per env: this step reaches the time limit
+	restarted bool   // the last UnmarshalBinary started fresh episodes
 }
 
 // VecStep is the outcome of one Vec.Step. It is owned by the Vec and reused: valid until the next Step.
@@ -121,6 +126,16 @@ func (v *Vec) Obs() []float64 { return v.obs }
 // Running episode statistics are discarded.
 func (v *Vec) Reset() ([]float64, error) {
 	v.started = false
+	if v.batch != nil {
+		if err := v.batch.ResetAll(v.obs); err != nil {
+			return nil, err
+		}
+		clear(v.ret)
+		clear(v.length)
+		v.step.Episodes = v.step.Episodes[:0]
+		v.started = true
+		return v.obs, nil
+	}
 	for i := range v.envs {
 		if err := v.resetEnv(i); err != nil {
 			return nil, fmt.Errorf("env: vector env %d: %w", i, err)
@@ -155,7 +170,12 @@ func (v *Vec) Step(actions []float64) (*VecStep, error) {
 		return nil, fmt.Errorf("%w: got %d action values for %d envs of action dimension %d",
 			ErrInvalidAction, len(actions), n, v.actDim)
 	}
-	if k := min(v.workers, n); k > 1 {
+	if v.batch != nil {
+		if err := v.stepBatch(actions); err != nil {
+			v.started = false
+			return nil, err
+		}
+	} else if k := min(v.workers, n); k > 1 {
 		var wg sync.WaitGroup
 		chunk := (n + k - 1) / k
 		for lo := 0; lo < n; lo += chunk {
@@ -176,7 +196,7 @@ func (v *Vec) Step(actions []float64) (*VecStep, error) {
 	st := &v.step
 	st.Episodes = st.Episodes[:0]
 	for i, err := range v.errs {
-		if err != nil {
+		if err != nil && v.batch == nil {
 			v.started = false
 			return nil, fmt.Errorf("env: vector env %d: %w", i, err)
 		}
@@ -230,6 +250,7 @@ type vecSnapshot struct {
 	Ret     []float64
 	Length  []int
 	Started bool
+	Batch   []byte // a Batch's own state (NewBatchVec); Envs is then empty
 }
 
 // MarshalBinary captures every env (its state, time-limit counter and random stream), the current
@@ -237,7 +258,18 @@ type vecSnapshot struct {
 // implement encoding.BinaryMarshaler, as the built-in ones do.
 func (v *Vec) MarshalBinary() ([]byte, error) {
 	s := vecSnapshot{Envs: make([][]byte, len(v.envs)), Obs: v.obs, Ret: v.ret, Length: v.length, Started: v.started}
-	for i, e := range v.envs {
+	if v.batch != nil {
+		m, ok := v.batch.(encoding.BinaryMarshaler)
+		if !ok {
+			return nil, fmt.Errorf("env: vector batch %T cannot be saved: it does not implement encoding.BinaryMarshaler", v.batch)
+		}
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("env: save vector: %w", err)
+		}
+		s.Envs, s.Batch = nil, b
+	}
+	for i, e := range v.envs[:len(s.Envs)] {
 		m, ok := e.(encoding.BinaryMarshaler)
 		if !ok {
 			return nil, fmt.Errorf("env: vector env %d (%T) cannot be saved: it does not implement encoding.BinaryMarshaler", i, e)
@@ -262,6 +294,10 @@ func (v *Vec) UnmarshalBinary(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return fmt.Errorf("env: restore vector: %w", err)
 	}
+	v.restarted = false
+	if v.batch != nil {
+		return v.restoreBatch(s)
+	}
 	n := len(v.envs)
 	if len(s.Envs) != n || len(s.Obs) != len(v.obs) || len(s.Ret) != n || len(s.Length) != n {
 		return fmt.Errorf("env: restore vector: saved %d envs with %d observation values, have %d with %d",
@@ -275,6 +311,36 @@ func (v *Vec) UnmarshalBinary(data []byte) error {
 		if err := u.UnmarshalBinary(s.Envs[i]); err != nil {
 			return fmt.Errorf("env: vector env %d: %w", i, err)
 		}
+	}
+	copy(v.obs, s.Obs)
+	copy(v.ret, s.Ret)
+	copy(v.length, s.Length)
+	v.started = s.Started
+	return nil
+}
+
+// restoreBatch is UnmarshalBinary for a Vec made by NewBatchVec; a batch that cannot restore its
+// state (ErrStateless) gets fresh episodes.
+func (v *Vec) restoreBatch(s vecSnapshot) error {
+	n := len(v.envs)
+	if len(s.Envs) != 0 || len(s.Obs) != len(v.obs) || len(s.Ret) != n || len(s.Length) != n {
+		return fmt.Errorf("env: restore vector: saved %d envs with %d observation values, have a batch of %d with %d",
+			max(len(s.Envs), len(s.Ret)), len(s.Obs), n, len(v.obs))
+	}
+	u, ok := v.batch.(encoding.BinaryUnmarshaler)
+	if !ok {
+		return fmt.Errorf("env: vector batch %T cannot be restored: it does not implement encoding.BinaryUnmarshaler", v.batch)
+	}
+	err := u.UnmarshalBinary(s.Batch)
+	if errors.Is(err, ErrStateless) {
+		if _, err := v.Reset(); err != nil {
+			return err
+		}
+		v.restarted = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("env: restore vector: %w", err)
 	}
 	copy(v.obs, s.Obs)
 	copy(v.ret, s.Ret)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -31,6 +32,16 @@ func TestCommittedRunsReproduce(t *testing.T) {
 			cfg, err := configs.Load(cfgPath)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if cmd := cfg.Env.External.Command; len(cmd) > 0 { // run from the repository root
+				if _, err := exec.LookPath(cmd[0]); err != nil {
+					t.Skipf("%s is not on PATH", cmd[0])
+				}
+				for i, a := range cmd[1:] {
+					if _, err := os.Stat(filepath.Join("..", a)); err == nil {
+						cmd[i+1] = filepath.Join("..", a)
+					}
+				}
 			}
 			dir := filepath.Join(t.TempDir(), "run")
 			if _, err := Train(context.Background(), cfg, dir, nil); err != nil {

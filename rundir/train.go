@@ -53,6 +53,7 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*S
 	if err != nil {
 		return nil, &agent.InputError{Err: err}
 	}
+	defer t.Close()
 	y, err := cfg.YAML()
 	if err != nil {
 		return nil, err
@@ -88,6 +89,7 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	if err != nil {
 		return nil, &agent.InputError{Err: err}
 	}
+	defer t.Close()
 	// Rows lost in an OS crash (they are not synced until a checkpoint)
 	// can leave checkpoints past the end of the logs. Those are kept, to be
 	// rewritten identically as the run passes them, and the run resumes from
@@ -128,6 +130,9 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 			return nil, refuse("%s does not match %s: %w", filepath.Base(path), ConfigFile, err)
 		}
 		restored = path
+		if t.EnvRestarted() && notes != nil {
+			fmt.Fprintf(notes, "the environment cannot save its state (its server has no save and load): resuming %s with fresh episodes, so the run does not continue exactly as an uninterrupted one\n", dir)
+		}
 		break
 	}
 	switch {
@@ -182,7 +187,11 @@ func sameRun(c *checkpoint.Checkpoint, cfg *configs.Config) bool {
 		return len(configs.Diff(trained, cfg)) == 0
 	}
 	t, err := agent.New(cfg)
-	return err == nil && t.Restore(c) == nil
+	if err != nil {
+		return false
+	}
+	defer t.Close()
+	return t.Restore(c) == nil
 }
 
 // Progress receives a run's metrics rows and warnings as they are produced.
@@ -435,6 +444,7 @@ func LoadEvaluator(path string) (*Evaluation, error) {
 	if cfg != nil {
 		e.Episodes, e.Seed, e.Config = cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg
 		e.Evaluator.Masking = cfg.Policy.ActionMasking
+		e.Evaluator.External = cfg.Env.External
 	}
 	return e, nil
 }

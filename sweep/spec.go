@@ -145,7 +145,7 @@ func NewWithVariants(configPath string, sets []string, base *configs.Config, var
 		if err != nil {
 			return nil, fmt.Errorf("--grid combination %s: %w", strings.Join(c.Sets, " "), err)
 		}
-		if _, err := agent.New(cfg); err != nil {
+		if err := agent.Check(cfg); err != nil {
 			return nil, fmt.Errorf("--grid combination %s: %w", strings.Join(c.Sets, " "), err)
 		}
 		cy, err := cfg.YAML()

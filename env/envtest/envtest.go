@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -102,6 +103,9 @@ func (c *checker) make(seed uint64) (env.Env, error) {
 	}
 	if e == nil {
 		return nil, errors.New("make returned a nil environment")
+	}
+	if cl, ok := e.(io.Closer); ok { // such as an env served by a child process
+		c.t.Cleanup(func() { cl.Close() })
 	}
 	return e, nil
 }

@@ -1,0 +1,52 @@
+package agent
+
+import (
+	"io"
+	"time"
+
+	"ppo/configs"
+	"ppo/env"
+	"ppo/env/external"
+)
+
+// command is how to start the children serving the environment of c (env.id external).
+func command(c configs.EnvConfig) external.Command {
+	return external.Command{Argv: c.External.Command, Processes: c.External.Processes,
+		Timeout: time.Duration(c.External.Timeout * float64(time.Second))}
+}
+
+// makeEnv makes one environment of c: registered, or served by a child process. Close it with closeEnv.
+func makeEnv(c configs.EnvConfig, opts ...env.Option) (env.Env, error) {
+	if c.ID != configs.ExternalEnv {
+		return env.Make(c.ID, opts...)
+	}
+	s, err := external.Spec(command(c))
+	if err != nil {
+		return nil, err
+	}
+	return s.Make(opts...)
+}
+
+// makeVec makes the n environments of a run of c.
+func makeVec(c configs.EnvConfig, n int, seed uint64, opts ...env.Option) (*env.Vec, error) {
+	if c.ID != configs.ExternalEnv {
+		return env.MakeVec(c.ID, n, seed, opts...)
+	}
+	return external.MakeVec(command(c), n, seed, opts...)
+}
+
+// closeEnv stops what e holds, such as its child process.
+func closeEnv(e env.Env) {
+	if c, ok := e.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+// Close stops the run's environments: the child processes of an external env. The trainer
+// cannot step them afterwards.
+func (t *Trainer) Close() error { return t.vec.Close() }
+
+// EnvRestarted reports whether Restore gave the environments fresh episodes because they cannot
+// restore their state (an external env without save and load), so the run continues, but not
+// exactly as an uninterrupted one would.
+func (t *Trainer) EnvRestarted() bool { return t.vec.Restarted() }
