@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,5 +141,58 @@ func TestTrainPythonCartPole(t *testing.T) {
 	}
 	if r.MeanReturn < 100 {
 		t.Errorf("evaluation return %v after 20k steps, want >= 100", r.MeanReturn)
+	}
+}
+
+// TestEnvsExternal lists what an external program serves, as text and as
+// JSON, and refuses a program that does not start.
+func TestEnvsExternal(t *testing.T) {
+	t.Setenv(externaltest.Env, "walk")
+	cmd := strings.Join(externaltest.Command(), " ")
+	code, out, errs := runCLI("envs", "--external", cmd)
+	if code != 0 || !strings.Contains(out, "external") || !strings.Contains(out, "observation") {
+		t.Fatalf("envs --external: exit %d, %q %q", code, out, errs)
+	}
+	code, out, errs = runCLI("envs", "--json", "--external", cmd)
+	var infos []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &infos) != nil || len(infos) != 1 {
+		t.Fatalf("envs --json --external: exit %d, %q %q", code, out, errs)
+	}
+	code, _, errs = runCLI("envs", "--external", filepath.Join(t.TempDir(), "no-such-program"))
+	if code != 2 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Fatalf("a missing program: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestBenchExternal measures the pipe to the Python example briefly: the
+// report adds up (rates positive, overheads from the rates) and names the
+// command.
+func TestBenchExternal(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not on PATH")
+	}
+	script, _ := filepath.Abs(filepath.Join("..", "examples", "python", "cartpole.py"))
+	code, out, errs := runCLI("bench", "--external", py+" "+script, "--copies", "2", "--steps", "200", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r struct {
+		Copies  int `json:"copies"`
+		In, One struct {
+			Rate float64 `json:"env_steps_per_sec"`
+		}
+		Overhead float64 `json:"overhead_us_per_step_one_process"`
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal([]byte(out), &r)
+	json.Unmarshal(raw["in_process"], &r.In)
+	json.Unmarshal(raw["one_process"], &r.One)
+	want := 1e6/r.One.Rate - 1e6/r.In.Rate
+	if r.Copies != 2 || !(r.In.Rate > 0) || !(r.One.Rate > 0) || math.Abs(r.Overhead-want) > 1e-6*math.Abs(want)+1e-9 {
+		t.Fatalf("report %+v, overhead want %v: %s", r, want, out)
 	}
 }

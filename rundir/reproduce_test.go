@@ -19,7 +19,7 @@ import (
 // that the README figures generated from those runs are still true.
 func TestCommittedRunsReproduce(t *testing.T) {
 	if testing.Short() || pureGo {
-		t.Skip("two 100k-step training runs")
+		t.Skip("100k-step training runs")
 	}
 	runs, err := filepath.Glob(filepath.Join("..", "experiments", "runs", "*", ConfigFile))
 	if err != nil || len(runs) == 0 {
