@@ -84,9 +84,26 @@ results: results/tiny
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
 	}
+	published, _ := os.ReadFile(filepath.Join(dir, "results", "tiny", "summary.json"))
 	code, stdout, stderr = sweepCLI("--study", study, "--seeds", "3", "--grid", "ppo.learning_rate=1e-2", "--out", filepath.Join(dir, "other"))
 	if code != 0 || !strings.Contains(stdout, "2 combinations × 1 seed = 2 runs") {
 		t.Errorf("overridden: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// ... and leaves the study's published results alone.
+	if now, _ := os.ReadFile(filepath.Join(dir, "results", "tiny", "summary.json")); string(now) != string(published) || !strings.Contains(stdout, "left as it is") {
+		t.Errorf("an overridden run of the study rewrote its results: %q", stdout)
+	}
+	// A variant setting a path the grid varies is refused.
+	write(strings.Replace(`title: tiny
+config: tiny.yaml
+seeds: 1
+variants:
+  - {name: clip, set: [ppo.objective=clip]}
+grid: ["ppo.objective=none,clip"]
+out: OUT
+`, "OUT", filepath.Join(dir, "clash"), 1))
+	if code, _, stderr = sweepCLI("--study", study); code != 2 || !strings.Contains(stderr, "which the grid varies") {
+		t.Errorf("variant/grid clash: exit %d, stderr %q", code, stderr)
 	}
 }
 

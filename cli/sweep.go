@@ -207,7 +207,13 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "\n%s\nsummary: %s\n", sum.Markdown(), summaryPath(dir, shard))
 	// A study's results are published once every run has been tried, failed
 	// runs included (the summary lists them), but not after an interrupt.
-	if study != nil && shard.Whole() && study.ResultsDir() != "" && !errors.Is(err, context.Canceled) {
+	// A run with other seeds, overrides, grid or config than the file's is
+	// not the study, so the committed results are left alone.
+	overridden := given["seeds"] || given["set"] || given["grid"] || given["config"]
+	if study != nil && overridden && study.ResultsDir() != "" {
+		fmt.Fprintf(stdout, "results: %s left as it is (--seeds, --set, --grid or --config override the study file)\n", study.ResultsDir())
+	}
+	if study != nil && !overridden && shard.Whole() && study.ResultsDir() != "" && !errors.Is(err, context.Canceled) {
 		if perr := study.Publish(dir); perr != nil {
 			fmt.Fprintln(stderr, "ppo sweep: publishing the study's results:", perr)
 			return 1

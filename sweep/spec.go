@@ -96,6 +96,15 @@ func NewWithVariants(configPath string, sets []string, base *configs.Config, var
 	if err := checkVariants(variants); err != nil {
 		return nil, err
 	}
+	// A variant setting a grid axis's path would be overridden by the
+	// grid without a word: refuse the clash.
+	for _, v := range variants {
+		for _, set := range v.Set {
+			if p, _, _ := strings.Cut(set, "="); paths[strings.TrimSpace(p)] {
+				return nil, fmt.Errorf("variant %s sets %s, which the grid varies", v.Name, strings.TrimSpace(p))
+			}
+		}
+	}
 	combos *= max(1, len(variants))
 	if combos > MaxCombos {
 		return nil, fmt.Errorf("variants × grid: more than %d combinations", MaxCombos)
