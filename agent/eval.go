@@ -56,6 +56,9 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 		return EvalResult{}, err
 	}
 	defer closeEnv(en)
+	if err := fits(e.Policy.Spec, en.ObservationSpace(), en.ActionSpace()); err != nil {
+		return EvalResult{}, fmt.Errorf("%s: %w", e.EnvID, err)
+	}
 	var (
 		masker  env.Masker
 		allowed []bool

@@ -6,6 +6,7 @@ import (
 	"ppo/env"
 	"ppo/kl"
 	"ppo/policy"
+	"slices"
 )
 
 func policySpec(cfg *configs.Config, obs, act env.Space) (policy.Spec, error) {
@@ -42,6 +43,21 @@ func policySpec(cfg *configs.Config, obs, act env.Space) (policy.Spec, error) {
 		return s, fmt.Errorf("env: unsupported action space %s", act)
 	}
 	return s, s.Validate()
+}
+
+// fits refuses spaces the policy of spec cannot act in: another
+// observation size (or encoding) or another action space.
+func fits(spec policy.Spec, obs, act env.Space) error {
+	s, err := policySpec(&configs.Config{Policy: configs.PolicyConfig{Hidden: spec.Hidden, Activation: spec.Activation}}, obs, act)
+	if err != nil {
+		return err
+	}
+	if s.ObsDim != spec.ObsDim || !slices.Equal(s.ObsCards, spec.ObsCards) || s.Discrete != spec.Discrete ||
+		s.ActDim != spec.ActDim || !slices.Equal(s.ActNvec, spec.ActNvec) {
+		return fmt.Errorf("observations %s and actions %s do not fit the policy (observation size %d, %d %s actions)",
+			obs, act, spec.ObsDim, spec.ActDim, map[bool]string{true: "discrete", false: "continuous"}[spec.Discrete])
+	}
+	return nil
 }
 
 // envOptions are the env options of cfg's environments (seeds aside).

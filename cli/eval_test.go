@@ -55,6 +55,8 @@ func TestEvalReproducesEvalJSON(t *testing.T) {
 		{[]string{"eval", filepath.Join(dir, "nope")}, "no run directory or checkpoint at"},
 		{[]string{"eval", filepath.Join(dir, "notes.ckpt")}, "not a ppo checkpoint"},
 		{[]string{"eval", dir, "--seed", "-1"}, "non-negative integer"},
+		{[]string{"eval", dir, "--set", "env.id=Acrobot-v1"}, "do not fit the policy"},
+		{[]string{"eval", dir, "--set", "env.id=Pendulum-v1"}, "do not fit the policy"},
 	} {
 		code, _, errs := runCLI(tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
