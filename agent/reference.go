@@ -1,9 +1,12 @@
 package agent
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 
 	"ppo/checkpoint"
@@ -17,7 +20,10 @@ import (
 // Reference is a frozen policy from an earlier run, with the observation
 // normalisation it was trained under, so it sees observations as it did.
 type Reference struct {
-	Policy  *policy.Policy
+	Policy *policy.Policy
+	// SHA256 is the hex SHA-256 of the checkpoint file, so a resumed run
+	// can tell that it still penalises the KL to the same policy.
+	SHA256  string
 	fwd     *policy.Forwarder
 	stats   *normalize.RunningStats
 	clipObs float64
@@ -27,15 +33,20 @@ type Reference struct {
 
 // LoadReference reads the policy and observation statistics of a checkpoint.
 func LoadReference(path string) (*Reference, error) {
-	c, err := checkpoint.Read(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	c, err := checkpoint.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	pol, st, err := FromCheckpoint(c)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	r := &Reference{Policy: pol, fwd: policy.NewForwarder(pol), stats: st.ObsStats, clipObs: st.ClipObs}
+	sum := sha256.Sum256(data)
+	r := &Reference{Policy: pol, SHA256: hex.EncodeToString(sum[:]), fwd: policy.NewForwarder(pol), stats: st.ObsStats, clipObs: st.ClipObs}
 	if d, ok := pol.Dist().(dist.DiagGaussian); ok {
 		r.logStd = d.LogStd
 	}

@@ -14,10 +14,12 @@ import (
 // State is what a checkpoint holds besides the network, the optimiser and
 // the environments: everything else about a run that evolves.
 type State struct {
-	Update    int                     `json:"update"`
-	Timesteps int                     `json:"timesteps"`
-	Beta      float64                 `json:"beta"`
-	RefBeta   float64                 `json:"ref_beta,omitempty"`
+	Update    int     `json:"update"`
+	Timesteps int     `json:"timesteps"`
+	Beta      float64 `json:"beta"`
+	RefBeta   float64 `json:"ref_beta,omitempty"`
+	// RefSHA256 is the SHA-256 of the reference policy's checkpoint file.
+	RefSHA256 string                  `json:"ref_sha256,omitempty"`
 	ObsStats  *normalize.RunningStats `json:"obs_stats,omitempty"`
 	ClipObs   float64                 `json:"clip_obs"`
 	RewScale  *normalize.RewardScaler `json:"reward_scaler,omitempty"`
@@ -55,6 +57,9 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	}
 	if adapts(t.refCtrl) {
 		st.RefBeta = t.refCtrl.Beta()
+	}
+	if t.ref != nil {
+		st.RefSHA256 = t.ref.SHA256
 	}
 	if t.shaping != nil {
 		st.ShapedAcc, st.ShapedWindow = t.shaping.acc, t.shaping.window
@@ -122,6 +127,9 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 		if err := t.refCtrl.(betaSetter).SetBeta(st.RefBeta); err != nil {
 			return err
 		}
+	}
+	if t.ref != nil && st.RefSHA256 != "" && st.RefSHA256 != t.ref.SHA256 {
+		return fmt.Errorf("kl.reference.checkpoint %s has changed since the run started (its SHA-256 differs), so the run cannot continue as it was", t.cfg.KL.Reference.Checkpoint)
 	}
 	if (st.ObsStats == nil) != (t.obsStats == nil) || (st.RewScale == nil) != (t.rewScale == nil) {
 		return errors.New("checkpoint normalisation settings differ from the config")

@@ -104,3 +104,31 @@ func TestPruneKeepsForeignCheckpoints(t *testing.T) {
 		t.Fatal("the foreign checkpoint was changed")
 	}
 }
+
+// TestResumeRefusesChangedReference: the reference policy's file changed
+// while the run was interrupted, so the run cannot continue as it was.
+func TestResumeRefusesChangedReference(t *testing.T) {
+	a, _ := trainRun(t, smallConfig(t))
+	b, _ := trainRun(t, smallConfig(t, "seed=2"))
+	ref := filepath.Join(t.TempDir(), "ref.ckpt")
+	copyFile := func(src string) {
+		data, err := os.ReadFile(filepath.Join(src, FinalCkpt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(ref, data, 0o666)
+	}
+	copyFile(a)
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 3, "kl.reference.checkpoint="+ref)
+	copyFile(b)
+	before := snapshot(t, dir)
+	_, err := Resume(context.Background(), dir, nil, nil)
+	var in *agent.InputError
+	if !errors.As(err, &in) || !strings.Contains(err.Error(), "has changed since the run started") {
+		t.Fatalf("got %v, want a refusal naming the changed reference", err)
+	}
+	if after := snapshot(t, dir); !maps.Equal(before, after) {
+		t.Fatal("a refused resume changed the run directory")
+	}
+}
