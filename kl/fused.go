@@ -1,10 +1,8 @@
 package kl
 
 import (
-	"fmt"
 	"math"
 
-	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -25,29 +23,11 @@ import (
 // values and gradients bit for bit).
 
 // float is the element type of a graph.
-type float interface{ ~float32 | ~float64 }
+type float = graphop.Float
 
 // unary is an in-place elementwise function of a float32 or float64
 // tensor.
 type unary func(*tensor.Dense)
-
-// gorgoniaUnary returns gorgonia's own elementwise op f (G.Exp, G.Log,
-// G.Expm1) on dtype dt as an in-place function, so that float32 values are
-// gorgonia's bits whatever math library it uses.
-func gorgoniaUnary(f func(*G.Node) (*G.Node, error), dt tensor.Dtype) unary {
-	g := G.NewGraph()
-	x := G.NewVector(g, dt, G.WithShape(1), G.WithName("x"))
-	y := G.Must(f(x))
-	op, ok := y.Op().(G.UnsafeDoer)
-	if !ok {
-		panic(fmt.Sprintf("kl: gorgonia op %v cannot run in place", y.Op()))
-	}
-	return func(t *tensor.Dense) {
-		if _, err := op.UnsafeDo(t); err != nil {
-			panic(fmt.Sprintf("kl: %v: %v", y.Op(), err))
-		}
-	}
-}
 
 // mathOf holds the transcendental functions of the composed nodes for
 // one dtype.
@@ -55,7 +35,7 @@ type mathOf struct{ exp, expm1, log unary }
 
 func newMath(dt tensor.Dtype) mathOf {
 	if dt == tensor.Float32 {
-		return mathOf{gorgoniaUnary(G.Exp, dt), gorgoniaUnary(G.Expm1, dt), gorgoniaUnary(G.Log, dt)}
+		return mathOf{graphop.InPlace(G.Exp, dt), graphop.InPlace(G.Expm1, dt), graphop.InPlace(G.Log, dt)}
 	}
 	each := func(f func(float64) float64) unary {
 		return func(t *tensor.Dense) {
@@ -69,128 +49,13 @@ func newMath(dt tensor.Dtype) mathOf {
 	return mathOf{each(detmath.Exp), each(math.Expm1), each(math.Log)}
 }
 
-// buf is a scratch slice with a tensor view for the unary functions.
-type buf[T float] struct {
-	v []T
-	t *tensor.Dense
-}
+type buf[T float] = graphop.Buf[T]
 
-func newBuf[T float](n int) buf[T] {
-	v := make([]T, n)
-	return buf[T]{v, tensor.New(tensor.WithShape(n), tensor.WithBacking(v))}
-}
+func newBuf[T float](n int) buf[T] { return graphop.NewBuf[T](n) }
 
-// kernel is what a fused op computes: the forward value from its inputs,
-// and gradient piece i from the inputs and the output's gradient g.
-type kernel interface {
-	forward(in []G.Value) (G.Value, error)
-	// backward returns piece i of the gradients, after forward ran on the
-	// same inputs (the tape runs the forward op first and no op writes
-	// into the inputs in between).
-	backward(i int, g G.Value) (G.Value, error)
-}
-
-// data returns the elements of a float32 or float64 tensor value.
-func data[T float](v G.Value, n int) ([]T, error) {
-	d, ok := v.Data().([]T)
-	if !ok || len(d) != n {
-		return nil, fmt.Errorf("kl: fused op: input of %d %T values wanted, got %T of shape %v", n, *new(T), v.Data(), v.Shape())
-	}
-	return d, nil
-}
-
-// fusedOp is a fused forward op: [n, k] inputs, [n] output.
-type fusedOp struct {
-	graphop.Base
-	arity  int
-	pieces []int // pieces[i]: the gradient piece delivered to input i
-	n, k   int
-	kern   kernel
-}
-
-func (op *fusedOp) Arity() int { return op.arity }
-func (op *fusedOp) Type() hm.Type {
-	d := make([]int, op.arity+1)
-	for i := range op.arity {
-		d[i] = 2
-	}
-	d[op.arity] = 1
-	return graphop.FnType(d...)
-}
-
-func (op *fusedOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	for _, d := range ds {
-		if s, ok := d.(tensor.Shape); !ok || !s.Eq(tensor.Shape{op.n, op.k}) {
-			return nil, fmt.Errorf("kl: %s: input shape %v, want (%d, %d)", op.Name, d, op.n, op.k)
-		}
-	}
-	return tensor.Shape{op.n}, nil
-}
-
-func (op *fusedOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != op.arity {
-		return nil, fmt.Errorf("kl: %s takes %d inputs, got %d", op.Name, op.arity, len(vals))
-	}
-	return op.kern.forward(vals)
-}
-
-func (op *fusedOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	return d
-}
-
-func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != op.arity {
-		return nil, fmt.Errorf("kl: %s: %d inputs to differentiate", op.Name, len(inputs))
-	}
-	out := make(G.Nodes, len(inputs))
-	for i, piece := range op.pieces {
-		gop := &fusedGradOp{graphop.Base{Name: fmt.Sprintf("∂%d%s", piece, op.Name)}, op, piece}
-		d, err := G.ApplyOp(gop, output, grad)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = d
-	}
-	return out, nil
-}
-
-// fusedGradOp delivers one piece of a fused op's gradients: the forward
-// output (which orders it after the forward op) and its gradient in,
-// [n, k] out.
-type fusedGradOp struct {
-	graphop.Base
-	fwd   *fusedOp
-	piece int
-}
-
-func (op *fusedGradOp) Arity() int    { return 2 }
-func (op *fusedGradOp) Type() hm.Type { return graphop.FnType(1, 1, 2) }
-func (op *fusedGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.fwd.n, op.fwd.k}, nil
-}
-
-func (op *fusedGradOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != 2 {
-		return nil, fmt.Errorf("kl: %s takes 2 inputs, got %d", op.Name, len(vals))
-	}
-	return op.fwd.kern.backward(op.piece, vals[1])
-}
-
-func (op *fusedGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
-
-func (op *fusedGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("kl: second derivatives of %s are not implemented", op.fwd.Name)
-}
-
-// applyFused applies a fused op to inputs with kernel kern.
-func applyFused(name string, kern kernel, pieces []int, inputs ...*G.Node) (*G.Node, error) {
-	s := inputs[0].Shape()
-	op := &fusedOp{graphop.Base{Name: fmt.Sprintf("%s[%d×%d]@%p", name, s[0], s[1], kern)}, len(inputs), pieces, s[0], s[1], kern}
-	return G.ApplyOp(op, inputs...)
+// applyFused applies a fused KL op, [n, k] inputs and [n] out.
+func applyFused(name string, kern graphop.Kernel, pieces []int, inputs ...*G.Node) (*G.Node, error) {
+	return graphop.Apply(name, kern, tensor.Shape{inputs[0].Shape()[0]}, pieces, inputs...)
 }
 
 // Categorical KL. Per row, for each side x (p or q) the composed nodes
@@ -234,14 +99,14 @@ func newCatKL[T float](n, k int, dt tensor.Dtype) *catKL[T] {
 	return c
 }
 
-func (c *catKL[T]) forward(in []G.Value) (G.Value, error) {
+func (c *catKL[T]) Forward(in []G.Value) (G.Value, error) {
 	n, k := c.n, c.k
 	for side := range 2 {
-		x, err := data[T](in[side], n*k)
+		x, err := graphop.Elems[T](in[side], n*k)
 		if err != nil {
 			return nil, err
 		}
-		sh, e, mask := c.sh[side].v, c.e[side].v, c.mask[side]
+		sh, e, mask := c.sh[side].V, c.e[side].V, c.mask[side]
 		for i := range n {
 			row := x[i*k : (i+1)*k]
 			m := row[0]
@@ -259,8 +124,8 @@ func (c *catKL[T]) forward(in []G.Value) (G.Value, error) {
 			}
 		}
 		copy(e, sh)
-		c.f.exp(c.e[side].t)
-		s := c.s[side].v
+		c.f.exp(c.e[side].T)
+		s := c.s[side].V
 		for i := range n {
 			var t T
 			for _, v := range e[i*k : (i+1)*k] {
@@ -268,18 +133,18 @@ func (c *catKL[T]) forward(in []G.Value) (G.Value, error) {
 			}
 			s[i] = t
 		}
-		copy(c.lse[side].v, s)
-		c.f.log(c.lse[side].t)
-		l, lse := c.l[side].v, c.lse[side].v
+		copy(c.lse[side].V, s)
+		c.f.log(c.lse[side].T)
+		l, lse := c.l[side].V, c.lse[side].V
 		for i := range n {
 			for j := range k {
 				l[i*k+j] = sh[i*k+j] - lse[i]
 			}
 		}
 	}
-	copy(c.pp.v, c.l[0].v)
-	c.f.exp(c.pp.t)
-	lp, lq, pp := c.l[0].v, c.l[1].v, c.pp.v
+	copy(c.pp.V, c.l[0].V)
+	c.f.exp(c.pp.T)
+	lp, lq, pp := c.l[0].V, c.l[1].V, c.pp.V
 	for i := range n {
 		var t T
 		for j := i * k; j < (i+1)*k; j++ {
@@ -294,8 +159,8 @@ func (c *catKL[T]) forward(in []G.Value) (G.Value, error) {
 // side computes the gradient pieces of one side for upstream g.
 func (c *catKL[T]) side(side int, g []T) {
 	n, k := c.n, c.k
-	lp, lq, pp := c.l[0].v, c.l[1].v, c.pp.v
-	e, s := c.e[side].v, c.s[side].v
+	lp, lq, pp := c.l[0].V, c.l[1].V, c.pp.V
+	e, s := c.e[side].V, c.s[side].V
 	dsh, dm := c.dsh[side], c.dm[side]
 	for i := range n {
 		gi := g[i]
@@ -323,8 +188,8 @@ func (c *catKL[T]) side(side int, g []T) {
 
 // backward pieces: 0 and 1 the p and q logits' gradients through x - m, 2
 // and 3 their gradients through the max.
-func (c *catKL[T]) backward(piece int, gv G.Value) (G.Value, error) {
-	g, err := data[T](gv, c.n)
+func (c *catKL[T]) Backward(piece int, gv G.Value) (G.Value, error) {
+	g, err := graphop.Elems[T](gv, c.n)
 	if err != nil {
 		return nil, err
 	}
@@ -383,30 +248,30 @@ func newGaussKL[T float](n, d int, dt tensor.Dtype) *gaussKL[T] {
 	return c
 }
 
-func (c *gaussKL[T]) forward(in []G.Value) (G.Value, error) {
+func (c *gaussKL[T]) Forward(in []G.Value) (G.Value, error) {
 	nd := c.n * c.d
 	var x [4][]T
 	for i := range x {
 		var err error
-		if x[i], err = data[T](in[i], nd); err != nil {
+		if x[i], err = graphop.Elems[T](in[i], nd); err != nil {
 			return nil, err
 		}
 	}
 	pm, pls, qm, qls := x[0], x[1], x[2], x[3]
-	u2, w := c.u2.v, c.w.v
+	u2, w := c.u2.V, c.w.V
 	for j := range nd {
 		u2[j] = (pls[j] - qls[j]) * 2
 		w[j] = qls[j] * -2
 		c.dif[j] = pm[j] - qm[j]
 		c.dsq[j] = c.dif[j] * c.dif[j]
 	}
-	copy(c.em.v, u2)
-	c.f.expm1(c.em.t)
-	c.f.exp(c.w.t)
+	copy(c.em.V, u2)
+	c.f.expm1(c.em.T)
+	c.f.exp(c.w.T)
 	for i := range c.n {
 		var t T
 		for j := i * c.d; j < (i+1)*c.d; j++ {
-			a := (c.em.v[j] - u2[j]) + T(c.dsq[j]*w[j])
+			a := (c.em.V[j] - u2[j]) + T(c.dsq[j]*w[j])
 			t += T(a * 0.5)
 		}
 		c.out[i] = t
@@ -415,8 +280,8 @@ func (c *gaussKL[T]) forward(in []G.Value) (G.Value, error) {
 	return c.outT, nil
 }
 
-func (c *gaussKL[T]) backward(piece int, gv G.Value) (G.Value, error) {
-	g, err := data[T](gv, c.n)
+func (c *gaussKL[T]) Backward(piece int, gv G.Value) (G.Value, error) {
+	g, err := graphop.Elems[T](gv, c.n)
 	if err != nil {
 		return nil, err
 	}
@@ -426,12 +291,12 @@ func (c *gaussKL[T]) backward(piece int, gv G.Value) (G.Value, error) {
 				c.da[j] = 0.5 * g[i]
 			}
 		}
-		copy(c.eu.v, c.u2.v)
-		c.f.exp(c.eu.t)
+		copy(c.eu.V, c.u2.V)
+		c.f.exp(c.eu.T)
 		c.done = true
 	}
 	dst := c.grads[piece].Data().([]T)
-	w, da := c.w.v, c.da
+	w, da := c.w.V, c.da
 	for j := range dst {
 		switch piece {
 		case 0, 2: // means
@@ -441,11 +306,11 @@ func (c *gaussKL[T]) backward(piece int, gv G.Value) (G.Value, error) {
 			}
 			dst[j] = dd
 		case 1: // p log-std
-			dst[j] = 2 * (-da[j] + T(da[j]*c.eu.v[j]))
+			dst[j] = 2 * (-da[j] + T(da[j]*c.eu.V[j]))
 		case 3: // q log-std, through exp(-2 ls_q)
 			dst[j] = -2 * (w[j] * T(c.dsq[j]*da[j]))
 		case 4: // q log-std, through u2
-			dst[j] = -(2 * (-da[j] + T(da[j]*c.eu.v[j])))
+			dst[j] = -(2 * (-da[j] + T(da[j]*c.eu.V[j])))
 		}
 	}
 	return c.grads[piece], nil

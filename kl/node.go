@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"ppo/graphop"
 )
 
 // The node constructors below build differentiable gorgonia expressions for
@@ -52,7 +54,7 @@ func CategoricalNode(pLogits, qLogits *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	s := pLogits.Shape()
-	var kern kernel
+	var kern graphop.Kernel
 	if pLogits.Dtype() == tensor.Float32 {
 		kern = newCatKL[float32](s[0], s[1], tensor.Float32)
 	} else {
@@ -120,7 +122,7 @@ func DiagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
 		}
 	}
 	s := pMean.Shape()
-	var kern kernel
+	var kern graphop.Kernel
 	if pMean.Dtype() == tensor.Float32 {
 		kern = newGaussKL[float32](s[0], s[1], tensor.Float32)
 	} else {
