@@ -142,6 +142,8 @@ type PPOConfig struct {
 	TargetKLFactor float64 `yaml:"target_kl_factor" doc:"Multiplier of target_kl for the early stop (> 0; SB3 uses 1.5). Default 1.5."`
 	// Adam epsilon (> 0). Default 1e-5.
 	AdamEpsilon float64 `yaml:"adam_epsilon" doc:"Adam epsilon (> 0). Default 1e-5."`
+	// Split each minibatch into this many shards whose forward and backward passes run concurrently, gradients summed in a fixed order (1..8, <= minibatch_size); the same shards give the same bits on any number of cores, but 1 and 2 differ in the last bits. Default 1.
+	Shards int `yaml:"shards" doc:"Split each minibatch into this many shards whose forward and backward passes run concurrently, gradients summed in a fixed order (1..8, <= minibatch_size); the same shards give the same bits on any number of cores, but 1 and 2 differ in the last bits. Default 1."`
 }
 
 // KLConfig configures the KL penalty and an optional frozen reference policy.
@@ -284,6 +286,7 @@ func Default() *Config {
 			TargetKL:            0,
 			TargetKLFactor:      1.5,
 			AdamEpsilon:         1e-5,
+			Shards:              1,
 		},
 		KL: KLConfig{
 			Direction:  "old_new",
