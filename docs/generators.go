@@ -19,6 +19,8 @@ import (
 //	inspect DIR...          ppo inspect's table of run directories, as a shell session
 //	progress DIR UPDATE     the progress line of update UPDATE from DIR/train.log (ppo train's output)
 //	bench FILE...           a table of ppo bench --json reports
+//	bench-rounds DIR        medians of interleaved ppo bench rounds, DIR/CONFIG.VARIANT.rN.json (rounds.go)
+//	train-rounds FILE       medians of interleaved timed ppo train runs, a TSV (rounds.go)
 //	sweep-result DIR        a sentence on a one-combination sweep's final evaluation (for config headers)
 //	sweeps DIR[:SEEDS]...   a table with a row per combination of each sweep
 //	sweep-seeds DIR         a table with a row per run of a one-combination sweep
@@ -29,6 +31,8 @@ func Builtin() Generators {
 		"inspect":      genInspect,
 		"progress":     genProgress,
 		"bench":        genBench,
+		"bench-rounds": genBenchRounds,
+		"train-rounds": genTrainRounds,
 		"sweep-result": genSweepResult,
 		"sweeps":       genSweeps,
 		"sweep-seeds":  genSweepSeeds,
