@@ -168,3 +168,46 @@ func genTrainRounds(root string, args []string) (string, error) {
 	}
 	return s.table(), nil
 }
+
+// genText: text FILE, the file verbatim in a code block.
+func genText(root string, args []string) (string, error) {
+	if len(args) != 1 {
+		return "", fmt.Errorf("want one file")
+	}
+	data, err := os.ReadFile(filepath.Join(root, args[0]))
+	if err != nil {
+		return "", err
+	}
+	body := strings.TrimRight(string(data), "\n")
+	if strings.Contains(body, "```") {
+		return "", fmt.Errorf("%s: contains a code fence", args[0])
+	}
+	return "```\n" + body + "\n```\n", nil
+}
+
+// genBenchPhases: bench-phases FILE..., each ppo bench --json report's
+// time by phase, CPU time, allocations per update over the first and
+// second halves of the run, and peak RSS.
+func genBenchPhases(root string, args []string) (string, error) {
+	if len(args) == 0 {
+		return "", fmt.Errorf("want ppo bench --json reports")
+	}
+	var b strings.Builder
+	b.WriteString("| report | wall s | CPU s | acting s | env s | learning s | other s | allocs/update, 1st half | 2nd half | peak RSS | load |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, a := range args {
+		data, err := os.ReadFile(filepath.Join(root, a))
+		if err != nil {
+			return "", err
+		}
+		var r bench.Result
+		if err := json.Unmarshal(data, &r); err != nil {
+			return "", fmt.Errorf("%s: %w", a, err)
+		}
+		fmt.Fprintf(&b, "| `%s` | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s | %.0f MB | %.1f |\n",
+			strings.TrimSuffix(filepath.Base(a), ".json"), r.Seconds, r.CPUSeconds, r.Acting.Seconds, r.Env.Seconds,
+			r.Learning.Seconds, r.Other.Seconds, thousands(r.AllocsPerUpdate[0]), thousands(r.AllocsPerUpdate[1]),
+			float64(r.MaxRSS)/1e6, r.LoadAverage)
+	}
+	return b.String(), nil
+}

@@ -59,6 +59,10 @@ func TestRoundGenerators(t *testing.T) {
 			t.Errorf("train-rounds accepted %q", bad)
 		}
 	}
+	got, err = genBenchPhases(root, []string{"r/cp.new.r2.json"})
+	if want := "| `cp.new.r2` | 1.00 | 1.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0 | 0 | 0 MB | 1.5 |"; err != nil || !strings.Contains(got, want) {
+		t.Errorf("bench-phases: %v\n%s\nwant a row %s", err, got, want)
+	}
 	if _, err := genBenchRounds(root, []string{"nothing"}); err == nil {
 		t.Error("bench-rounds of an empty directory: no error")
 	}
