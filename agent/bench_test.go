@@ -20,6 +20,12 @@ var benchSets = []struct {
 		"ppo.gamma=0.99", "ppo.gae_lambda=0.95", "ppo.learning_rate=2.5e-4"}},
 	{"zoo", []string{"env.num_envs=8", "ppo.rollout_steps=32", "ppo.epochs=20", "ppo.minibatch_size=256",
 		"ppo.objective=clip", "ppo.value_clip=0", "ppo.entropy_coef=0", "total_timesteps=100000"}},
+	// zoo's shapes with the exact KL penalty instead of clipping.
+	{"zoo-kl", []string{"env.num_envs=8", "ppo.rollout_steps=32", "ppo.epochs=20", "ppo.minibatch_size=256",
+		"ppo.objective=kl_penalty", "ppo.value_clip=0", "ppo.entropy_coef=0", "total_timesteps=100000"}},
+	// configs/pendulum-adaptive-kl.yaml's shapes: Gaussian policy, exact KL penalty.
+	{"pendulum", []string{"env.id=Pendulum-v1", "env.num_envs=4", "ppo.rollout_steps=1024", "ppo.epochs=10",
+		"ppo.minibatch_size=256", "ppo.objective=kl_penalty", "total_timesteps=500000"}},
 }
 
 func benchTrainer(b *testing.B, sets []string) *Trainer {

@@ -76,28 +76,44 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	}
 	var st stepStats
 	p := t.cfg.PPO
-	mb, err := t.graph(len(idx))
-	if err != nil {
-		return st, err
+	adv := t.advantages(idx)
+	var (
+		logr             []float64
+		loss, pg, v, ent float64
+	)
+	if p.Shards > 1 && len(idx) >= p.Shards {
+		mbs, err := t.runShards(idx, adv, beta, refCoef)
+		if err != nil {
+			return st, err
+		}
+		for _, mb := range mbs {
+			defer mb.vm.Reset()
+		}
+		defer t.upd.zeroGrads()
+		logr, loss, pg, v, ent = t.shardResults(mbs, len(idx))
+	} else {
+		mb, err := t.graph(len(idx))
+		if err != nil {
+			return st, err
+		}
+		t.fill(mb, idx, adv, beta, refCoef)
+		defer mb.vm.Reset()
+		if err := mb.vm.RunAll(); err != nil {
+			return st, fmt.Errorf("running the loss graph: %w", err)
+		}
+		if err := t.upd.loadGrads(mb); err != nil {
+			return st, err
+		}
+		defer t.upd.zeroGrads()
+		logr = valuesOf(mb.logrVal)
+		loss, pg, v, ent = scalarOf(mb.lossVal), scalarOf(mb.pgVal), scalarOf(mb.vVal), scalarOf(mb.entVal)
 	}
-	t.fill(mb, idx, beta, refCoef)
-	mb.clipRange = t.sched.clip
-	mb.setScalar(mb.entCoef, t.sched.ent)
-	defer mb.vm.Reset()
-	if err := mb.vm.RunAll(); err != nil {
-		return st, fmt.Errorf("running the loss graph: %w", err)
-	}
-	if err := t.upd.loadGrads(mb); err != nil {
-		return st, err
-	}
-	defer t.upd.zeroGrads()
-	if loss := scalarOf(mb.lossVal); math.IsNaN(loss) || math.IsInf(loss, 0) {
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return st, fmt.Errorf("loss is %v", loss)
 	}
 	// Early stopping as SB3: the k3 estimate of KL(old||new) on this
 	// minibatch, before its step, against target_kl × factor; or, with
 	// target_kl_estimator exact, the minibatch's exact KL(old||new).
-	logr := valuesOf(mb.logrVal)
 	approx, clipped := 0.0, 0
 	for _, lr := range logr {
 		r := detmath.Exp(lr)
@@ -119,7 +135,7 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 		return st, fmt.Errorf("gradient norm is %v", st.gradNorm)
 	}
 	t.upd.step(lr)
-	st.pg, st.v, st.ent = scalarOf(mb.pgVal), scalarOf(mb.vVal), scalarOf(mb.entVal)
+	st.pg, st.v, st.ent = pg, v, ent
 	st.clip = float64(clipped) / float64(len(logr))
 	return st, nil
 }
@@ -139,8 +155,9 @@ func (t *Trainer) graph(n int) (*minibatch, error) {
 	return mb, nil
 }
 
-// fill gathers the minibatch rows idx into the graph's input tensors.
-func (t *Trainer) fill(mb *minibatch, idx []int, beta, refCoef float64) {
+// fill gathers the minibatch rows idx into the graph's input tensors, with
+// their advantages adv (as t.advantages returns them).
+func (t *Trainer) fill(mb *minibatch, idx []int, adv []float64, beta, refCoef float64) {
 	b := t.buf
 	n := len(idx)
 	g := b.gather
@@ -192,7 +209,24 @@ func (t *Trainer) fill(mb *minibatch, idx []int, beta, refCoef float64) {
 			mb.set(mb.ref.LogStd, g[:n*b.actDim])
 		}
 	}
-	adv := g[:n]
+	mb.set(mb.adv, adv)
+	mb.setScalar(mb.beta, beta)
+	mb.setScalar(mb.refCoef, refCoef)
+	// This update's clip range and entropy coefficient, after their schedules.
+	mb.clipRange = t.sched.clip
+	mb.setScalar(mb.entCoef, t.sched.ent)
+}
+
+// advantages returns the advantages of the minibatch rows idx,
+// standardised over the minibatch if so configured, in a buffer reused by
+// the next call.
+func (t *Trainer) advantages(idx []int) []float64 {
+	b := t.buf
+	n := len(idx)
+	if cap(t.advBuf) < n {
+		t.advBuf = make([]float64, n)
+	}
+	adv := t.advBuf[:n]
 	for r, k := range idx {
 		adv[r] = b.adv[k]
 	}
@@ -212,9 +246,7 @@ func (t *Trainer) fill(mb *minibatch, idx []int, beta, refCoef float64) {
 			adv[r] = (adv[r] - mean) / (sd + 1e-8)
 		}
 	}
-	mb.set(mb.adv, adv)
-	mb.setScalar(mb.beta, beta)
-	mb.setScalar(mb.refCoef, refCoef)
+	return adv
 }
 
 func tile(dst, row []float64, n int) {

@@ -182,7 +182,7 @@ func TestClipScheduleMovesTheLoss(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr.fill(mb, idx, 1, 0)
+		tr.fill(mb, idx, tr.advantages(idx), 1, 0)
 		mb.clipRange = eps
 		defer mb.vm.Reset()
 		defer tr.upd.zeroGrads()

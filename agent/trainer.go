@@ -40,6 +40,9 @@ type Trainer struct {
 	actRNG    *rand.Rand
 	shufRNG   *rand.Rand
 	graphs    map[int]*minibatch
+	shards    map[[2]int]*minibatch // by shard index and size, with ppo.shards > 1
+	advBuf    []float64
+	shardRun  shardRun
 	buf       *rollout
 	window    []env.Episode // the last episodeWindow finished episodes
 	update    int

@@ -14,7 +14,9 @@ import (
 type updater interface {
 	// loadGrads points the gradients at mb's buffers of its last run.
 	loadGrads(mb *minibatch) error
-	// zeroGrads clears those buffers (see minibatch.zeroGrads).
+	// sumGrads points the gradients at the shards' weighted sum (shard.go).
+	sumGrads(mbs []*minibatch, frac []float64) error
+	// zeroGrads clears the graphs' gradient buffers (see minibatch.zeroGrads).
 	zeroGrads()
 	// clipGrads is optim.ClipGradNorm on the gradients.
 	clipGrads(maxNorm float64) float64
@@ -28,6 +30,9 @@ type updater interface {
 // views of the gradient buffers of the last graph run, and the optimiser.
 type weights[T optim.Float] struct {
 	params, grads [][]T
+	sum           [][]T   // with shards, the summed gradient
+	views         [][][]T // with shards, each shard's gradient buffers
+	active        int     // shards in the last sum; 0 after loadGrads
 	*optim.Adam[T]
 }
 
@@ -55,8 +60,20 @@ func newWeights[T optim.Float](p *policy.Policy, eps float64) (*weights[T], erro
 	return w, nil
 }
 
-func (w *weights[T]) loadGrads(mb *minibatch) error { return gradsOf(mb, w.grads) }
-func (w *weights[T]) zeroGrads()                    { zeroGrads(w.grads) }
+func (w *weights[T]) loadGrads(mb *minibatch) error {
+	w.active = 0
+	return gradsOf(mb, w.grads)
+}
+
+func (w *weights[T]) zeroGrads() {
+	if w.active == 0 {
+		zeroGrads(w.grads)
+		return
+	}
+	for _, v := range w.views[:w.active] {
+		zeroGrads(v)
+	}
+}
 func (w *weights[T]) clipGrads(maxNorm float64) float64 {
 	return optim.ClipGradNorm(w.grads, maxNorm)
 }

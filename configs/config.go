@@ -197,6 +197,8 @@ type PPOConfig struct {
 	TargetKLEstimator string `yaml:"target_kl_estimator" enum:"k3|exact" doc:"The minibatch KL the early stop compares: k3 (the estimate from the sampled actions, as SB3) or exact (the closed-form KL(old || new) over the minibatch's states). Default \"k3\"."`
 	// Adam epsilon (> 0). Default 1e-5.
 	AdamEpsilon float64 `yaml:"adam_epsilon" doc:"Adam epsilon (> 0). Default 1e-5."`
+	// Split each minibatch into this many shards whose forward and backward passes run concurrently, gradients summed in a fixed order (1..8, <= minibatch_size); the same shards give the same bits on any number of cores, but 1 and 2 differ in the last bits. Default 1.
+	Shards int `yaml:"shards" doc:"Split each minibatch into this many shards whose forward and backward passes run concurrently, gradients summed in a fixed order (1..8, <= minibatch_size); the same shards give the same bits on any number of cores, but 1 and 2 differ in the last bits. Default 1."`
 }
 
 // KLConfig configures the KL penalty and an optional frozen reference policy.
@@ -397,6 +399,7 @@ func Default() *Config {
 			TargetKLFactor:      1.5,
 			TargetKLEstimator:   TargetKLK3,
 			AdamEpsilon:         1e-5,
+			Shards:              1,
 		},
 		KL: KLConfig{
 			Direction:  "old_new",

@@ -462,6 +462,8 @@ func TestParseRefusals(t *testing.T) {
 		{"ppo: {target_kl: -1}", "config: ppo.target_kl: must be >= 0, got -1"},
 		{"ppo: {target_kl_factor: 0}", "config: ppo.target_kl_factor: must be > 0, got 0"},
 		{"ppo: {adam_epsilon: 0}", "config: ppo.adam_epsilon: must be > 0, got 0"},
+		{"ppo: {shards: 0}", "config: ppo.shards: must be in 1..8 and <= ppo.minibatch_size, got 0"},
+		{"ppo: {shards: 9}", "config: ppo.shards: must be in 1..8 and <= ppo.minibatch_size, got 9"},
 		{"kl: {controller: {init_beta: 0}}", "config: kl.controller.init_beta: must be > 0, got 0"},
 		{"kl: {controller: {target: 0}}", "config: kl.controller.target: must be > 0, got 0"},
 		{"kl: {controller: {preset: custom, high_mult: 1}}", "config: kl.controller.high_mult: must be > 1, got 1"},
@@ -718,7 +720,7 @@ func TestFields(t *testing.T) {
 		init.checkpoint init.freeze_obs_stats
 		ppo.objective ppo.rollout_steps ppo.epochs ppo.minibatch_size ppo.gamma ppo.gae_lambda
 		ppo.learning_rate ppo.lr_schedule ppo.clip_range ppo.clip_range_schedule ppo.value_clip ppo.value_coef ppo.entropy_coef ppo.entropy_coef_schedule
-		ppo.max_grad_norm ppo.normalize_advantages ppo.target_kl ppo.target_kl_factor ppo.target_kl_estimator ppo.adam_epsilon
+		ppo.max_grad_norm ppo.normalize_advantages ppo.target_kl ppo.target_kl_factor ppo.target_kl_estimator ppo.adam_epsilon ppo.shards
 		kl.direction kl.estimator kl.controller.kind kl.controller.preset kl.controller.init_beta
 		kl.controller.target kl.controller.target_schedule kl.controller.high_mult kl.controller.low_mult kl.controller.up_factor
 		kl.controller.down_factor kl.controller.min_beta kl.controller.max_beta kl.controller.horizon

@@ -53,6 +53,9 @@ func (c *Config) Validate() error {
 	ch.intGE("ppo.rollout_steps", o.RolloutSteps, 1)
 	ch.intGE("ppo.epochs", o.Epochs, 1)
 	ch.intGE("ppo.minibatch_size", o.MinibatchSize, 1)
+	if o.Shards < 1 || o.Shards > 8 || o.Shards > max(o.MinibatchSize, 1) {
+		ch.fail("ppo.shards", "must be in 1..8 and <= ppo.minibatch_size, got %d", o.Shards)
+	}
 	ch.unit("ppo.gamma", o.Gamma)
 	ch.unit("ppo.gae_lambda", o.GAELambda)
 	ch.gt("ppo.learning_rate", o.LearningRate, 0)

@@ -64,6 +64,38 @@ func (DiagGaussian) LogProbNode(b Batch, actions *G.Node) (*G.Node, error) {
 	}
 	dt := b.Head.Dtype()
 	// -½ Σ ((a-μ)/σ)² - Σ log σ - d/2 log 2π
+	sq, err := squaredZ(actions, b.Head, b.LogStd)
+	if err != nil {
+		return nil, err
+	}
+	return gaussLogProb(b, sq, d, dt)
+}
+
+// gaussLogProb finishes the log-probability from Σ z², composed: Σ log σ
+// is one node with the entropy's (gorgonia merges the two), whose
+// gradient gorgonia sums before adding it to the log-std's other
+// gradient contributions; a fused log-probability would add them in
+// another order and change the last bits of every run.
+func gaussLogProb(b Batch, sq *G.Node, d int, dt tensor.Dtype) (*G.Node, error) {
+	sls, err := sumRows(b.LogStd, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := constant(dt, -0.5*float64(d)*math.Log(2*math.Pi))
+	lp, err := G.Add(G.Must(G.Mul(sq, constant(dt, -0.5))), G.Must(G.Neg(sls)))
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(lp, c)
+}
+
+// logProbComposed is LogProbNode with Σ z² composed of gorgonia ops: the
+// definition the fused op repeats.
+func logProbComposed(b Batch, actions *G.Node) (*G.Node, error) {
+	_, d, err := rows(b.Head)
+	if err != nil {
+		return nil, err
+	}
 	diff, err := G.Sub(actions, b.Head)
 	if err != nil {
 		return nil, err
@@ -80,16 +112,7 @@ func (DiagGaussian) LogProbNode(b Batch, actions *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	sls, err := sumRows(b.LogStd, nil)
-	if err != nil {
-		return nil, err
-	}
-	c := constant(dt, -0.5*float64(d)*math.Log(2*math.Pi))
-	lp, err := G.Add(G.Must(G.Mul(sq, constant(dt, -0.5))), G.Must(G.Neg(sls)))
-	if err != nil {
-		return nil, err
-	}
-	return G.Add(lp, c)
+	return gaussLogProb(b, sq, d, b.Head.Dtype())
 }
 
 // EntropyNode is kl.DiagGaussianEntropyNode of b.LogStd.

@@ -21,6 +21,10 @@ import (
 //	progress DIR UPDATE     the progress line of update UPDATE from DIR/train.log (ppo train's output)
 //	bench FILE...           a table of ppo bench --json reports
 //	pipe-bench FILE         a table of a ppo bench --external --json report
+//	bench-phases FILE...    ppo bench --json reports' phase split, CPU time, allocations per update, RSS (rounds.go)
+//	bench-rounds DIR        medians of interleaved ppo bench rounds, DIR/CONFIG.VARIANT.rN.json (rounds.go)
+//	train-rounds FILE       medians of interleaved timed ppo train runs, a TSV (rounds.go)
+//	text FILE               a committed text file (benchstat output, say) as a code block
 //	sweep-result DIR        a sentence on a one-combination sweep's final evaluation (for config headers)
 //	sweeps DIR[:SEEDS]...   a table with a row per combination of each sweep
 //	sweep-seeds DIR         a table with a row per run of a one-combination sweep
@@ -39,6 +43,10 @@ func Builtin() Generators {
 		"progress":     genProgress,
 		"bench":        genBench,
 		"pipe-bench":   genPipeBench,
+		"bench-rounds": genBenchRounds,
+		"bench-phases": genBenchPhases,
+		"train-rounds": genTrainRounds,
+		"text":         genText,
 		"sweep-result": genSweepResult,
 		"sweeps":       genSweeps,
 		"sweep-seeds":  genSweepSeeds,

@@ -1,6 +1,7 @@
 // Package graphop holds what the module's hand-written gorgonia ops share:
-// their names and hashes, their type signatures and the float64 staging
-// of float32 or float64 values. It imports nothing from the module.
+// their names and hashes, their type signatures, the float64 staging of
+// float32 or float64 values, and the plumbing of fused ops whose gradient
+// comes in pieces (Apply). It imports nothing from the module.
 package graphop
 
 import (

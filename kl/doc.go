@@ -13,5 +13,6 @@
 // distribution's domain (a non-positive standard deviation); the gorgonia
 // constructors and the controllers return errors instead.
 //
-// It imports nothing from the module, so it can be used on its own.
+// It imports only the leaf packages detmath and graphop from the module,
+// so it can be used on its own.
 package kl

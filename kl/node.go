@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"ppo/graphop"
 )
 
 // The node constructors below build differentiable gorgonia expressions for
@@ -44,11 +46,26 @@ func logSoftmax(x *G.Node) (*G.Node, error) {
 
 // CategoricalNode returns KL(P||Q) = Σ_j p_j (log p_j - log q_j) per row for
 // P = softmax(pLogits) and Q = softmax(qLogits), both [batch, k]; the result
-// is [batch].
+// is [batch]. It is one fused op with hand-written gradients in both
+// arguments (fused.go), bit-identical to the same expression composed of
+// gorgonia ops.
 func CategoricalNode(pLogits, qLogits *G.Node) (*G.Node, error) {
 	if err := checkSame("p logits", pLogits, "q logits", qLogits); err != nil {
 		return nil, err
 	}
+	s := pLogits.Shape()
+	var kern graphop.Kernel
+	if pLogits.Dtype() == tensor.Float32 {
+		kern = newCatKL[float32](s[0], s[1], tensor.Float32)
+	} else {
+		kern = newCatKL[float64](s[0], s[1], tensor.Float64)
+	}
+	return applyFused("catkl", kern, []int{0, 1, 2, 3}, pLogits, qLogits, pLogits, qLogits)
+}
+
+// categoricalComposed is CategoricalNode built from gorgonia ops: the
+// definition the fused op repeats.
+func categoricalComposed(pLogits, qLogits *G.Node) (*G.Node, error) {
 	lp, err := logSoftmax(pLogits)
 	if err != nil {
 		return nil, err
@@ -93,7 +110,8 @@ func CategoricalEntropyNode(logits *G.Node) (*G.Node, error) {
 //	   = ½(expm1(2u) - 2u) + ½(μp-μq)² e^{-2 log σq}.
 //
 // Log standard deviations are what policy networks output; they keep σ
-// positive without a constraint.
+// positive without a constraint. Like CategoricalNode it is one fused op,
+// bit-identical to the expression composed of gorgonia ops.
 func DiagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
 	for _, c := range []struct {
 		name string
@@ -103,6 +121,19 @@ func DiagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 	}
+	s := pMean.Shape()
+	var kern graphop.Kernel
+	if pMean.Dtype() == tensor.Float32 {
+		kern = newGaussKL[float32](s[0], s[1], tensor.Float32)
+	} else {
+		kern = newGaussKL[float64](s[0], s[1], tensor.Float64)
+	}
+	return applyFused("gausskl", kern, []int{0, 1, 2, 3, 4}, pMean, pLogStd, qMean, qLogStd, qLogStd)
+}
+
+// diagGaussianComposed is DiagGaussianNode built from gorgonia ops: the
+// definition the fused op repeats.
+func diagGaussianComposed(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
 	dt := pMean.Dtype()
 	var b builder
 	two := scalar(dt, 2)

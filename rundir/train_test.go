@@ -335,14 +335,22 @@ func seedRange(t *testing.T, s string) []uint64 {
 }
 
 // TestThreadsDoNotMatter: the same seed gives the same rows with one
-// thread and with two.
+// thread and with two, unsharded and with minibatches in 2 and 3 shards
+// (3 does not divide the 64-row minibatches), discrete and continuous.
 func TestThreadsDoNotMatter(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	one, _ := trainRun(t, smallConfig(t, "env.id=Pendulum-v1"))
-	runtime.GOMAXPROCS(2)
-	two, _ := trainRun(t, smallConfig(t, "env.id=Pendulum-v1"))
-	if !reflect.DeepEqual(readRows(t, one), readRows(t, two)) {
-		t.Fatal("GOMAXPROCS 1 and 2 give different metrics")
+	for _, c := range [][]string{
+		{"env.id=Pendulum-v1"},
+		{"env.id=Pendulum-v1", "ppo.shards=2"},
+		{"ppo.shards=3", "ppo.objective=clip_kl"},
+	} {
+		runtime.GOMAXPROCS(1)
+		one, _ := trainRun(t, smallConfig(t, c...))
+		runtime.GOMAXPROCS(2)
+		two, _ := trainRun(t, smallConfig(t, c...))
+		if !reflect.DeepEqual(readRows(t, one), readRows(t, two)) {
+			t.Fatalf("%v: GOMAXPROCS 1 and 2 give different metrics", c)
+		}
 	}
 }

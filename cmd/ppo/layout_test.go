@@ -16,7 +16,7 @@ import (
 // run directory → report, and imports follow it (README, Layout).
 var allowed = map[string][]string{
 	"detmath":                   {},
-	"kl":                        {"detmath"},
+	"kl":                        {"detmath", "graphop"},
 	"configs":                   {"kl"},
 	"env":                       {"detmath"},
 	"env/envtest":               {"detmath", "env"},
