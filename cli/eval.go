@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"ppo/configs"
+	"ppo/env"
 	"ppo/rundir"
 )
 
@@ -70,8 +72,8 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	r, err := ev.Run(n, seed.or(ev.Seed), *det)
 	if err != nil {
 		fmt.Fprintln(stderr, "ppo eval:", err)
-		if len(sets) > 0 || *task != "" {
-			return 2 // the env the flags named cannot be made
+		if len(sets) > 0 || *task != "" || errors.Is(err, env.ErrUnknownEnv) {
+			return 2 // the env the flags (or the run) name cannot be made
 		}
 		return 1
 	}
@@ -91,8 +93,12 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	if r.KLRef != nil {
 		kl = fmt.Sprintf(", KL to the reference %.4g", *r.KLRef)
 	}
-	fmt.Fprintf(stdout, "%s on %s: mean return %.2f ± %.2f over %s (mean length %.1f)%s\n",
-		ev.Checkpoint, on, r.MeanReturn, r.StdReturn, plural(r.Episodes, "episode"), r.MeanLength, kl)
+	how := "sampled actions"
+	if *det {
+		how = "the mode"
+	}
+	fmt.Fprintf(stdout, "%s on %s: mean return %.2f ± %.2f over %s (mean length %.1f)%s; %s, seed %d\n",
+		ev.Checkpoint, on, r.MeanReturn, r.StdReturn, plural(r.Episodes, "episode"), r.MeanLength, kl, how, seed.or(ev.Seed))
 	return 0
 }
 

@@ -35,7 +35,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config field, `path=value` (repeatable), e.g. --set ppo.learning_rate=1e-3")
 	resume := fs.Bool("resume", false, "continue the run in the directory given as argument or by --out (ppo train --resume DIR), with its own config, from its newest intact checkpoint")
-	quiet := fs.Bool("quiet", false, "print no per-update lines or warnings (the run and done lines remain)")
+	quiet := fs.Bool("quiet", false, "print no per-update lines, warnings or notes (the run and done lines remain)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for go tool pprof)")
 	pos, done, code := parseMixed(fs, args, stdout, stderr)
 	if done {
@@ -140,7 +140,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		sum, err = rundir.Resume(ctx, dir, log, stdout)
 	} else {
 		fmt.Fprintf(stdout, "run %s: %s, %s, %d steps\n", dir, cfg.Env.ID, cfg.PPO.Objective, cfg.TotalTimesteps)
-		if b := cfg.BatchSize(); cfg.TotalTimesteps%b != 0 {
+		if b := cfg.BatchSize(); cfg.TotalTimesteps%b != 0 && !*quiet {
 			u := cfg.TotalTimesteps / b
 			fmt.Fprintf(stdout, "note: total_timesteps %d is not a multiple of the batch (num_envs × rollout_steps = %d): the run makes %s, %d steps\n",
 				cfg.TotalTimesteps, b, plural(u, "update"), u*b)
@@ -154,7 +154,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "ppo train:", err)
 			return 2
 		case errors.Is(err, context.Canceled):
-			fmt.Fprintf(stderr, "ppo train: interrupted; checkpoint and logs are in %s; continue with: ppo train --resume %s\n", dir, dir)
+			if ckpts, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt")); len(ckpts) == 0 {
+				fmt.Fprintf(stderr, "ppo train: interrupted before the first update ended; no checkpoint was written (ppo train --resume %s starts the run again)\n", dir)
+			} else {
+				fmt.Fprintf(stderr, "ppo train: interrupted; checkpoint and logs are in %s; continue with: ppo train --resume %s\n", dir, dir)
+			}
 			return 130
 		}
 		fmt.Fprintln(stderr, "ppo train:", err)

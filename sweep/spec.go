@@ -414,6 +414,9 @@ func (s *Spec) normalize() {
 // created by atomicfile.WriteNew, which only one of them can win. A non-empty dir
 // without sweep.json is refused.
 func (s *Spec) Claim(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return &agent.InputError{Err: fmt.Errorf("%s exists and is not a directory; choose another --out", dir)}
+	}
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@
 Gymnasium's CartPole-v1 dynamics (Euler integration, the same constants and termination
 thresholds); observations are Python floats rather than float32. Train it with
 
-    ppo train --config configs/external-cartpole.yaml
+    ppo train --config examples/python/cartpole.yaml
 
 or any config with env.id external and env.external.command [python3, examples/python/cartpole.py].
 """
