@@ -145,13 +145,22 @@ func (t *Trainer) graph(n int) (*minibatch, error) {
 	if mb, ok := t.graphs[n]; ok {
 		return mb, nil
 	}
+	mb, err := t.newGraph(n)
+	if err != nil {
+		return nil, err
+	}
+	t.graphs[n] = mb
+	return mb, nil
+}
+
+// newGraph builds a loss graph for n rows with the run's fixed coefficients.
+func (t *Trainer) newGraph(n int) (*minibatch, error) {
 	mb, err := newMinibatch(t.pol, t.loss, n, t.cfg.PPO.ClipRange)
 	if err != nil {
 		return nil, err
 	}
 	mb.setScalar(mb.vfCoef, t.cfg.PPO.ValueCoef)
 	mb.setScalar(mb.entCoef, t.cfg.PPO.EntropyCoef)
-	t.graphs[n] = mb
 	return mb, nil
 }
 

@@ -20,12 +20,10 @@ func (t *Trainer) shardGraph(s, n int) (*minibatch, error) {
 	if mb, ok := t.shards[[2]int{s, n}]; ok {
 		return mb, nil
 	}
-	mb, err := newMinibatch(t.pol, t.loss, n, t.cfg.PPO.ClipRange)
+	mb, err := t.newGraph(n)
 	if err != nil {
 		return nil, err
 	}
-	mb.setScalar(mb.vfCoef, t.cfg.PPO.ValueCoef)
-	mb.setScalar(mb.entCoef, t.cfg.PPO.EntropyCoef)
 	if t.shards == nil {
 		t.shards = map[[2]int]*minibatch{}
 	}

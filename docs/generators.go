@@ -105,6 +105,21 @@ func genProgress(root string, args []string) (string, error) {
 	return "", fmt.Errorf("%s has no line for update %s", path, args[1])
 }
 
+// benchReports reads ppo bench --json reports named relative to root.
+func benchReports(root string, args []string) ([]bench.Result, error) {
+	out := make([]bench.Result, len(args))
+	for i, a := range args {
+		data, err := os.ReadFile(filepath.Join(root, a))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, &out[i]); err != nil {
+			return nil, fmt.Errorf("%s: %w", a, err)
+		}
+	}
+	return out, nil
+}
+
 func genBench(root string, args []string) (string, error) {
 	if len(args) == 0 {
 		return "", fmt.Errorf("want ppo bench --json reports")
@@ -112,15 +127,12 @@ func genBench(root string, args []string) (string, error) {
 	var b strings.Builder
 	b.WriteString("| config | env steps | env-steps/s | learning share of the time | learning GFLOP/s | peak RSS | GOMAXPROCS, load | report |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
-	for _, a := range args {
-		data, err := os.ReadFile(filepath.Join(root, a))
-		if err != nil {
-			return "", err
-		}
-		var r bench.Result
-		if err := json.Unmarshal(data, &r); err != nil {
-			return "", fmt.Errorf("%s: %w", a, err)
-		}
+	reports, err := benchReports(root, args)
+	if err != nil {
+		return "", err
+	}
+	for i, a := range args {
+		r := reports[i]
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %.0f%% | %.1f | %.0f MB | %d, %.2f | `%s` |\n",
 			r.Name, thousands(float64(r.Steps)), thousands(r.StepsPerSec), 100*r.Learning.Share,
 			r.LearnGFLOPS, float64(r.MaxRSS)/1e6, r.GOMAXPROCS, r.LoadAverage, a)

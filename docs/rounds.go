@@ -195,15 +195,12 @@ func genBenchPhases(root string, args []string) (string, error) {
 	var b strings.Builder
 	b.WriteString("| report | wall s | CPU s | acting s | env s | learning s | other s | allocs/update, 1st half | 2nd half | peak RSS | load |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, a := range args {
-		data, err := os.ReadFile(filepath.Join(root, a))
-		if err != nil {
-			return "", err
-		}
-		var r bench.Result
-		if err := json.Unmarshal(data, &r); err != nil {
-			return "", fmt.Errorf("%s: %w", a, err)
-		}
+	reports, err := benchReports(root, args)
+	if err != nil {
+		return "", err
+	}
+	for i, a := range args {
+		r := reports[i]
 		fmt.Fprintf(&b, "| `%s` | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s | %.0f MB | %.1f |\n",
 			strings.TrimSuffix(filepath.Base(a), ".json"), r.Seconds, r.CPUSeconds, r.Acting.Seconds, r.Env.Seconds,
 			r.Learning.Seconds, r.Other.Seconds, thousands(r.AllocsPerUpdate[0]), thousands(r.AllocsPerUpdate[1]),
