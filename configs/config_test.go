@@ -49,6 +49,7 @@ func TestShippedConfigsLoad(t *testing.T) {
 		"bench/cartpole-zoo.yaml",
 		"cartpole-adaptive-kl.yaml",
 		"cartpole-clip.yaml",
+		"cartpole-zoo-annealed.yaml",
 		"cliffwalking-adaptive-kl.yaml",
 		"frozenlake-adaptive-kl.yaml",
 		"frozenlake8x8-adaptive-kl.yaml",
@@ -93,6 +94,7 @@ func TestShippedValues(t *testing.T) {
 	sched := func(c *Config) any { return c.PPO.LRSchedule }
 	obj := func(c *Config) any { return string(c.PPO.Objective) }
 	clip := func(c *Config) any { return c.PPO.ClipRange }
+	clipSched := func(c *Config) any { return c.PPO.ClipRangeSchedule }
 	vclip := func(c *Config) any { return c.PPO.ValueClip }
 	ent := func(c *Config) any { return c.PPO.EntropyCoef }
 	vf := func(c *Config) any { return c.PPO.ValueCoef }
@@ -162,6 +164,12 @@ func TestShippedValues(t *testing.T) {
 			{"ppo.value_coef", vf, 0.5}, {"ppo.max_grad_norm", mgn, 0.5}, {"policy.hidden", hidden, []int{64, 64}},
 			{"policy.activation", act, "tanh"}, {"policy.shared", shared, false}, {"ppo.adam_epsilon", eps, 1e-5},
 			{"ppo.value_clip", vclip, 0.0}, {"ppo.objective", obj, "clip"},
+			{"ppo.clip_range_schedule", clipSched, "constant"},
+		},
+		// The same entry with its clip_range: lin_0.2 (TestAnnealedIsZoo: nothing else differs).
+		"cartpole-zoo-annealed.yaml": {
+			{"ppo.clip_range", clip, 0.2}, {"ppo.clip_range_schedule", clipSched, "linear"},
+			{"ppo.lr_schedule", sched, "linear"}, {"total_timesteps", total, 100000},
 		},
 	}
 	for file, cs := range checks {
@@ -175,6 +183,23 @@ func TestShippedValues(t *testing.T) {
 				t.Errorf("%s: %s = %v, want %v", file, ch.path, got, ch.want)
 			}
 		}
+	}
+}
+
+// TestAnnealedIsZoo: cartpole-zoo-annealed.yaml is the zoo benchmark with the
+// clip range annealed, and nothing else changed.
+func TestAnnealedIsZoo(t *testing.T) {
+	zoo, err := Load("bench/cartpole-zoo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	annealed, err := Load("cartpole-zoo-annealed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoo.Name, zoo.PPO.ClipRangeSchedule = "cartpole-zoo-annealed", ScheduleLinear
+	if !reflect.DeepEqual(zoo, annealed) {
+		t.Errorf("cartpole-zoo-annealed.yaml differs from bench/cartpole-zoo.yaml beyond name and clip schedule:\n%+v\n%+v", zoo, annealed)
 	}
 }
 

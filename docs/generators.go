@@ -33,7 +33,8 @@ import (
 //	                        summary.json files are given, with the returns on tasks X and Y
 //	study DIR               a row per setting of a study: returns at the end and over the run, KL figures
 //	table1 DIR...           the PPO paper's Table 1 score per setting, one study DIR per environment
-//	sweep-goal DIR T        how many runs of a one-combination sweep reach an evaluation return ≥ T
+//	sweep-goal DIR T        how many runs reach an evaluation return ≥ T: a sentence for a
+//	                        one-combination sweep, a row per combination otherwise
 //	estimators DIR...       bias and spread of the sample KL estimators by the size of the exact KL
 //
 // A sweep DIR holds ppo sweep's summary.json; :SEEDS (e.g. :1-3) keeps those seeds' runs only.

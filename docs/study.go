@@ -274,21 +274,43 @@ func genSweepGoal(root string, args []string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("threshold %q: %w", args[1], err)
 	}
-	ref, s, err := oneCombination(root, args[:1])
+	ref, err := parseSweepRef(args[0])
 	if err != nil {
 		return "", err
 	}
-	var seeds, below []uint64
-	for _, r := range s.Combos[0].Runs {
-		seeds = append(seeds, r.Seed)
-		if r.EvalReturn < goal {
-			below = append(below, r.Seed)
+	s, err := loadSweep(root, ref)
+	if err != nil {
+		return "", err
+	}
+	// below lists the seeds of c's runs under the goal.
+	below := func(c sweep.ComboSummary) (seeds, below []uint64) {
+		for _, r := range c.Runs {
+			seeds = append(seeds, r.Seed)
+			if r.EvalReturn < goal {
+				below = append(below, r.Seed)
+			}
 		}
+		return seeds, below
 	}
-	text := fmt.Sprintf("%d of %d runs (seeds %s, %s/summary.json) reach a final evaluation return ≥ %s",
-		len(seeds)-len(below), s.Jobs, sweep.FormatSeeds(seeds), ref.dir, args[1])
-	if len(below) > 0 {
-		text += fmt.Sprintf("; below it: seeds %s", sweep.FormatSeeds(below))
+	if len(s.Combos) == 1 {
+		seeds, under := below(s.Combos[0])
+		text := fmt.Sprintf("%d of %d runs (seeds %s, %s/summary.json) reach a final evaluation return ≥ %s",
+			len(seeds)-len(under), s.Jobs, sweep.FormatSeeds(seeds), ref.dir, args[1])
+		if len(under) > 0 {
+			text += fmt.Sprintf("; below it: seeds %s", sweep.FormatSeeds(under))
+		}
+		return wrap(text+".", 92), nil
 	}
-	return wrap(text+".", 92), nil
+	var b strings.Builder
+	fmt.Fprintf(&b, "| setting | runs with a final evaluation return ≥ %s | seeds below it |\n|---|---|---|\n", args[1])
+	for _, c := range s.Combos {
+		seeds, under := below(c)
+		list := "–"
+		if len(under) > 0 {
+			list = sweep.FormatSeeds(under)
+		}
+		// A run that failed has no evaluation: it counts among the jobs, not the runs that reach the goal.
+		fmt.Fprintf(&b, "| %s | %d of %d | %s |\n", c.Label, len(seeds)-len(under), c.Jobs, list)
+	}
+	return b.String(), nil
 }

@@ -62,6 +62,11 @@ func TestStudyGenerators(t *testing.T) {
 		"2 of 3 runs (seeds 7-9, g/summary.json) reach a final evaluation return ≥ 475; below it: seeds 8.") {
 		t.Errorf("sweep-goal: %q %v", got, err)
 	}
+	// A study: a row per setting; b's failed run in f counts as a job that does not reach it.
+	if got, err := gens["sweep-goal"](root, []string{"f", "40"}); err != nil ||
+		!strings.Contains(got, "| a | 2 of 2 | – |") || !strings.Contains(got, "| b | 0 of 2 | 1 |") {
+		t.Errorf("sweep-goal of a study:\n%s%v", got, err)
+	}
 	// With b's failed run scored as the random policy (random is 10 again):
 	// final (30+10)/2 = 20,
 	// (20−10)/40 = 0.25; over the run (20+10)/2 = 15, (15−10)/15 = 0.33.
