@@ -280,7 +280,7 @@ func TestFaults(t *testing.T) {
 				}
 				v.Close()
 			}
-			if n := runtime.NumGoroutine(); n > goroutines {
+			if n := goroutinesDown(goroutines); n > goroutines {
 				t.Errorf("%d goroutines after the fault, %d before", n, goroutines)
 			}
 			if left := children(t); len(left) != 0 {
@@ -313,9 +313,24 @@ func TestCloseReaps(t *testing.T) {
 	if _, err := v.Step([]float64{1, 1, 1}); err == nil {
 		t.Error("a closed vector stepped")
 	}
-	if n := runtime.NumGoroutine(); n > goroutines {
+	if n := goroutinesDown(goroutines); n > goroutines {
 		t.Errorf("%d goroutines after Close, %d before", n, goroutines)
 	}
+}
+
+// goroutinesDown waits (up to 10 s) for the number of goroutines to fall
+// to want, and returns it. A goroutine that has been told to stop, or whose
+// pipe has closed, may take a moment to return after the call that ended
+// it; the count is then waited for, never the trigger. A leaked goroutine
+// never returns, so the wait ends with the count still high.
+func goroutinesDown(want int) int {
+	deadline := time.Now().Add(10 * time.Second)
+	n := runtime.NumGoroutine()
+	for n > want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		n = runtime.NumGoroutine()
+	}
+	return n
 }
 
 // children lists the pids of this process's children, zombies included (they are not reaped).
