@@ -47,6 +47,7 @@ func TestShippedConfigsLoad(t *testing.T) {
 		"acrobot-adaptive-kl.yaml",
 		"bench/cartpole-cleanrl.yaml",
 		"bench/cartpole-zoo.yaml",
+		"blackjack-adaptive-kl.yaml",
 		"cartpole-adaptive-kl.yaml",
 		"cartpole-clip.yaml",
 		"cartpole-zoo-annealed.yaml",

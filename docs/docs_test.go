@@ -134,6 +134,7 @@ func TestSweepGenerators(t *testing.T) {
 		{"sweep-result", []string{"s:2"}, []string{"seeds 2 ", "return -20.0 (mean", "-20.0 to -20.0"}},
 		{"sweeps", []string{"s"}, []string{"| `x` | base | 1,2 | 2,048 | **-15.0 ± 7.1** | -20.0 to -10.0 | 38% ± 18% | [0.005, 0.02] | `s/summary.json` |"}},
 		{"sweep-seeds", []string{"s"}, []string{"| 1 | -10.0 | -12.0 | 0.0100 | 50% | 2 | 2048 |", "| 2 | -20.0 | – | 0.0300 | 25% | 2 | 2048 |", "| **mean ± sd** | **-15.0 ± 7.1** | -12.0 | 0.0200 ± 0.0141 | 38% ± 18% | | |"}},
+		{"sweep-seeds", []string{"s", "3"}, []string{"| 1 | -10.000 | -12.000 | 0.0100 |", "| **mean ± sd** | **-15.000 ± 7.071** | -12.000 |"}},
 	} {
 		got, err := gens[tc.gen](root, tc.args)
 		if err != nil {
@@ -152,6 +153,11 @@ func TestSweepGenerators(t *testing.T) {
 	for _, args := range [][]string{{"s:3"}, {"nosuch"}, {"s:x"}, {}} {
 		if _, err := gens["sweep-result"](root, args); err == nil {
 			t.Errorf("sweep-result %v: no error", args)
+		}
+	}
+	for _, args := range [][]string{{"s", "x"}, {"s", "-1"}, {"s", "10"}, {"s", "3", "4"}} {
+		if _, err := gens["sweep-seeds"](root, args); err == nil {
+			t.Errorf("sweep-seeds %v: no error", args)
 		}
 	}
 }

@@ -27,7 +27,7 @@ import (
 //	text FILE               a committed text file (benchstat output, say) as a code block
 //	sweep-result DIR        a sentence on a one-combination sweep's final evaluation (for config headers)
 //	sweeps DIR[:SEEDS]...   a table with a row per combination of each sweep
-//	sweep-seeds DIR         a table with a row per run of a one-combination sweep
+//	sweep-seeds DIR [D]     a table with a row per run of a one-combination sweep (returns to D decimals, default 1)
 //	tabular FILE            a table of a ppo tabular --json report (exact returns, KL between runs)
 //	forgetting X Y FILE...  a forgetting study's table: a row per setting of the sweeps whose
 //	                        summary.json files are given, with the returns on tasks X and Y
@@ -290,6 +290,16 @@ func genSweeps(root string, args []string) (string, error) {
 }
 
 func genSweepSeeds(root string, args []string) (string, error) {
+	// An optional second argument gives the returns' decimals, for returns near 0 such as Blackjack's.
+	retF := "%.1f"
+	if len(args) == 2 {
+		d, err := strconv.Atoi(args[1])
+		if err != nil || d < 0 || d > 9 {
+			return "", fmt.Errorf("decimals %q: want a whole number from 0 to 9", args[1])
+		}
+		retF = "%." + strconv.Itoa(d) + "f"
+		args = args[:1]
+	}
 	_, s, err := oneCombination(root, args)
 	if err != nil {
 		return "", err
@@ -301,14 +311,14 @@ func genSweepSeeds(root string, args []string) (string, error) {
 	for _, r := range c.Runs {
 		tr := "–"
 		if r.EpisodeReturn != nil {
-			tr = fmtF(*r.EpisodeReturn, "%.1f")
+			tr = fmtF(*r.EpisodeReturn, retF)
 		}
 		fmt.Fprintf(&b, "| %d | %s | %s | %.4f | %s | %d | %d |\n",
-			r.Seed, fmtF(r.EvalReturn, "%.1f"), tr, r.KLMean, report.Percent(r.KLInBand), r.Updates, r.Timesteps)
+			r.Seed, fmtF(r.EvalReturn, retF), tr, r.KLMean, report.Percent(r.KLInBand), r.Updates, r.Timesteps)
 	}
 	cs := statsOf(c)
 	fmt.Fprintf(&b, "| **mean ± sd** | **%s** | %s | %s | %s | | |\n",
-		fmtStat(cs.eval, "%.1f"), fmtStat(cs.train, "%.1f"), fmtStat(cs.klMean, "%.4f"), fmtPct(cs.kib))
+		fmtStat(cs.eval, retF), fmtStat(cs.train, retF), fmtStat(cs.klMean, "%.4f"), fmtPct(cs.kib))
 	return b.String(), nil
 }
 
