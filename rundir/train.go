@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -168,17 +169,17 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	// Earlier processes of this run wrote the checkpoints trained with its
 	// config; pruning may remove those, never others placed beside them.
 	for _, path := range paths {
-		if c, err := checkpoint.Read(path); err == nil && sameRun(c, cfg) {
+		if c, err := checkpoint.Read(path); err == nil && sameRun(c, cfg, t) {
 			rd.own[filepath.Base(path)] = true
 		}
 	}
 	return train(ctx, t, cfg, rd, p)
 }
 
-// sameRun says whether c was written by a run of cfg: its recorded config
-// equals cfg or, for a version 1 checkpoint, which does not record it, its
-// environment and network match.
-func sameRun(c *checkpoint.Checkpoint, cfg *configs.Config) bool {
+// sameRun says whether c was written by a run of cfg, trained by t: its
+// recorded config equals cfg or, for a version 1 checkpoint, which does not
+// record it, its environment and network match t's.
+func sameRun(c *checkpoint.Checkpoint, cfg *configs.Config, t *agent.Trainer) bool {
 	trained, err := agent.TrainedWith(c)
 	if err != nil {
 		return false
@@ -186,12 +187,8 @@ func sameRun(c *checkpoint.Checkpoint, cfg *configs.Config) bool {
 	if trained != nil {
 		return len(configs.Diff(trained, cfg)) == 0
 	}
-	t, err := agent.New(cfg)
-	if err != nil {
-		return false
-	}
-	defer t.Close()
-	return t.Restore(c) == nil
+	pol, st, err := agent.FromCheckpoint(c)
+	return err == nil && st.EnvID == cfg.Env.ID && reflect.DeepEqual(pol.Spec, t.Policy().Spec)
 }
 
 // Progress receives a run's metrics rows and warnings as they are produced.

@@ -107,14 +107,7 @@ func backup(t *env.Table, probs [][]float64, useMask bool, gamma float64, v, nex
 			if probs != nil && probs[s][a] == 0 {
 				continue
 			}
-			q := 0.0
-			for _, o := range outs {
-				c := o.Reward
-				if !o.Terminated {
-					c += gamma * v[o.Next]
-				}
-				q += o.Prob * c
-			}
+			q := actionValue(outs, v, gamma)
 			if probs != nil {
 				sum += probs[s][a] * q
 			} else {
@@ -279,18 +272,25 @@ func Greedy(t *env.Table, v []float64, gamma float64, mask bool) []int {
 			if mask && t.Mask != nil && !t.Mask[s][a] {
 				continue
 			}
-			q := 0.0
-			for _, o := range outs {
-				c := o.Reward
-				if !o.Terminated {
-					c += gamma * v[o.Next]
-				}
-				q += o.Prob * c
-			}
+			q := actionValue(outs, v, gamma)
 			if q > best+1e-12 {
 				best, acts[s] = q, a
 			}
 		}
 	}
 	return acts
+}
+
+// actionValue is one action's expected return Σ_o p (r + γ [not terminated] v(s')) from its
+// outcomes, the term of every Bellman backup here.
+func actionValue(outs []env.Outcome, v []float64, gamma float64) float64 {
+	q := 0.0
+	for _, o := range outs {
+		c := o.Reward
+		if !o.Terminated {
+			c += gamma * v[o.Next]
+		}
+		q += o.Prob * c
+	}
+	return q
 }
