@@ -245,16 +245,7 @@ func TestSweepCLIRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		code, _, errs := sweepCLI(tc.args...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", tc.args, code, errs)
-			continue
-		}
-		if !strings.Contains(errs, tc.want) {
-			t.Errorf("%v: stderr %q does not name %q", tc.args, errs, tc.want)
-		}
-		if lines := strings.Count(strings.TrimSpace(errs), "\n") + 1; lines != 1 {
-			t.Errorf("%v: %d lines on stderr: %q", tc.args, lines, errs)
-		}
+		wantRefusal(t, tc.args, code, errs, tc.want)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("a refused sweep created %s", out)

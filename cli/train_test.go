@@ -83,16 +83,7 @@ func TestTrainRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		code, _, errs := runCLI(tc.args...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", tc.args, code, errs)
-			continue
-		}
-		if !strings.Contains(errs, tc.want) {
-			t.Errorf("%v: stderr %q does not name %q", tc.args, errs, tc.want)
-		}
-		if lines := strings.Count(strings.TrimSpace(errs), "\n") + 1; lines != 1 {
-			t.Errorf("%v: %d lines on stderr: %q", tc.args, lines, errs)
-		}
+		wantRefusal(t, tc.args, code, errs, tc.want)
 	}
 	// A corrupt checkpoint in a run directory is refused by eval.
 	bad := filepath.Join(tmp, "badrun")
@@ -112,5 +103,21 @@ func TestTrainQuietStderr(t *testing.T) {
 		if code != 0 || errs != "" {
 			t.Fatalf("exit %d, stderr %q", code, errs)
 		}
+	}
+}
+
+// wantRefusal checks a refusal of bad input: exit status 2 and one line on
+// stderr naming want.
+func wantRefusal(t *testing.T, args []string, code int, errs, want string) {
+	t.Helper()
+	if code != 2 {
+		t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errs)
+		return
+	}
+	if !strings.Contains(errs, want) {
+		t.Errorf("%v: stderr %q does not name %q", args, errs, want)
+	}
+	if lines := strings.Count(strings.TrimSpace(errs), "\n") + 1; lines != 1 {
+		t.Errorf("%v: %d lines on stderr: %q", args, lines, errs)
 	}
 }
