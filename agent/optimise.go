@@ -3,12 +3,13 @@ package agent
 import (
 	"fmt"
 	"math"
-	"ppo/detmath"
 	"time"
 
 	G "gorgonia.org/gorgonia"
 
 	"ppo/configs"
+	"ppo/detmath"
+	"ppo/graphop"
 )
 
 // optimise runs the epochs of minibatch updates and returns the averaged
@@ -98,7 +99,7 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 		}
 		t.fill(mb, idx, adv, beta, refCoef)
 		defer mb.vm.Reset()
-		if err := mb.vm.RunAll(); err != nil {
+		if err := graphop.Run(mb.vm); err != nil {
 			return st, fmt.Errorf("running the loss graph: %w", err)
 		}
 		if err := t.upd.loadGrads(mb); err != nil {

@@ -3,6 +3,8 @@ package agent
 import (
 	"fmt"
 	"sync"
+
+	"ppo/graphop"
 )
 
 // Sharded minibatches (ppo.shards > 1). A minibatch of n rows is split
@@ -65,10 +67,10 @@ func (t *Trainer) runShards(idx []int, adv []float64, beta, refCoef float64) ([]
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.errs[s] = r.mbs[s].vm.RunAll()
+			r.errs[s] = graphop.Run(r.mbs[s].vm)
 		}()
 	}
-	r.errs[0] = r.mbs[0].vm.RunAll()
+	r.errs[0] = graphop.Run(r.mbs[0].vm)
 	r.wg.Wait()
 	for s, err := range r.errs {
 		if err != nil {
