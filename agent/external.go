@@ -44,7 +44,12 @@ func closeEnv(e env.Env) {
 
 // Close stops the run's environments: the child processes of an external env. The trainer
 // cannot step them afterwards.
-func (t *Trainer) Close() error { return t.vec.Close() }
+func (t *Trainer) Close() error {
+	if t.helper != nil {
+		t.helper.stop()
+	}
+	return t.vec.Close()
+}
 
 // EnvRestarted reports whether Restore gave the environments fresh episodes because they cannot
 // restore their state (an external env without save and load), so the run continues, but not

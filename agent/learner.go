@@ -39,6 +39,7 @@ type LossConfig struct {
 type minibatch struct {
 	size int
 	net  *policy.Net
+	part policy.Part
 	vm   G.VM
 
 	obs, act, oldLogp, adv, ret, oldV *G.Node
@@ -51,79 +52,127 @@ type minibatch struct {
 	tensors                      map[*G.Node]*tensor.Dense
 	lossVal, pgVal, vVal, entVal G.Value
 	logrVal                      G.Value
+	// The whole loss is ((head + vTerm) − entTerm) + refTerm, head being
+	// the surrogate with its penalty; an actor part keeps the values of
+	// its three terms so the whole loss can be put together in the graph's
+	// dtype (split.go).
+	head, vTerm, entTerm, refTerm   *G.Node
+	headVal, entTermVal, refTermVal G.Value
 	// clipRange is the surrogate's ε, set before every run (ppo.clip_range
 	// after its schedule).
 	clipRange float64
 }
 
-// newMinibatch builds the loss graph for batches of size n.
-func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64) (*minibatch, error) {
+// newMinibatch builds the loss graph for batches of size n, or its part:
+// with policy.ActorPart every term but the value loss, with
+// policy.CriticPart the value loss alone. Either is the whole loss with
+// the other network's terms left out, in the same order, so each
+// network's gradient is the whole graph's bit for bit (the terms a part
+// drops reach the loss through additions, whose gradient is exactly 1).
+func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64, part policy.Part) (*minibatch, error) {
 	g := G.NewGraph()
-	net, err := p.Build(g, n)
+	net, err := p.Build(g, n, part)
 	if err != nil {
 		return nil, err
 	}
 	dt := p.Spec.Dtype()
-	mb := &minibatch{size: n, net: net, tensors: map[*G.Node]*tensor.Dense{}, clipRange: clipRange}
+	mb := &minibatch{size: n, net: net, part: part, tensors: map[*G.Node]*tensor.Dense{}, clipRange: clipRange}
 	vec := func(name string) *G.Node { return mb.input(G.NewVector(g, dt, G.WithShape(n), G.WithName(name)), n) }
 	scalar := func(name string) *G.Node {
 		nd := G.NewScalar(g, dt, G.WithName(name))
 		mb.setScalar(nd, 0)
 		return nd
 	}
+	actor, critic := part != policy.CriticPart, part != policy.ActorPart
 	mb.obs = mb.input(net.Obs, n, p.Spec.ObsDim)
-	mb.act = mb.input(net.ActionInput("actions"), n, p.Spec.ActDim)
-	mb.oldLogp, mb.adv, mb.ret, mb.oldV = vec("old_logp"), vec("adv"), vec("ret"), vec("old_v")
-	mb.old = net.BatchInput("old")
-	mb.input(mb.old.Head, n, p.Spec.ActDim)
-	if mb.old.LogStd != nil {
-		mb.input(mb.old.LogStd, n, p.Spec.ActDim)
+	if actor {
+		mb.act = mb.input(net.ActionInput("actions"), n, p.Spec.ActDim)
+		mb.oldLogp, mb.adv = vec("old_logp"), vec("adv")
+		mb.old = net.BatchInput("old")
+		mb.input(mb.old.Head, n, p.Spec.ActDim)
+		if mb.old.LogStd != nil {
+			mb.input(mb.old.LogStd, n, p.Spec.ActDim)
+		}
+		mb.beta, mb.refCoef, mb.entCoef = scalar("beta"), scalar("ref_coef"), scalar("ent_coef")
 	}
-	mb.beta, mb.refCoef, mb.entCoef, mb.vfCoef = scalar("beta"), scalar("ref_coef"), scalar("ent_coef"), scalar("vf_coef")
+	if critic {
+		mb.ret, mb.oldV = vec("ret"), vec("old_v")
+		mb.vfCoef = scalar("vf_coef")
+	}
 
 	b := builder{}
-	if cfg.Masked {
-		mb.maskBias = mb.input(net.ActionInput("mask_bias"), n, p.Spec.ActDim)
-		net.Head = b.do(kl.MaskNode(net.Head, mb.maskBias))
-	}
-	logp := b.do(net.LogProb(mb.act))
-	mb.logr = b.do(G.Sub(logp, mb.oldLogp))
-	clip := cfg.Objective.Clipped()
-	mb.pgLoss = b.do(newLossOp(surrogateFn{clip: clip, eps: &mb.clipRange}, mb.logr, mb.adv))
-	loss := mb.pgLoss
-	if cfg.Objective.Penalised() {
-		// The penalty: the exact KL, or an estimator's sample form.
-		var pen *G.Node
-		if cfg.Estimator == kl.Exact {
-			pen = b.do(net.KL(cfg.Direction, mb.old))
-		} else {
-			pen = b.do(kl.EstimateNode(cfg.Estimator, cfg.Direction, mb.logr))
+	var loss *G.Node
+	// add appends a term to the loss.
+	add := func(term *G.Node) {
+		if loss == nil {
+			loss = term
+			return
 		}
-		mb.penalty = b.do(mean(pen, nil))
-		loss = b.do(G.Add(loss, b.do(G.Mul(mb.beta, mb.penalty))))
+		loss = b.do(G.Add(loss, term))
 	}
-	mb.vLoss = b.do(newLossOp(valueLossFn{clip: cfg.ValueClip}, net.Value, mb.ret, mb.oldV))
-	loss = b.do(G.Add(loss, b.do(G.Mul(mb.vfCoef, mb.vLoss))))
-	mb.entropy = b.do(mean(net.Entropy()))
-	loss = b.do(G.Sub(loss, b.do(G.Mul(mb.entCoef, mb.entropy))))
-	if cfg.Reference {
-		mb.ref = net.BatchInput("ref")
-		mb.input(mb.ref.Head, n, p.Spec.ActDim)
-		if mb.ref.LogStd != nil {
-			mb.input(mb.ref.LogStd, n, p.Spec.ActDim)
+	if actor {
+		if cfg.Masked {
+			mb.maskBias = mb.input(net.ActionInput("mask_bias"), n, p.Spec.ActDim)
+			net.Head = b.do(kl.MaskNode(net.Head, mb.maskBias))
 		}
-		mb.refKL = b.do(mean(net.KL(cfg.RefDirection, mb.ref)))
-		loss = b.do(G.Add(loss, b.do(G.Mul(mb.refCoef, mb.refKL))))
+		logp := b.do(net.LogProb(mb.act))
+		mb.logr = b.do(G.Sub(logp, mb.oldLogp))
+		clip := cfg.Objective.Clipped()
+		mb.pgLoss = b.do(newLossOp(surrogateFn{clip: clip, eps: &mb.clipRange}, mb.logr, mb.adv))
+		add(mb.pgLoss)
+		if cfg.Objective.Penalised() {
+			// The penalty: the exact KL, or an estimator's sample form.
+			var pen *G.Node
+			if cfg.Estimator == kl.Exact {
+				pen = b.do(net.KL(cfg.Direction, mb.old))
+			} else {
+				pen = b.do(kl.EstimateNode(cfg.Estimator, cfg.Direction, mb.logr))
+			}
+			mb.penalty = b.do(mean(pen, nil))
+			add(b.do(G.Mul(mb.beta, mb.penalty)))
+		}
+		mb.head = loss
+	}
+	if critic {
+		mb.vLoss = b.do(newLossOp(valueLossFn{clip: cfg.ValueClip}, net.Value, mb.ret, mb.oldV))
+		mb.vTerm = b.do(G.Mul(mb.vfCoef, mb.vLoss))
+		add(mb.vTerm)
+	}
+	if actor {
+		mb.entropy = b.do(mean(net.Entropy()))
+		mb.entTerm = b.do(G.Mul(mb.entCoef, mb.entropy))
+		loss = b.do(G.Sub(loss, mb.entTerm))
+		if cfg.Reference {
+			mb.ref = net.BatchInput("ref")
+			mb.input(mb.ref.Head, n, p.Spec.ActDim)
+			if mb.ref.LogStd != nil {
+				mb.input(mb.ref.LogStd, n, p.Spec.ActDim)
+			}
+			mb.refKL = b.do(mean(net.KL(cfg.RefDirection, mb.ref)))
+			mb.refTerm = b.do(G.Mul(mb.refCoef, mb.refKL))
+			add(mb.refTerm)
+		}
 	}
 	mb.loss = loss
 	if b.err != nil {
 		return nil, fmt.Errorf("agent: building the loss: %w", b.err)
 	}
 	G.Read(mb.loss, &mb.lossVal)
-	G.Read(mb.pgLoss, &mb.pgVal)
-	G.Read(mb.vLoss, &mb.vVal)
-	G.Read(mb.entropy, &mb.entVal)
-	G.Read(mb.logr, &mb.logrVal)
+	if actor {
+		G.Read(mb.pgLoss, &mb.pgVal)
+		G.Read(mb.entropy, &mb.entVal)
+		G.Read(mb.logr, &mb.logrVal)
+	}
+	if critic {
+		G.Read(mb.vLoss, &mb.vVal)
+	}
+	if part == policy.ActorPart {
+		G.Read(mb.head, &mb.headVal)
+		G.Read(mb.entTerm, &mb.entTermVal)
+		if mb.refTerm != nil {
+			G.Read(mb.refTerm, &mb.refTermVal)
+		}
+	}
 	if _, err := G.Grad(mb.loss, net.Params...); err != nil {
 		return nil, fmt.Errorf("agent: gradient of the loss: %w", err)
 	}
@@ -194,7 +243,8 @@ func (b *builder) do(n *G.Node, err error) *G.Node {
 // gradsOf points dst at the parameter gradients of mb's last run, in
 // Policy.Params order: views of gorgonia's buffers, not copies.
 func gradsOf[T optim.Float](mb *minibatch, dst [][]T) error {
-	for i, nd := range mb.net.Params {
+	for k, nd := range mb.net.Params {
+		i := mb.net.ParamIndex[k]
 		g, err := nd.Grad()
 		if err != nil {
 			return fmt.Errorf("gradient of %s: %w", nd.Name(), err)

@@ -54,7 +54,7 @@ func newLossCaseOf(t *testing.T, discrete bool, cfg LossConfig, n int, float64s,
 			}
 		}
 	}
-	mb, err := newMinibatch(p, cfg, n, 0.2)
+	mb, err := newMinibatch(p, cfg, n, 0.2, policy.Whole)
 	if err != nil {
 		t.Fatal(err)
 	}

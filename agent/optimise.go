@@ -10,6 +10,7 @@ import (
 	"ppo/configs"
 	"ppo/detmath"
 	"ppo/graphop"
+	"ppo/policy"
 )
 
 // optimise runs the epochs of minibatch updates and returns the averaged
@@ -92,6 +93,17 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 		}
 		defer t.upd.zeroGrads()
 		logr, loss, pg, v, ent = t.shardResults(mbs, len(idx))
+	} else if t.split {
+		sp, err := t.splitGraphs(len(idx))
+		if err != nil {
+			return st, err
+		}
+		defer sp.actor.vm.Reset()
+		defer sp.critic.vm.Reset()
+		defer t.upd.zeroGrads()
+		if logr, loss, pg, v, ent, err = t.runSplit(sp, idx, adv, beta, refCoef); err != nil {
+			return st, err
+		}
 	} else {
 		mb, err := t.graph(len(idx))
 		if err != nil {
@@ -135,7 +147,13 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	if math.IsNaN(st.gradNorm) || math.IsInf(st.gradNorm, 0) {
 		return st, fmt.Errorf("gradient norm is %v", st.gradNorm)
 	}
-	t.upd.step(lr)
+	if t.split {
+		if err := t.upd.stepSplit(lr, t.helper, t.critic); err != nil {
+			return st, err
+		}
+	} else {
+		t.upd.step(lr)
+	}
 	st.pg, st.v, st.ent = pg, v, ent
 	st.clip = float64(clipped) / float64(len(logr))
 	return st, nil
@@ -146,7 +164,7 @@ func (t *Trainer) graph(n int) (*minibatch, error) {
 	if mb, ok := t.graphs[n]; ok {
 		return mb, nil
 	}
-	mb, err := t.newGraph(n)
+	mb, err := t.newGraph(n, policy.Whole)
 	if err != nil {
 		return nil, err
 	}
@@ -154,14 +172,19 @@ func (t *Trainer) graph(n int) (*minibatch, error) {
 	return mb, nil
 }
 
-// newGraph builds a loss graph for n rows with the run's fixed coefficients.
-func (t *Trainer) newGraph(n int) (*minibatch, error) {
-	mb, err := newMinibatch(t.pol, t.loss, n, t.cfg.PPO.ClipRange)
+// newGraph builds a loss graph, or a part of it, for n rows with the run's
+// fixed coefficients.
+func (t *Trainer) newGraph(n int, part policy.Part) (*minibatch, error) {
+	mb, err := newMinibatch(t.pol, t.loss, n, t.cfg.PPO.ClipRange, part)
 	if err != nil {
 		return nil, err
 	}
-	mb.setScalar(mb.vfCoef, t.cfg.PPO.ValueCoef)
-	mb.setScalar(mb.entCoef, t.cfg.PPO.EntropyCoef)
+	if mb.vfCoef != nil {
+		mb.setScalar(mb.vfCoef, t.cfg.PPO.ValueCoef)
+	}
+	if mb.entCoef != nil {
+		mb.setScalar(mb.entCoef, t.cfg.PPO.EntropyCoef)
+	}
 	return mb, nil
 }
 
@@ -179,6 +202,13 @@ func (t *Trainer) fill(mb *minibatch, idx []int, adv []float64, beta, refCoef fl
 		mb.set(nd, dst)
 	}
 	gather(mb.obs, b.obs, b.obsDim)
+	if mb.part != policy.ActorPart {
+		gather(mb.ret, b.ret, 1)
+		gather(mb.oldV, b.values, 1)
+	}
+	if mb.part == policy.CriticPart {
+		return
+	}
 	if nvec := t.pol.Spec.ActNvec; len(nvec) > 0 {
 		// One one-hot segment per component.
 		oh := g[:n*b.actDim]
@@ -202,8 +232,6 @@ func (t *Trainer) fill(mb *minibatch, idx []int, adv []float64, beta, refCoef fl
 		gather(mb.act, b.actions, b.actW)
 	}
 	gather(mb.oldLogp, b.logp, 1)
-	gather(mb.ret, b.ret, 1)
-	gather(mb.oldV, b.values, 1)
 	gather(mb.old.Head, b.head, b.actDim)
 	if mb.maskBias != nil {
 		gather(mb.maskBias, b.maskBias, b.actDim)

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"ppo/graphop"
+	"ppo/policy"
 )
 
 // Sharded minibatches (ppo.shards > 1). A minibatch of n rows is split
@@ -22,7 +23,7 @@ func (t *Trainer) shardGraph(s, n int) (*minibatch, error) {
 	if mb, ok := t.shards[[2]int{s, n}]; ok {
 		return mb, nil
 	}
-	mb, err := t.newGraph(n)
+	mb, err := t.newGraph(n, policy.Whole)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ func TestShardsSumToTheMinibatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr.lastObs = append([]float64(nil), obs...)
+			tr.sched = tr.schedule() // the clip range and entropy coefficient
 			if err := tr.collect(); err != nil {
 				t.Fatal(err)
 			}

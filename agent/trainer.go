@@ -43,6 +43,12 @@ type Trainer struct {
 	shards    map[[2]int]*minibatch // by shard index and size, with ppo.shards > 1
 	advBuf    []float64
 	shardRun  shardRun
+	// With split set, minibatch steps run the actor's and the critic's
+	// parts of the loss graph on two goroutines (split.go).
+	split      bool
+	splitGraph map[int]*splitPair
+	helper     *helper
+	critic     []bool // critic[i]: Policy.Params()[i] is the critic's
 	buf       *rollout
 	window    []env.Episode // the last episodeWindow finished episodes
 	update    int
@@ -113,6 +119,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 		return nil, err
 	}
 	t.fwd = policy.NewForwarder(t.pol)
+	t.split = canSplit(t.pol, cfg.PPO.Shards)
 	if t.upd, err = newUpdater(t.pol, cfg.PPO.AdamEpsilon); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ type updater interface {
 	clipGrads(maxNorm float64) float64
 	// step is one Adam step of size lr.
 	step(lr float64)
+	// stepSplit is step with the tensors i where critic[i] updated on h (split.go).
+	stepSplit(lr float64, h *helper, critic []bool) error
 	MarshalBinary() ([]byte, error)
 	UnmarshalBinary([]byte) error
 }

@@ -39,14 +39,31 @@ func NewAdam[T Float](sizes []int, eps float64) *Adam[T] {
 //
 //	m ← β1 m + (1-β1) g,  v ← β2 v + (1-β2) g²
 //	p ← p - lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε)
+//
+// It is Advance, then Apply on every tensor.
 func (a *Adam[T]) Update(params, grads [][]T, lr float64) {
+	s := a.Advance(lr)
+	for i := range params {
+		a.Apply(s, i, params[i], grads[i])
+	}
+}
+
+// AdamStep holds what one step's tensors share: the bias-corrected step
+// size lr/(1-β1ᵗ) and √(1-β2ᵗ).
+type AdamStep struct{ step, bc2 float64 }
+
+// Advance counts one more step, of size lr, and returns its constants for
+// Apply. A tensor's update reads and writes only its own weights and
+// moments, so the tensors of one step may be applied concurrently.
+func (a *Adam[T]) Advance(lr float64) AdamStep {
 	a.Step++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
-	bc2 := math.Sqrt(1 - math.Pow(a.Beta2, float64(a.Step)))
-	step := lr / bc1
-	for i := range params {
-		adamStep(params[i], grads[i], a.M[i], a.V[i], a.Beta1, a.Beta2, a.Eps, step, bc2)
-	}
+	return AdamStep{step: lr / bc1, bc2: math.Sqrt(1 - math.Pow(a.Beta2, float64(a.Step)))}
+}
+
+// Apply updates tensor i, the weights p with gradient g, by step s.
+func (a *Adam[T]) Apply(s AdamStep, i int, p, g []T) {
+	adamStep(p, g, a.M[i], a.V[i], a.Beta1, a.Beta2, a.Eps, s.step, s.bc2)
 }
 
 // adamStep updates one tensor in float64, rounding only the new weights

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
@@ -23,23 +24,51 @@ type Net struct {
 	Value *G.Node
 	// LogStd is the Gaussian log-std broadcast to [batch, ActDim]; nil for discrete actions.
 	LogStd *G.Node
-	// Params are the weight nodes in the order of Policy.Params.
-	Params []*G.Node
+	// Params are the weight nodes of the part built, in the order of
+	// Policy.Params; ParamIndex[i] is Params[i]'s index in Policy.Params.
+	Params     []*G.Node
+	ParamIndex []int
 }
 
-// Build adds the network for a batch of the given size to g. The weight
-// nodes are bound to the policy's tensors, so later in-place updates of the
-// weights are seen by the graph without rebuilding it.
-func (p *Policy) Build(g *G.ExprGraph, batch int) (*Net, error) {
+// Part selects what Build adds to a graph.
+type Part int
+
+const (
+	// Whole is the whole network.
+	Whole Part = iota
+	// ActorPart is the actor alone (its layers, the policy head and the
+	// log-std): Value is nil. Only for networks that share no layers.
+	ActorPart
+	// CriticPart is the critic alone (its layers and the value head):
+	// Head and LogStd are nil. Only for networks that share no layers.
+	CriticPart
+)
+
+// Build adds the network, or the part of it selected, for a batch of the
+// given size to g. The weight nodes are bound to the policy's tensors, so
+// later in-place updates of the weights are seen by the graph without
+// rebuilding it.
+func (p *Policy) Build(g *G.ExprGraph, batch int, part Part) (*Net, error) {
+	if part != Whole && p.Spec.Shared {
+		return nil, errors.New("policy: a network with a shared trunk cannot be built in parts")
+	}
 	dt := p.Spec.Dtype()
 	n := &Net{p: p, g: g, batch: batch, dist: p.Dist()}
 	n.Obs = G.NewMatrix(g, dt, G.WithShape(batch, p.Spec.ObsDim), G.WithName("obs"))
+	inPart := map[*Param]bool{}
+	for _, prm := range p.partParams(part) {
+		inPart[prm] = true
+	}
 	nodes := make(map[*Param]*G.Node, len(p.params))
-	for _, prm := range p.params {
+	for i, prm := range p.params {
+		if !inPart[prm] {
+			continue
+		}
 		s := prm.T.Shape()
 		nd := G.NewMatrix(g, dt, G.WithShape(s[0], s[1]), G.WithName(prm.Name), G.WithValue(prm.T))
 		nodes[prm] = nd
 		n.Params = append(n.Params, nd)
+		n.ParamIndex = append(n.ParamIndex, i)
 	}
 	relu := p.Spec.Activation == "relu"
 	// tower adds one fused op for a stack of layers (op.go).
@@ -75,20 +104,49 @@ func (p *Policy) Build(g *G.ExprGraph, batch int) (*Net, error) {
 			return nil, err
 		}
 	} else {
-		if n.Head, err = tower("actor", n.Obs, append(append([]Layer{}, p.Actor...), p.PiHead), false, false, false); err != nil {
-			return nil, err
+		if part != CriticPart {
+			if n.Head, err = tower("actor", n.Obs, append(append([]Layer{}, p.Actor...), p.PiHead), false, false, false); err != nil {
+				return nil, err
+			}
 		}
-		if n.Value, err = tower("critic", n.Obs, append(append([]Layer{}, p.Critic...), p.VHead), false, true, false); err != nil {
-			return nil, err
+		if part != ActorPart {
+			if n.Value, err = tower("critic", n.Obs, append(append([]Layer{}, p.Critic...), p.VHead), false, true, false); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if !p.Spec.Discrete {
+	if !p.Spec.Discrete && part != CriticPart {
 		zeros := G.NewMatrix(g, dt, G.WithShape(batch, p.Spec.ActDim), G.WithName("zeros"), G.WithInit(G.Zeroes()))
 		if n.LogStd, err = G.BroadcastAdd(zeros, nodes[p.LogStd], nil, []byte{0}); err != nil {
 			return nil, err
 		}
 	}
 	return n, nil
+}
+
+// partParams returns the parameters a part uses.
+func (p *Policy) partParams(part Part) []*Param {
+	if part == Whole {
+		return p.params
+	}
+	layers := func(ls ...Layer) []*Param {
+		var ps []*Param
+		for _, l := range ls {
+			ps = append(ps, l.W, l.B)
+		}
+		return ps
+	}
+	var ps []*Param
+	if part != CriticPart {
+		ps = append(ps, layers(append(append([]Layer{}, p.Actor...), p.PiHead)...)...)
+		if p.LogStd != nil {
+			ps = append(ps, p.LogStd)
+		}
+	}
+	if part != ActorPart {
+		ps = append(ps, layers(append(append([]Layer{}, p.Critic...), p.VHead)...)...)
+	}
+	return ps
 }
 
 // ActionInput is a node to feed actions through: for discrete actions a

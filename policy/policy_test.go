@@ -37,7 +37,7 @@ func randomize(p *Policy, rng *rand.Rand) {
 func graphOutputs(t *testing.T, p *Policy, obs, actions []float64, n int) (head, value, logp, ent []float64) {
 	t.Helper()
 	g := G.NewGraph()
-	net, err := p.Build(g, n)
+	net, err := p.Build(g, n, Whole)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -335,12 +335,16 @@ func seedRange(t *testing.T, s string) []uint64 {
 }
 
 // TestThreadsDoNotMatter: the same seed gives the same rows with one
-// thread and with two, unsharded and with minibatches in 2 and 3 shards
-// (3 does not divide the 64-row minibatches), discrete and continuous.
+// thread and with two: unsharded (with two, the actor's and the critic's
+// parts of the loss run on two goroutines), with minibatches in 2 and 3
+// shards (3 does not divide the 64-row minibatches), and with a shared
+// trunk; discrete and continuous.
 func TestThreadsDoNotMatter(t *testing.T) {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
 	for _, c := range [][]string{
+		{},
+		{"policy.shared=true"},
 		{"env.id=Pendulum-v1"},
 		{"env.id=Pendulum-v1", "ppo.shards=2"},
 		{"ppo.shards=3", "ppo.objective=clip_kl"},

@@ -1,0 +1,146 @@
+package agent
+
+import (
+	"math"
+	"reflect"
+	"runtime"
+	"testing"
+
+	"ppo/configs"
+	"ppo/graphop"
+)
+
+// TestSplitMatchesWhole: minibatch steps with the actor's and the
+// critic's parts of the loss graph on two goroutines leave the same
+// weight bits and diagnostics as the whole graph on one, and the whole
+// loss put together from the parts has the whole graph's bits: discrete,
+// masked, multi-discrete and Gaussian policies, float32 and float64,
+// every objective family, value clipping and an entropy bonus.
+func TestSplitMatchesWhole(t *testing.T) {
+	for _, sets := range [][]string{
+		{},
+		{"ppo.objective=clip", "ppo.entropy_coef=0.01", "ppo.value_clip=0.2"},
+		{"policy.dtype=float64", "ppo.objective=clip_kl", "ppo.entropy_coef=0.02"},
+		{"ppo.objective=kl_penalty", "kl.estimator=k3", "ppo.entropy_coef=0.01"},
+		{"env.id=Pendulum-v1"},
+		{"env.id=Pendulum-v1", "policy.dtype=float64", "kl.direction=new_old", "ppo.value_clip=0.1"},
+		{"env.id=Taxi-v3", "policy.action_masking=true", "ppo.entropy_coef=0.01"},
+		{"env.id=AxisGrid-v0", "ppo.entropy_coef=0.01"},
+	} {
+		type result struct {
+			weights []any
+			stats   []stepStats
+			loss    uint64
+		}
+		run := func(split bool) result {
+			cfg := configs.Default()
+			for _, s := range append([]string{"env.num_envs=4", "ppo.rollout_steps=32", "ppo.minibatch_size=100"}, sets...) {
+				if err := cfg.Set(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tr, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			tr.split = split
+			tr.sched = tr.schedule() // the clip range and entropy coefficient
+			obs, err := tr.vec.Reset()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.lastObs = append([]float64(nil), obs...)
+			if err := tr.collect(); err != nil {
+				t.Fatal(err)
+			}
+			tr.buf.advantages(cfg.PPO.Gamma, cfg.PPO.GAELambda)
+			idx := make([]int, 100)
+			for i := range idx {
+				idx[i] = (i * 7) % tr.buf.size()
+			}
+			var r result
+			for range 3 { // later steps see moved weights and Adam moments
+				st, err := tr.step(idx, 1e-3, 0.7, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.stats = append(r.stats, st)
+			}
+			// The loss of a fourth minibatch, without a step.
+			adv := tr.advantages(idx)
+			if split {
+				sp, err := tr.splitGraphs(len(idx))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, loss, _, _, _, err := tr.runSplit(sp, idx, adv, 0.7, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.loss = math.Float64bits(loss)
+			} else {
+				mb, err := tr.graph(len(idx))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr.fill(mb, idx, adv, 0.7, 0)
+				if err := graphop.Run(mb.vm); err != nil {
+					t.Fatal(err)
+				}
+				r.loss = math.Float64bits(scalarOf(mb.lossVal))
+			}
+			switch w := tr.upd.(type) {
+			case *weights[float32]:
+				for _, p := range w.params {
+					r.weights = append(r.weights, append([]float32(nil), p...))
+				}
+			case *weights[float64]:
+				for _, p := range w.params {
+					r.weights = append(r.weights, append([]float64(nil), p...))
+				}
+			}
+			return r
+		}
+		whole, split := run(false), run(true)
+		if !reflect.DeepEqual(whole.weights, split.weights) {
+			t.Errorf("%v: the weights after three split steps differ from the whole graph's", sets)
+		}
+		if !reflect.DeepEqual(whole.stats, split.stats) {
+			t.Errorf("%v: split step diagnostics %+v, whole graph %+v", sets, split.stats, whole.stats)
+		}
+		if whole.loss != split.loss {
+			t.Errorf("%v: loss %v from the parts, %v from the whole graph", sets,
+				math.Float64frombits(split.loss), math.Float64frombits(whole.loss))
+		}
+	}
+}
+
+// TestSplitNeedsSeparateNetworks: a shared trunk, or sharded minibatches,
+// keep the whole graph; separate networks split when there are two Ps.
+func TestSplitNeedsSeparateNetworks(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, c := range []struct {
+		sets []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"policy.shared=true"}, false},
+		{[]string{"ppo.shards=2"}, false},
+	} {
+		cfg := configs.Default()
+		for _, s := range c.sets {
+			if err := cfg.Set(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.split; got != c.want {
+			t.Errorf("%v: split %v, want %v", c.sets, got, c.want)
+		}
+		tr.Close()
+	}
+}
