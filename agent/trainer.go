@@ -33,33 +33,33 @@ type Trainer struct {
 	// (kl.reference.placement: reward).
 	shaping *shaping
 
-	obsStats  *normalize.RunningStats // nil without env.normalize_obs
-	rewScale  *normalize.RewardScaler // nil without env.normalize_reward
-	actPCG    *rand.PCG               // action sampling
-	shufPCG   *rand.PCG               // minibatch shuffling
-	actRNG    *rand.Rand
-	shufRNG   *rand.Rand
-	graphs    map[int]*minibatch
-	shards    map[[2]int]*minibatch // by shard index and size, with ppo.shards > 1
-	advBuf    []float64
-	shardRun  shardRun
+	obsStats *normalize.RunningStats // nil without env.normalize_obs
+	rewScale *normalize.RewardScaler // nil without env.normalize_reward
+	actPCG   *rand.PCG               // action sampling
+	shufPCG  *rand.PCG               // minibatch shuffling
+	actRNG   *rand.Rand
+	shufRNG  *rand.Rand
+	graphs   map[int]*minibatch
+	shards   map[[2]int]*minibatch // by shard index and size, with ppo.shards > 1
+	advBuf   []float64
+	shardRun shardRun
 	// With split set, minibatch steps run the actor's and the critic's
 	// parts of the loss graph on two goroutines (split.go).
 	split      bool
 	splitGraph map[int]*splitPair
 	helper     *helper
 	critic     []bool // critic[i]: Policy.Params()[i] is the critic's
-	buf       *rollout
-	window    []env.Episode // the last episodeWindow finished episodes
-	update    int
-	timesteps int
-	updates   int // total planned
-	lastObs   []float64
-	box       *env.Box     // action bounds for Box spaces; nil for Discrete
-	maskers   []env.Masker // each env's action masks, with policy.action_masking; else nil
-	watch     watch
-	sched     scheduled // this update's scheduled hyperparameters
-	klObs     []float64 // staging for exactKL on minibatch rows
+	buf        *rollout
+	window     []env.Episode // the last episodeWindow finished episodes
+	update     int
+	timesteps  int
+	updates    int // total planned
+	lastObs    []float64
+	box        *env.Box     // action bounds for Box spaces; nil for Discrete
+	maskers    []env.Masker // each env's action masks, with policy.action_masking; else nil
+	watch      watch
+	sched      scheduled // this update's scheduled hyperparameters
+	klObs      []float64 // staging for exactKL on minibatch rows
 
 	// Phases, if set, accumulates the wall time of each phase of training.
 	Phases *Phases
