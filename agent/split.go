@@ -67,21 +67,25 @@ func (h *helper) wait() error {
 func (h *helper) stop() { h.once.Do(func() { close(h.tasks) }) }
 
 // receive returns the next value from c, polling for up to helperSpin
-// (yielding to other goroutines, so one P suffices) before it blocks; ok
-// is false once c is closed and drained.
+// before it blocks; ok is false once c is closed and drained. A poll that
+// finds c empty takes no lock; every 1024 polls (a few microseconds) it
+// checks the time and yields, so that with one P the goroutine it waits
+// for gets to run.
 func receive[V any](c chan V) (v V, ok bool) {
 	start := time.Now()
-	for {
+	for i := 1; ; i++ {
 		select {
 		case v, ok = <-c:
 			return v, ok
 		default:
 		}
-		if time.Since(start) > helperSpin {
-			v, ok = <-c
-			return v, ok
+		if i%1024 == 0 {
+			if time.Since(start) > helperSpin {
+				v, ok = <-c
+				return v, ok
+			}
+			runtime.Gosched()
 		}
-		runtime.Gosched()
 	}
 }
 

@@ -83,6 +83,14 @@ type catKL[T float] struct {
 	dsh, dm  [2][]T // n×k and n
 	done     [2]bool
 	grads    [4]*tensor.Dense
+	// memo remembers each side's rows (memo.go); key and row are scratch.
+	// A side recalled from it has only l (and P) filled; its e, s and mask,
+	// which only its own gradient reads, are copied from slots when asked.
+	memo    [2]*sideMemo[T]
+	slots   [2][]int
+	pending [2]bool
+	key     []uint64
+	row     []T
 }
 
 func newCatKL[T float](n, k int, dt tensor.Dtype) *catKL[T] {
@@ -93,6 +101,10 @@ func newCatKL[T float](n, k int, dt tensor.Dtype) *catKL[T] {
 		c.mask[side], c.dsh[side], c.dm[side] = make([]T, n*k), make([]T, n*k), make([]T, n)
 	}
 	c.outT = tensor.New(tensor.WithShape(n), tensor.WithBacking(c.out))
+	// A row's results: sh, e, l and mask (k each), s and lse, and on side 0 P (k).
+	c.memo = [2]*sideMemo[T]{newSideMemo[T](n, k, 5*k+2), newSideMemo[T](n, k, 4*k+2)}
+	c.slots = [2][]int{make([]int, n), make([]int, n)}
+	c.key, c.row = make([]uint64, k), make([]T, 5*k+2)
 	for i := range c.grads {
 		c.grads[i] = tensor.New(tensor.WithShape(n, k), tensor.WithBacking(make([]T, n*k)))
 	}
@@ -101,10 +113,14 @@ func newCatKL[T float](n, k int, dt tensor.Dtype) *catKL[T] {
 
 func (c *catKL[T]) Forward(in []G.Value) (G.Value, error) {
 	n, k := c.n, c.k
+	var hit [2]bool
 	for side := range 2 {
 		x, err := graphop.Elems[T](in[side], n*k)
 		if err != nil {
 			return nil, err
+		}
+		if hit[side] = c.recall(side, x); hit[side] {
+			continue
 		}
 		sh, e, mask := c.sh[side].V, c.e[side].V, c.mask[side]
 		for i := range n {
@@ -142,8 +158,16 @@ func (c *catKL[T]) Forward(in []G.Value) (G.Value, error) {
 			}
 		}
 	}
-	copy(c.pp.V, c.l[0].V)
-	c.f.exp(c.pp.T)
+	if !hit[0] {
+		copy(c.pp.V, c.l[0].V)
+		c.f.exp(c.pp.T)
+	}
+	for side := range 2 {
+		if !hit[side] {
+			x, _ := graphop.Elems[T](in[side], n*k)
+			c.remember(side, x)
+		}
+	}
 	lp, lq, pp := c.l[0].V, c.l[1].V, c.pp.V
 	for i := range n {
 		var t T
@@ -154,6 +178,77 @@ func (c *catKL[T]) Forward(in []G.Value) (G.Value, error) {
 	}
 	c.done = [2]bool{}
 	return c.outT, nil
+}
+
+// recall fills a side's l (and on side 0 P) from its memo if every row of
+// x is there, leaving the rest to restore.
+func (c *catKL[T]) recall(side int, x []T) bool {
+	m, k, slots := c.memo[side], c.k, c.slots[side]
+	c.pending[side] = false
+	if !m.active() {
+		return false
+	}
+	for i := range c.n {
+		rowBits(c.key, x[i*k:(i+1)*k])
+		s, ok := m.find(c.key)
+		if !ok {
+			m.misses++
+			return false
+		}
+		slots[i] = s
+	}
+	m.misses, m.hit = 0, true
+	for i, s := range slots {
+		r := m.vals[s*m.width : (s+1)*m.width]
+		copy(c.l[side].V[i*k:(i+1)*k], r[2*k:3*k])
+		if side == 0 {
+			copy(c.pp.V[i*k:(i+1)*k], r[4*k+2:])
+		}
+	}
+	c.pending[side] = true
+	return true
+}
+
+// restore copies the rest of a recalled side's results from its memo,
+// which nothing has written to since the forward pass.
+func (c *catKL[T]) restore(side int) {
+	if !c.pending[side] {
+		return
+	}
+	m, k := c.memo[side], c.k
+	for i, s := range c.slots[side] {
+		r := m.vals[s*m.width : (s+1)*m.width]
+		lo, hi := i*k, (i+1)*k
+		copy(c.sh[side].V[lo:hi], r[:k])
+		copy(c.e[side].V[lo:hi], r[k:2*k])
+		copy(c.mask[side][lo:hi], r[3*k:4*k])
+		c.s[side].V[i], c.lse[side].V[i] = r[4*k], r[4*k+1]
+	}
+	c.pending[side] = false
+}
+
+// remember stores a side's rows of x and their results in its memo.
+func (c *catKL[T]) remember(side int, x []T) {
+	m, k := c.memo[side], c.k
+	if !m.active() {
+		return
+	}
+	r := c.row[:m.width]
+	for i := range c.n {
+		lo, hi := i*k, (i+1)*k
+		copy(r[:k], c.sh[side].V[lo:hi])
+		copy(r[k:2*k], c.e[side].V[lo:hi])
+		copy(r[2*k:3*k], c.l[side].V[lo:hi])
+		copy(r[3*k:4*k], c.mask[side][lo:hi])
+		r[4*k], r[4*k+1] = c.s[side].V[i], c.lse[side].V[i]
+		if side == 0 {
+			copy(r[4*k+2:], c.pp.V[lo:hi])
+		}
+		rowBits(c.key, x[lo:hi])
+		if s, ok := m.find(c.key); !ok {
+			m.store(s, c.key, r)
+		}
+	}
 }
 
 // side computes the gradient pieces of one side for upstream g.
@@ -194,6 +289,7 @@ func (c *catKL[T]) Backward(piece int, gv G.Value) (G.Value, error) {
 		return nil, err
 	}
 	side := piece % 2
+	c.restore(side)
 	if !c.done[side] {
 		c.side(side, g)
 	}
