@@ -79,6 +79,9 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	var st stepStats
 	p := t.cfg.PPO
 	adv := t.advantages(idx)
+	// The actor and the critic on two goroutines, unless another run in
+	// this process needs the second core (split.go).
+	split := t.split && running.Load() <= 1
 	var (
 		logr             []float64
 		loss, pg, v, ent float64
@@ -93,7 +96,7 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 		}
 		defer t.upd.zeroGrads()
 		logr, loss, pg, v, ent = t.shardResults(mbs, len(idx))
-	} else if t.split {
+	} else if split {
 		sp, err := t.splitGraphs(len(idx))
 		if err != nil {
 			return st, err
@@ -147,7 +150,7 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	if math.IsNaN(st.gradNorm) || math.IsInf(st.gradNorm, 0) {
 		return st, fmt.Errorf("gradient norm is %v", st.gradNorm)
 	}
-	if t.split {
+	if split {
 		if err := t.upd.stepSplit(lr, t.helper, t.critic); err != nil {
 			return st, err
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ppo/graphop"
@@ -12,8 +13,10 @@ import (
 )
 
 // Actor and critic on two goroutines. When the networks share no layers
-// (policy.shared false), minibatches are not sharded and the process has
-// two or more Ps, each minibatch step runs the critic's part of the loss
+// (policy.shared false), minibatches are not sharded, the process has two
+// or more Ps and no other trainer of the process is running (ppo sweep
+// --parallel: there the second core is better spent on the other run),
+// each minibatch step runs the critic's part of the loss
 // graph (its tower and the value loss) on a helper goroutine while the
 // calling goroutine runs the actor's part, and then updates each
 // network's tensors with Adam on the goroutine that ran its part. Each
@@ -28,6 +31,9 @@ import (
 // minibatch step, while the gaps between the tasks of an update are tens
 // of microseconds. After helperSpin without a task it blocks until the
 // next one (after an update's rollout, say).
+
+// running counts the trainers of this process inside Run.
+var running atomic.Int32
 
 // helperSpin is how long the helper, or the goroutine waiting for it,
 // polls before it blocks.

@@ -144,3 +144,49 @@ func TestSplitNeedsSeparateNetworks(t *testing.T) {
 		tr.Close()
 	}
 }
+
+// TestSplitOnlyAlone: while another trainer of the process runs, steps
+// use the whole graph, leaving the second core to it.
+func TestSplitOnlyAlone(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	cfg := configs.Default()
+	for _, s := range []string{"env.num_envs=2", "ppo.rollout_steps=16", "ppo.minibatch_size=32"} {
+		if err := cfg.Set(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	obs, err := tr.vec.Reset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.lastObs = append([]float64(nil), obs...)
+	tr.sched = tr.schedule()
+	if err := tr.collect(); err != nil {
+		t.Fatal(err)
+	}
+	tr.buf.advantages(cfg.PPO.Gamma, cfg.PPO.GAELambda)
+	idx := make([]int, 32)
+	for i := range idx {
+		idx[i] = i
+	}
+	running.Add(2) // two other trainers
+	_, err = tr.step(idx, 1e-3, 1, 0)
+	running.Add(-2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.splitGraph) != 0 || len(tr.graphs) != 1 {
+		t.Fatalf("with other runs: %d split graphs, %d whole graphs; want 0 and 1", len(tr.splitGraph), len(tr.graphs))
+	}
+	if _, err := tr.step(idx, 1e-3, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.splitGraph) != 1 {
+		t.Fatalf("alone: %d split graphs, want 1", len(tr.splitGraph))
+	}
+}

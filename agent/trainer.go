@@ -196,6 +196,8 @@ func (t *Trainer) Updates() int { return t.updates }
 // cancelled, in which case it returns ctx's error after a complete update.
 // Each update is the algorithm's five steps, in order.
 func (t *Trainer) Run(ctx context.Context) error {
+	running.Add(1)
+	defer running.Add(-1)
 	start := time.Now()
 	if t.lastObs == nil {
 		obs, err := t.vec.Reset()
