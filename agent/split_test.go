@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"runtime"
 	"testing"
+	"time"
 
 	"ppo/configs"
 	"ppo/graphop"
@@ -188,5 +190,53 @@ func TestSplitOnlyAlone(t *testing.T) {
 	}
 	if len(tr.splitGraph) != 1 {
 		t.Fatalf("alone: %d split graphs, want 1", len(tr.splitGraph))
+	}
+}
+
+// BenchmarkHandoff is the latency from handing a task to another goroutine
+// until it starts, when the receiving goroutine has been idle for 20 µs
+// (as between minibatch steps), 150 µs (as from the end of the critic's
+// part to the Adam step) or 1 ms (as after a rollout), and the sender goes on working for 100 µs (as it runs the
+// actor's part), so the task must start on the other core: through a
+// channel the receiver blocks on ("parked"), and through the helper, which
+// polls for helperSpin before it blocks. The time per op includes the
+// idle and working time; the latency is reported separately.
+func BenchmarkHandoff(b *testing.B) {
+	busy := func(d time.Duration) {
+		for t0 := time.Now(); time.Since(t0) < d; {
+		}
+	}
+	const work = 100 * time.Microsecond
+	for _, idle := range []time.Duration{20 * time.Microsecond, 150 * time.Microsecond, time.Millisecond} {
+		b.Run(fmt.Sprintf("parked/idle=%v", idle), func(b *testing.B) {
+			start, done := make(chan time.Time), make(chan time.Duration)
+			go func() {
+				for t0 := range start {
+					done <- time.Since(t0)
+				}
+			}()
+			var lat time.Duration
+			for b.Loop() {
+				busy(idle)
+				start <- time.Now()
+				busy(work)
+				lat += <-done
+			}
+			close(start)
+			b.ReportMetric(float64(lat.Nanoseconds())/float64(b.N), "ns-latency/op")
+		})
+		b.Run(fmt.Sprintf("helper/idle=%v", idle), func(b *testing.B) {
+			h := newHelper()
+			defer h.stop()
+			var lat time.Duration
+			for b.Loop() {
+				busy(idle)
+				t0 := time.Now()
+				h.start(func() error { lat += time.Since(t0); return nil })
+				busy(work)
+				h.wait()
+			}
+			b.ReportMetric(float64(lat.Nanoseconds())/float64(b.N), "ns-latency/op")
+		})
 	}
 }

@@ -197,8 +197,8 @@ type PPOConfig struct {
 	TargetKLEstimator string `yaml:"target_kl_estimator" enum:"k3|exact" doc:"The minibatch KL the early stop compares: k3 (the estimate from the sampled actions, as SB3) or exact (the closed-form KL(old || new) over the minibatch's states). Default \"k3\"."`
 	// Adam epsilon (> 0). Default 1e-5.
 	AdamEpsilon float64 `yaml:"adam_epsilon" doc:"Adam epsilon (> 0). Default 1e-5."`
-	// Split each minibatch into this many shards whose forward and backward passes run concurrently, gradients summed in a fixed order (1..8, <= minibatch_size); the same shards give the same bits on any number of cores, but 1 and 2 differ in the last bits. Default 1.
-	Shards int `yaml:"shards" doc:"Split each minibatch into this many shards whose forward and backward passes run concurrently, gradients summed in a fixed order (1..8, <= minibatch_size); the same shards give the same bits on any number of cores, but 1 and 2 differ in the last bits. Default 1."`
+	// Split each minibatch into this many shards whose forward and backward passes run concurrently, gradients summed in a fixed order (1..8, <= minibatch_size); the same shards give the same bits on any number of cores, but 1 and 2 differ in the last bits. Default 1, which with separate actor and critic networks already runs the two on two cores, bit for bit as on one; shards are for a shared trunk.
+	Shards int `yaml:"shards" doc:"Split each minibatch into this many shards whose forward and backward passes run concurrently, gradients summed in a fixed order (1..8, <= minibatch_size); the same shards give the same bits on any number of cores, but 1 and 2 differ in the last bits. Default 1, which with separate actor and critic networks already runs the two on two cores, bit for bit as on one; shards are for a shared trunk."`
 }
 
 // KLConfig configures the KL penalty and an optional frozen reference policy.

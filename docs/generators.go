@@ -23,6 +23,7 @@ import (
 //	pipe-bench FILE         a table of a ppo bench --external --json report
 //	bench-phases FILE...    ppo bench --json reports' phase split, CPU time, allocations per update, RSS (rounds.go)
 //	bench-rounds DIR        medians of interleaved ppo bench rounds, DIR/CONFIG.VARIANT.rN.json (rounds.go)
+//	bench-ratio DIR A B     a sentence: row A's medians in bench-rounds DIR as multiples of row B's (CONFIG.VARIANT each)
 //	train-rounds FILE       medians of interleaved timed ppo train runs, a TSV (rounds.go)
 //	text FILE               a committed text file (benchstat output, say) as a code block
 //	sweep-result DIR        a sentence on a one-combination sweep's final evaluation (for config headers)
@@ -46,6 +47,7 @@ func Builtin() Generators {
 		"pipe-bench":   genPipeBench,
 		"bench-rounds": genBenchRounds,
 		"bench-phases": genBenchPhases,
+		"bench-ratio":  genBenchRatio,
 		"train-rounds": genTrainRounds,
 		"text":         genText,
 		"sweep-result": genSweepResult,

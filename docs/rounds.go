@@ -89,31 +89,66 @@ func genBenchRounds(root string, args []string) (string, error) {
 	if len(args) != 1 {
 		return "", fmt.Errorf("want one directory of CONFIG.VARIANT.rN.json reports")
 	}
-	files, err := filepath.Glob(filepath.Join(root, args[0], "*.r*.json"))
+	s, err := benchRounds(root, args[0])
+	if err != nil {
+		return "", err
+	}
+	return s.table(), nil
+}
+
+// genBenchRatio: bench-ratio DIR CONFIG.VARIANT CONFIG.VARIANT, a sentence
+// comparing two rows of bench-rounds DIR: the first's median throughput
+// as a multiple of the second's, wall-clock and per CPU-second.
+func genBenchRatio(root string, args []string) (string, error) {
+	if len(args) != 3 {
+		return "", fmt.Errorf("want a directory of reports and two CONFIG.VARIANT names")
+	}
+	s, err := benchRounds(root, args[0])
+	if err != nil {
+		return "", err
+	}
+	var k [2]roundKey
+	for i, a := range args[1:] {
+		c, v, ok := strings.Cut(a, ".")
+		k[i] = roundKey{c, v}
+		if !ok || len(s.wall[k[i]]) == 0 {
+			return "", fmt.Errorf("%s: no reports %s.rN.json", args[0], a)
+		}
+	}
+	name := func(k roundKey) string { return fmt.Sprintf("`%s` (%s)", k.config, k.variant) }
+	w, c := [2]float64{median(s.wall[k[0]]), median(s.wall[k[1]])}, [2]float64{median(s.cpu[k[0]]), median(s.cpu[k[1]])}
+	return fmt.Sprintf("%s runs at %.2f× the env-steps/s of %s (medians over %d and %d rounds: %s / %s) "+
+		"and %.2f× their env steps per CPU-second (%s / %s).\n", name(k[0]), w[0]/w[1], name(k[1]),
+		len(s.wall[k[0]]), len(s.wall[k[1]]), thousands(w[0]), thousands(w[1]), c[0]/c[1], thousands(c[0]), thousands(c[1])), nil
+}
+
+// benchRounds reads the reports DIR/CONFIG.VARIANT.rN.json.
+func benchRounds(root, dir string) (*roundSet, error) {
+	files, err := filepath.Glob(filepath.Join(root, dir, "*.r*.json"))
 	if err != nil || len(files) == 0 {
-		return "", fmt.Errorf("%s: no CONFIG.VARIANT.rN.json reports", args[0])
+		return nil, fmt.Errorf("%s: no CONFIG.VARIANT.rN.json reports", dir)
 	}
 	slices.SortFunc(files, func(a, b string) int { return strings.Compare(roundOrder(a), roundOrder(b)) })
 	s := newRoundSet()
 	for _, f := range files {
 		parts := strings.Split(strings.TrimSuffix(filepath.Base(f), ".json"), ".")
 		if len(parts) != 3 {
-			return "", fmt.Errorf("%s: want CONFIG.VARIANT.rN.json", f)
+			return nil, fmt.Errorf("%s: want CONFIG.VARIANT.rN.json", f)
 		}
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		var r bench.Result
 		if err := json.Unmarshal(data, &r); err != nil {
-			return "", fmt.Errorf("%s: %w", f, err)
+			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		if r.Seconds <= 0 || r.CPUSeconds <= 0 {
-			return "", fmt.Errorf("%s: no timings", f)
+			return nil, fmt.Errorf("%s: no timings", f)
 		}
 		s.add(parts[0], parts[1], float64(r.Steps)/r.Seconds, float64(r.Steps)/r.CPUSeconds, r.LoadAverage)
 	}
-	return s.table(), nil
+	return s, nil
 }
 
 // roundOrder sorts reports by round, then as the script ran them.

@@ -41,6 +41,18 @@ func TestRoundGenerators(t *testing.T) {
 			t.Errorf("bench-rounds:\n%s\nwant a row %s", got, want)
 		}
 	}
+	got, err = genBenchRatio(root, []string{"r", "cp.new", "cp.base"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "`cp` (new) runs at 4.00× the env-steps/s of `cp` (base) (medians over 3 and 3 rounds: 2,000 / 500) and 2.00× their env steps per CPU-second (1,000 / 500).\n"; got != want {
+		t.Errorf("bench-ratio: %q, want %q", got, want)
+	}
+	for _, bad := range [][]string{{"r", "cp.new"}, {"r", "cp.new", "cp.old"}, {"r", "cp", "cp.base"}} {
+		if _, err := genBenchRatio(root, bad); err == nil {
+			t.Errorf("bench-ratio accepted %q", bad)
+		}
+	}
 	tsv := "round\tconfig\tvariant\tenv_steps\twall_s\tuser_s\tsys_s\tload1\n" +
 		"1\tz\tbase\t100\t2\t1.5\t0.5\t3\n1\tz\tnew\t100\t1\t0.5\t0.5\t4\n"
 	if err := os.WriteFile(filepath.Join(root, "t.tsv"), []byte(tsv), 0o666); err != nil {
