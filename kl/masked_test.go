@@ -41,10 +41,10 @@ func maskedGradCases(rng *rand.Rand) []gradCase {
 	for _, d := range []Direction{OldNew, NewOld} {
 		cs = append(cs, gradCase{fmt.Sprintf("MaskedCategoricalKL/%v", d), ins(), func(n []*G.Node) (*G.Node, error) {
 			return MaskedCategoricalKL(d, n[0], n[1], biasConst(n[0]))
-		}})
+		}, oldData(2)})
 		cs = append(cs, gradCase{fmt.Sprintf("MultiCategoricalKL/%v", d), ins(), func(n []*G.Node) (*G.Node, error) {
 			return MultiCategoricalKL(d, n[0], n[1], []int{2, 3})
-		}})
+		}, oldData(2)})
 	}
 	cs = append(cs, gradCase{"MaskedCategoricalEntropy", ins()[:1], func(n []*G.Node) (*G.Node, error) {
 		m, err := MaskNode(n[0], biasConst(n[0]))
@@ -52,7 +52,7 @@ func maskedGradCases(rng *rand.Rand) []gradCase {
 			return nil, err
 		}
 		return CategoricalEntropyNode(m)
-	}})
+	}, nil})
 	return cs
 }
 

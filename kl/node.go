@@ -50,6 +50,12 @@ func logSoftmax(x *G.Node) (*G.Node, error) {
 // arguments (fused.go), bit-identical to the same expression composed of
 // gorgonia ops.
 func CategoricalNode(pLogits, qLogits *G.Node) (*G.Node, error) {
+	return categoricalNode(pLogits, qLogits, []int{0, 1, 2, 3})
+}
+
+// categoricalNode is CategoricalNode with the op's gradient pieces for its
+// inputs p, q, p, q (-1: none).
+func categoricalNode(pLogits, qLogits *G.Node, pieces []int) (*G.Node, error) {
 	if err := checkSame("p logits", pLogits, "q logits", qLogits); err != nil {
 		return nil, err
 	}
@@ -60,7 +66,7 @@ func CategoricalNode(pLogits, qLogits *G.Node) (*G.Node, error) {
 	} else {
 		kern = newCatKL[float64](s[0], s[1], tensor.Float64)
 	}
-	return applyFused("catkl", kern, []int{0, 1, 2, 3}, pLogits, qLogits, pLogits, qLogits)
+	return applyFused("catkl", kern, pieces, pLogits, qLogits, pLogits, qLogits)
 }
 
 // categoricalComposed is CategoricalNode built from gorgonia ops: the
@@ -113,6 +119,12 @@ func CategoricalEntropyNode(logits *G.Node) (*G.Node, error) {
 // positive without a constraint. Like CategoricalNode it is one fused op,
 // bit-identical to the expression composed of gorgonia ops.
 func DiagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
+	return diagGaussianNode(pMean, pLogStd, qMean, qLogStd, []int{0, 1, 2, 3, 4})
+}
+
+// diagGaussianNode is DiagGaussianNode with the op's gradient pieces for
+// its inputs pMean, pLogStd, qMean, qLogStd, qLogStd (-1: none).
+func diagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node, pieces []int) (*G.Node, error) {
 	for _, c := range []struct {
 		name string
 		n    *G.Node
@@ -128,7 +140,7 @@ func DiagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
 	} else {
 		kern = newGaussKL[float64](s[0], s[1], tensor.Float64)
 	}
-	return applyFused("gausskl", kern, []int{0, 1, 2, 3, 4}, pMean, pLogStd, qMean, qLogStd, qLogStd)
+	return applyFused("gausskl", kern, pieces, pMean, pLogStd, qMean, qLogStd, qLogStd)
 }
 
 // diagGaussianComposed is DiagGaussianNode built from gorgonia ops: the
@@ -167,26 +179,29 @@ func DiagGaussianEntropyNode(logStd *G.Node) (*G.Node, error) {
 
 // CategoricalKL returns the per-row KL between the categorical policies with
 // [batch, k] logits oldLogits and newLogits in direction dir: KL(old||new)
-// for OldNew, KL(new||old) for NewOld.
+// for OldNew, KL(new||old) for NewOld. The old policy is data, as in a
+// penalty: only newLogits receive a gradient (CategoricalNode has both),
+// which spares the gradient pieces nothing would read.
 func CategoricalKL(dir Direction, oldLogits, newLogits *G.Node) (*G.Node, error) {
 	switch dir {
 	case OldNew:
-		return CategoricalNode(oldLogits, newLogits)
+		return categoricalNode(oldLogits, newLogits, []int{-1, 1, -1, 3})
 	case NewOld:
-		return CategoricalNode(newLogits, oldLogits)
+		return categoricalNode(newLogits, oldLogits, []int{0, -1, 2, -1})
 	}
 	return nil, fmt.Errorf("kl: unknown direction %d", int(dir))
 }
 
 // DiagGaussianKL returns the per-row KL between the diagonal Gaussian
 // policies (mean and log-std, each [batch, d]) in direction dir:
-// KL(old||new) for OldNew, KL(new||old) for NewOld.
+// KL(old||new) for OldNew, KL(new||old) for NewOld. As for CategoricalKL,
+// only the new policy's nodes receive a gradient.
 func DiagGaussianKL(dir Direction, oldMean, oldLogStd, newMean, newLogStd *G.Node) (*G.Node, error) {
 	switch dir {
 	case OldNew:
-		return DiagGaussianNode(oldMean, oldLogStd, newMean, newLogStd)
+		return diagGaussianNode(oldMean, oldLogStd, newMean, newLogStd, []int{-1, -1, 2, 3, 4})
 	case NewOld:
-		return DiagGaussianNode(newMean, newLogStd, oldMean, oldLogStd)
+		return diagGaussianNode(newMean, newLogStd, oldMean, oldLogStd, []int{0, 1, -1, -1, -1})
 	}
 	return nil, fmt.Errorf("kl: unknown direction %d", int(dir))
 }

@@ -28,12 +28,20 @@ type rig struct {
 	cost *G.Node
 	w    []float64
 	vm   G.VM
+	data []bool // inputs without a gradient; nil: none
 }
 
 func newRig(t *testing.T, dt tensor.Dtype, ins []input, build func([]*G.Node) (*G.Node, error), seed uint64) *rig {
 	t.Helper()
+	return newDataRig(t, dt, ins, build, seed, nil)
+}
+
+// newDataRig is newRig where the inputs data[i] are data: the graph has no
+// gradient with respect to them (run returns nil for them).
+func newDataRig(t *testing.T, dt tensor.Dtype, ins []input, build func([]*G.Node) (*G.Node, error), seed uint64, data []bool) *rig {
+	t.Helper()
 	g := G.NewGraph()
-	r := &rig{dt: dt}
+	r := &rig{dt: dt, data: data}
 	for i, in := range ins {
 		r.in = append(r.in, G.NewTensor(g, dt, len(in.shape), G.WithShape(in.shape...), G.WithName(fmt.Sprintf("in%d", i))))
 	}
@@ -42,21 +50,31 @@ func newRig(t *testing.T, dt tensor.Dtype, ins []input, build func([]*G.Node) (*
 		t.Fatal(err)
 	}
 	r.out = out
-	rng := rand.New(rand.NewPCG(seed, 99))
-	r.w = make([]float64, out.Shape().TotalSize())
-	for i := range r.w {
-		r.w[i] = rng.Float64()*2 - 1
+	var wrt []*G.Node
+	for i, n := range r.in {
+		if !r.isData(i) {
+			wrt = append(wrt, n)
+		}
 	}
-	wn := G.NewConstant(tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(cast(dt, r.w))))
-	prod, err := G.HadamardProd(out, wn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.cost, err = G.Sum(prod); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := G.Grad(r.cost, r.in...); err != nil {
-		t.Fatal(err)
+	if len(wrt) > 0 {
+		// Without a gradient to compute the cost is left out: gorgonia would
+		// compute its product in place, over the output.
+		rng := rand.New(rand.NewPCG(seed, 99))
+		r.w = make([]float64, out.Shape().TotalSize())
+		for i := range r.w {
+			r.w[i] = rng.Float64()*2 - 1
+		}
+		wn := G.NewConstant(tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(cast(dt, r.w))))
+		prod, err := G.HadamardProd(out, wn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.cost, err = G.Sum(prod); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := G.Grad(r.cost, wrt...); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r.vm = G.NewTapeMachine(g)
 	t.Cleanup(func() { r.vm.Close() })
@@ -78,8 +96,14 @@ func (r *rig) run(t *testing.T, ins []input) (out []float64, cost float64, grads
 	}
 	defer r.vm.Reset()
 	out = floats(r.out.Value())
-	cost = floats(r.cost.Value())[0]
-	for _, n := range r.in {
+	if r.cost != nil {
+		cost = floats(r.cost.Value())[0]
+	}
+	for i, n := range r.in {
+		if r.isData(i) {
+			grads = append(grads, nil)
+			continue
+		}
 		gv, err := n.Grad()
 		if err != nil {
 			t.Fatal(err)
@@ -88,6 +112,8 @@ func (r *rig) run(t *testing.T, ins []input) (out []float64, cost float64, grads
 	}
 	return out, cost, grads
 }
+
+func (r *rig) isData(i int) bool { return r.data != nil && r.data[i] }
 
 func cast(dt tensor.Dtype, x []float64) any {
 	if dt == tensor.Float32 {
@@ -142,10 +168,21 @@ func randInput(rng *rand.Rand, shape tensor.Shape, mean, scale float64) input {
 	return input{shape, v}
 }
 
+// oldData marks the old policy's inputs of a KL(dir, old..., new...) node
+// with n inputs as data: the first half.
+func oldData(n int) []bool {
+	d := make([]bool, n)
+	for i := range n / 2 {
+		d[i] = true
+	}
+	return d
+}
+
 type gradCase struct {
 	name  string
 	ins   []input
 	build func([]*G.Node) (*G.Node, error)
+	data  []bool // inputs without a gradient (the old policy of a KL penalty); nil: none
 }
 
 func gradCases() []gradCase {
@@ -166,29 +203,29 @@ func gradCases() []gradCase {
 		return []input{randInput(rng, s, 0, 1), randInput(rng, s, 0, 0.7), randInput(rng, s, 0, 1), randInput(rng, s, 0, 0.7)}
 	}
 	cs := []gradCase{
-		{"LogSoftmax", []input{randInput(rng, tensor.Shape{3, 4}, 0, 2)}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }},
-		{"LogSoftmax/extreme", []input{extP}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }},
-		{"LogSoftmax/batch1", []input{randInput(rng, tensor.Shape{1, 5}, 0, 1)}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }},
-		{"Categorical", []input{randInput(rng, tensor.Shape{4, 5}, 0, 1.5), randInput(rng, tensor.Shape{4, 5}, 0, 1.5)}, cat(CategoricalNode)},
-		{"Categorical/extreme", []input{extP, extQ}, cat(CategoricalNode)},
-		{"CategoricalEntropy", []input{randInput(rng, tensor.Shape{4, 5}, 0, 1.5)}, func(n []*G.Node) (*G.Node, error) { return CategoricalEntropyNode(n[0]) }},
-		{"CategoricalEntropy/extreme", []input{extQ}, func(n []*G.Node) (*G.Node, error) { return CategoricalEntropyNode(n[0]) }},
+		{"LogSoftmax", []input{randInput(rng, tensor.Shape{3, 4}, 0, 2)}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }, nil},
+		{"LogSoftmax/extreme", []input{extP}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }, nil},
+		{"LogSoftmax/batch1", []input{randInput(rng, tensor.Shape{1, 5}, 0, 1)}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }, nil},
+		{"Categorical", []input{randInput(rng, tensor.Shape{4, 5}, 0, 1.5), randInput(rng, tensor.Shape{4, 5}, 0, 1.5)}, cat(CategoricalNode), nil},
+		{"Categorical/extreme", []input{extP, extQ}, cat(CategoricalNode), nil},
+		{"CategoricalEntropy", []input{randInput(rng, tensor.Shape{4, 5}, 0, 1.5)}, func(n []*G.Node) (*G.Node, error) { return CategoricalEntropyNode(n[0]) }, nil},
+		{"CategoricalEntropy/extreme", []input{extQ}, func(n []*G.Node) (*G.Node, error) { return CategoricalEntropyNode(n[0]) }, nil},
 		{"CategoricalKL/old_new", []input{randInput(rng, tensor.Shape{2, 3}, 0, 1), randInput(rng, tensor.Shape{2, 3}, 0, 1)},
-			func(n []*G.Node) (*G.Node, error) { return CategoricalKL(OldNew, n[0], n[1]) }},
+			func(n []*G.Node) (*G.Node, error) { return CategoricalKL(OldNew, n[0], n[1]) }, oldData(2)},
 		{"CategoricalKL/new_old", []input{randInput(rng, tensor.Shape{2, 3}, 0, 1), randInput(rng, tensor.Shape{2, 3}, 0, 1)},
-			func(n []*G.Node) (*G.Node, error) { return CategoricalKL(NewOld, n[0], n[1]) }},
-		{"DiagGaussian", gIns(), gauss(DiagGaussianNode)},
-		{"DiagGaussian/wide", []input{m(1, 2, 5, -5), m(1, 2, 3, -3), m(1, 2, -5, 5), m(1, 2, -2, 2)}, gauss(DiagGaussianNode)},
-		{"DiagGaussianEntropy", []input{randInput(rng, tensor.Shape{3, 4}, 0, 1)}, func(n []*G.Node) (*G.Node, error) { return DiagGaussianEntropyNode(n[0]) }},
-		{"DiagGaussianKL/old_new", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianKL(OldNew, a, b, c, d) })},
-		{"DiagGaussianKL/new_old", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianKL(NewOld, a, b, c, d) })},
+			func(n []*G.Node) (*G.Node, error) { return CategoricalKL(NewOld, n[0], n[1]) }, oldData(2)},
+		{"DiagGaussian", gIns(), gauss(DiagGaussianNode), nil},
+		{"DiagGaussian/wide", []input{m(1, 2, 5, -5), m(1, 2, 3, -3), m(1, 2, -5, 5), m(1, 2, -2, 2)}, gauss(DiagGaussianNode), nil},
+		{"DiagGaussianEntropy", []input{randInput(rng, tensor.Shape{3, 4}, 0, 1)}, func(n []*G.Node) (*G.Node, error) { return DiagGaussianEntropyNode(n[0]) }, nil},
+		{"DiagGaussianKL/old_new", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianKL(OldNew, a, b, c, d) }), oldData(4)},
+		{"DiagGaussianKL/new_old", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianKL(NewOld, a, b, c, d) }), oldData(4)},
 	}
 	cs = append(cs, maskedGradCases(rng)...)
 	logr := input{tensor.Shape{7}, []float64{-2, -0.7, -0.05, 1e-3, 0.3, 0.9, 1.8}}
 	for _, d := range []Direction{OldNew, NewOld} {
 		for _, e := range []Estimator{K1, K2, K3} {
 			cs = append(cs, gradCase{fmt.Sprintf("Estimate/%v/%v", e, d), []input{logr},
-				func(n []*G.Node) (*G.Node, error) { return EstimateNode(e, d, n[0]) }})
+				func(n []*G.Node) (*G.Node, error) { return EstimateNode(e, d, n[0]) }, nil})
 		}
 	}
 	return cs
@@ -208,7 +245,7 @@ func TestNodeGradients(t *testing.T) {
 	for ci, c := range gradCases() {
 		for _, dt := range dtypes {
 			t.Run(fmt.Sprintf("%s/%v", c.name, dt), func(t *testing.T) {
-				r := newRig(t, dt, c.ins, c.build, uint64(ci))
+				r := newDataRig(t, dt, c.ins, c.build, uint64(ci), c.data)
 				x := round(dt, c.ins)
 				out, _, grads := r.run(t, x)
 				var C float64
@@ -224,6 +261,9 @@ func TestNodeGradients(t *testing.T) {
 					abs = 4 * 0x1p-24 * C / eps
 				}
 				for i := range x {
+					if r.isData(i) {
+						continue
+					}
 					for j := range x[i].vals {
 						an := grads[i][j]
 						if math.IsNaN(an) || math.IsInf(an, 0) {
@@ -258,8 +298,8 @@ func TestNodeGradients(t *testing.T) {
 func TestNodeFloat32MatchesFloat64(t *testing.T) {
 	for ci, c := range gradCases() {
 		x := round(tensor.Float32, c.ins)
-		o64, _, g64 := newRig(t, tensor.Float64, x, c.build, uint64(ci)).run(t, x)
-		o32, _, g32 := newRig(t, tensor.Float32, x, c.build, uint64(ci)).run(t, x)
+		o64, _, g64 := newDataRig(t, tensor.Float64, x, c.build, uint64(ci), c.data).run(t, x)
+		o32, _, g32 := newDataRig(t, tensor.Float32, x, c.build, uint64(ci), c.data).run(t, x)
 		for i := range o64 {
 			if d := math.Abs(o32[i] - o64[i]); d > 1e-4*math.Max(1, math.Abs(o64[i])) {
 				t.Errorf("%s: output %d float32 %.9g, float64 %.9g", c.name, i, o32[i], o64[i])
@@ -278,7 +318,11 @@ func TestNodeFloat32MatchesFloat64(t *testing.T) {
 // evalNode runs build once on ins and returns its output.
 func evalNode(t *testing.T, dt tensor.Dtype, ins []input, build func([]*G.Node) (*G.Node, error)) []float64 {
 	t.Helper()
-	out, _, _ := newRig(t, dt, ins, build, 0).run(t, ins)
+	all := make([]bool, len(ins))
+	for i := range all {
+		all[i] = true
+	}
+	out, _, _ := newDataRig(t, dt, ins, build, 0, all).run(t, ins)
 	return out
 }
 
@@ -422,6 +466,42 @@ func TestNodeErrors(t *testing.T) {
 	} {
 		if n, err := f(); err == nil {
 			t.Errorf("%s: no error (node %v)", name, n)
+		}
+	}
+}
+
+// TestKLOldIsData: the direction-aware KL nodes give the old policy no
+// gradient (a penalty's reference is data), the new one its gradient.
+func TestKLOldIsData(t *testing.T) {
+	for _, dir := range []Direction{OldNew, NewOld} {
+		for _, c := range []struct {
+			name  string
+			n     int
+			build func(dir Direction, in []*G.Node) (*G.Node, error)
+		}{
+			{"categorical", 2, func(dir Direction, in []*G.Node) (*G.Node, error) { return CategoricalKL(dir, in[0], in[1]) }},
+			{"gaussian", 4, func(dir Direction, in []*G.Node) (*G.Node, error) {
+				return DiagGaussianKL(dir, in[0], in[1], in[2], in[3])
+			}},
+		} {
+			for old := range c.n / 2 {
+				g := G.NewGraph()
+				var in []*G.Node
+				for i := range c.n {
+					in = append(in, G.NewMatrix(g, tensor.Float64, G.WithShape(2, 3), G.WithName(fmt.Sprintf("in%d", i))))
+				}
+				out, err := c.build(dir, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cost := G.Must(G.Sum(out))
+				if _, err := G.Grad(cost, in[old]); err == nil {
+					t.Errorf("%s %v: a gradient with respect to the old policy's input %d", c.name, dir, old)
+				}
+				if _, err := G.Grad(cost, in[c.n/2:]...); err != nil {
+					t.Errorf("%s %v: no gradient with respect to the new policy: %v", c.name, dir, err)
+				}
+			}
 		}
 	}
 }
