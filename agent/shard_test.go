@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"testing"
-
-	"ppo/configs"
 )
 
 // TestShardsSumToTheMinibatch: a minibatch step in 2 or 3 shards moves the
@@ -19,32 +17,16 @@ func TestShardsSumToTheMinibatch(t *testing.T) {
 		{"env.id=Pendulum-v1", "ppo.objective=clip_kl", "ppo.value_clip=0.2"},
 	} {
 		step := func(shards int) ([][]float64, stepStats) {
-			cfg := configs.Default()
-			for _, s := range append([]string{"policy.dtype=float64", "env.num_envs=4", "ppo.rollout_steps=32",
-				"ppo.minibatch_size=100", fmt.Sprintf("ppo.shards=%d", shards)}, sets...) {
-				if err := cfg.Set(s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			tr, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			obs, err := tr.vec.Reset()
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr.lastObs = append([]float64(nil), obs...)
-			tr.sched = tr.schedule() // the clip range and entropy coefficient
-			if err := tr.collect(); err != nil {
-				t.Fatal(err)
-			}
-			tr.buf.advantages(cfg.PPO.Gamma, cfg.PPO.GAELambda)
+			tr := steppable(t, append([]string{"policy.dtype=float64", "env.num_envs=4", "ppo.rollout_steps=32",
+				"ppo.minibatch_size=100", fmt.Sprintf("ppo.shards=%d", shards)}, sets...)...)
 			idx := make([]int, 100)
 			for i := range idx {
 				idx[i] = (i * 7) % tr.buf.size()
 			}
-			var st stepStats
+			var (
+				st  stepStats
+				err error
+			)
 			for range 3 { // later steps see different weights
 				if st, err = tr.step(idx, 1e-3, 0.7, 0); err != nil {
 					t.Fatal(err)

@@ -35,28 +35,8 @@ func TestSplitMatchesWhole(t *testing.T) {
 			loss    uint64
 		}
 		run := func(split bool) result {
-			cfg := configs.Default()
-			for _, s := range append([]string{"env.num_envs=4", "ppo.rollout_steps=32", "ppo.minibatch_size=100"}, sets...) {
-				if err := cfg.Set(s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			tr, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tr.Close()
+			tr := steppable(t, append([]string{"env.num_envs=4", "ppo.rollout_steps=32", "ppo.minibatch_size=100"}, sets...)...)
 			tr.split = split
-			tr.sched = tr.schedule() // the clip range and entropy coefficient
-			obs, err := tr.vec.Reset()
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr.lastObs = append([]float64(nil), obs...)
-			if err := tr.collect(); err != nil {
-				t.Fatal(err)
-			}
-			tr.buf.advantages(cfg.PPO.Gamma, cfg.PPO.GAELambda)
 			idx := make([]int, 100)
 			for i := range idx {
 				idx[i] = (i * 7) % tr.buf.size()
@@ -147,12 +127,14 @@ func TestSplitNeedsSeparateNetworks(t *testing.T) {
 	}
 }
 
-// TestSplitOnlyAlone: while another trainer of the process runs, steps
-// use the whole graph, leaving the second core to it.
-func TestSplitOnlyAlone(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+// steppable returns a trainer of the default config with sets applied,
+// closed when the test ends, its first rollout collected and advantages
+// computed, and this update's clip range and entropy coefficient set:
+// ready for step.
+func steppable(t *testing.T, sets ...string) *Trainer {
+	t.Helper()
 	cfg := configs.Default()
-	for _, s := range []string{"env.num_envs=2", "ppo.rollout_steps=16", "ppo.minibatch_size=32"} {
+	for _, s := range sets {
 		if err := cfg.Set(s); err != nil {
 			t.Fatal(err)
 		}
@@ -161,23 +143,24 @@ func TestSplitOnlyAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Close()
-	obs, err := tr.vec.Reset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.lastObs = append([]float64(nil), obs...)
+	t.Cleanup(func() { tr.Close() })
 	tr.sched = tr.schedule()
-	if err := tr.collect(); err != nil {
-		t.Fatal(err)
-	}
+	firstRollout(t, tr)
 	tr.buf.advantages(cfg.PPO.Gamma, cfg.PPO.GAELambda)
+	return tr
+}
+
+// TestSplitOnlyAlone: while another trainer of the process runs, steps
+// use the whole graph, leaving the second core to it.
+func TestSplitOnlyAlone(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	tr := steppable(t, "env.num_envs=2", "ppo.rollout_steps=16", "ppo.minibatch_size=32")
 	idx := make([]int, 32)
 	for i := range idx {
 		idx[i] = i
 	}
 	running.Add(2) // two other trainers
-	_, err = tr.step(idx, 1e-3, 1, 0)
+	_, err := tr.step(idx, 1e-3, 1, 0)
 	running.Add(-2)
 	if err != nil {
 		t.Fatal(err)
