@@ -44,10 +44,13 @@ type minibatch struct {
 
 	obs, act, oldLogp, adv, ret, oldV *G.Node
 	old, ref                          dist.Batch
-	beta, refCoef, entCoef, vfCoef    *G.Node
+	entCoef, vfCoef                   *G.Node
+	// beta and refCoef are the penalties' coefficients, set before every
+	// run and read by their terms (scaledMeanFn).
+	beta, refCoef float64
 
 	maskBias                     *G.Node // nil without action masking
-	logr, penalty, refKL         *G.Node
+	logr                         *G.Node
 	loss, pgLoss, vLoss, entropy *G.Node
 	tensors                      map[*G.Node]*tensor.Dense
 	lossVal, pgVal, vVal, entVal G.Value
@@ -93,7 +96,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64, pa
 		if mb.old.LogStd != nil {
 			mb.input(mb.old.LogStd, n, p.Spec.ActDim)
 		}
-		mb.beta, mb.refCoef, mb.entCoef = scalar("beta"), scalar("ref_coef"), scalar("ent_coef")
+		mb.entCoef = scalar("ent_coef")
 	}
 	if critic {
 		mb.ret, mb.oldV = vec("ret"), vec("old_v")
@@ -128,8 +131,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64, pa
 			} else {
 				pen = b.do(kl.EstimateNode(cfg.Estimator, cfg.Direction, mb.logr))
 			}
-			mb.penalty = b.do(mean(pen, nil))
-			add(b.do(G.Mul(mb.beta, mb.penalty)))
+			add(b.do(newLossOp(scaledMeanFn{coef: &mb.beta, f32: dt == tensor.Float32}, pen)))
 		}
 		mb.head = loss
 	}
@@ -148,8 +150,8 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64, pa
 			if mb.ref.LogStd != nil {
 				mb.input(mb.ref.LogStd, n, p.Spec.ActDim)
 			}
-			mb.refKL = b.do(mean(net.KL(cfg.RefDirection, mb.ref)))
-			mb.refTerm = b.do(G.Mul(mb.refCoef, mb.refKL))
+			refKL := b.do(net.KL(cfg.RefDirection, mb.ref))
+			mb.refTerm = b.do(newLossOp(scaledMeanFn{coef: &mb.refCoef, f32: dt == tensor.Float32}, refKL))
 			add(mb.refTerm)
 		}
 	}

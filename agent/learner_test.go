@@ -88,8 +88,7 @@ func newLossCaseOf(t *testing.T, discrete bool, cfg LossConfig, n int, float64s,
 	if cfg.Reference {
 		mb.set(mb.ref.Head, rnd(n*2, 1))
 	}
-	mb.setScalar(mb.beta, round(0.7))
-	mb.setScalar(mb.refCoef, round(0.3))
+	mb.beta, mb.refCoef = round(0.7), round(0.3)
 	mb.setScalar(mb.entCoef, round(0.05))
 	mb.setScalar(mb.vfCoef, round(0.5))
 	return &lossCase{p: p, mb: mb}

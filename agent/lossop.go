@@ -49,6 +49,36 @@ func (meanFn) grad(in [][]float64, g float64, d []float64) {
 	}
 }
 
+// scaledMeanFn is c·mean(x) for a coefficient c read through a pointer at
+// every run (β, set for each update), as the graph Mul(c, mean(x)) computes
+// it in the dtype of the graph: the mean rounded to it, then the product
+// rounded (in float64 the product of two float32s is exact, so rounding
+// it once is float32 multiplication). Its gradient is mean's for the
+// upstream gradient c·g, rounded likewise, which is what the graph's Mul
+// hands the mean. One op instead of three of gorgonia's, and no gradient
+// for the coefficient, which nothing reads.
+type scaledMeanFn struct {
+	coef *float64
+	f32  bool
+}
+
+func (f scaledMeanFn) name() string { return "scaled_mean" }
+func (f scaledMeanFn) arity() int   { return 1 }
+
+// round rounds v to the graph's dtype.
+func (f scaledMeanFn) round(v float64) float64 {
+	if f.f32 {
+		return float64(float32(v))
+	}
+	return v
+}
+func (f scaledMeanFn) value(in [][]float64) float64 {
+	return f.round(*f.coef) * f.round(meanFn{}.value(in))
+}
+func (f scaledMeanFn) grad(in [][]float64, g float64, d []float64) {
+	meanFn{}.grad(in, f.round(f.round(*f.coef)*g), d)
+}
+
 // surrogateFn is the PPO policy loss on logr = log π/π_old and
 // advantages A, with r = exp(logr):
 //

@@ -251,8 +251,7 @@ func (t *Trainer) fill(mb *minibatch, idx []int, adv []float64, beta, refCoef fl
 		}
 	}
 	mb.set(mb.adv, adv)
-	mb.setScalar(mb.beta, beta)
-	mb.setScalar(mb.refCoef, refCoef)
+	mb.beta, mb.refCoef = beta, refCoef
 	// This update's clip range and entropy coefficient, after their schedules.
 	mb.clipRange = t.sched.clip
 	mb.setScalar(mb.entCoef, t.sched.ent)
