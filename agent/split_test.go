@@ -17,9 +17,20 @@ import (
 // weight bits and diagnostics as the whole graph on one, and the whole
 // loss put together from the parts has the whole graph's bits: discrete,
 // masked, multi-discrete and Gaussian policies, float32 and float64,
-// every objective family, value clipping and an entropy bonus.
+// every objective family, a KL penalty to a reference policy, value
+// clipping and an entropy bonus.
 func TestSplitMatchesWhole(t *testing.T) {
+	// A reference policy for the KL penalty to a frozen model.
+	refCfg := configs.Default()
+	for _, s := range []string{"env.num_envs=4", "ppo.rollout_steps=32", "ppo.minibatch_size=64", "ppo.epochs=1"} {
+		if err := refCfg.Set(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref, refTrainer := saveCheckpoint(t, t.TempDir(), refCfg, 1)
+	refTrainer.Close()
 	for _, sets := range [][]string{
+		{"kl.reference.checkpoint=" + ref, "ppo.entropy_coef=0.01"},
 		{},
 		{"ppo.objective=clip", "ppo.entropy_coef=0.01", "ppo.value_clip=0.2"},
 		{"policy.dtype=float64", "ppo.objective=clip_kl", "ppo.entropy_coef=0.02"},
@@ -43,7 +54,7 @@ func TestSplitMatchesWhole(t *testing.T) {
 			}
 			var r result
 			for range 3 { // later steps see moved weights and Adam moments
-				st, err := tr.step(idx, 1e-3, 0.7, 0)
+				st, err := tr.step(idx, 1e-3, 0.7, 0.3)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -56,7 +67,7 @@ func TestSplitMatchesWhole(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, loss, _, _, _, err := tr.runSplit(sp, idx, adv, 0.7, 0)
+				_, loss, _, _, _, err := tr.runSplit(sp, idx, adv, 0.7, 0.3)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -66,7 +77,7 @@ func TestSplitMatchesWhole(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tr.fill(mb, idx, adv, 0.7, 0)
+				tr.fill(mb, idx, adv, 0.7, 0.3)
 				if err := graphop.Run(mb.vm); err != nil {
 					t.Fatal(err)
 				}
