@@ -3,6 +3,7 @@ package graphop
 import (
 	"errors"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	G "gorgonia.org/gorgonia"
@@ -15,6 +16,22 @@ import (
 //go:linkname tapeRunall gorgonia.org/gorgonia.(*tapeMachine).runall
 func tapeRunall(m unsafe.Pointer, errc chan error, done chan struct{})
 
+// tapeMachine is gorgonia's tape machine type and the index of its
+// closureQueue field, found once from a machine of a one-node graph.
+var tapeMachine = sync.OnceValues(func() (reflect.Type, int) {
+	g := G.NewGraph()
+	G.NewScalar(g, G.Float64, G.WithName("x"), G.WithValue(0.0))
+	t := reflect.TypeOf(G.NewTapeMachine(g))
+	f, ok := t.Elem().FieldByName("closureQueue")
+	if !ok || f.Type.Kind() != reflect.Slice {
+		return t, -1
+	}
+	return t, f.Index[0]
+})
+
+// errClosures: the machine queued work Run does not do.
+var errClosures = errors.New("graphop: the tape machine queued closures, which Run does not run")
+
 // Run runs the tape machine vm once on the calling goroutine and returns
 // what vm.RunAll would.
 //
@@ -26,15 +43,18 @@ func tapeRunall(m unsafe.Pointer, errc chan error, done chan struct{})
 // remaining work: the extern engines' DoWork (nothing on the CPU) and the
 // queued closures, which the machine only queues for identity ops
 // writing a bound dual value; the module's graphs have none, and a
-// machine that has some is refused rather than half run. Any other VM is
-// run with its RunAll.
+// machine that has some is refused rather than half run. Any other VM, or
+// a gorgonia whose tape machine has no closure queue where this one has,
+// is run with its RunAll.
 func Run(vm G.VM) error {
+	typ, queue := tapeMachine()
 	v := reflect.ValueOf(vm)
-	if t := v.Type(); t.Kind() != reflect.Pointer || t.Elem().PkgPath() != "gorgonia.org/gorgonia" || t.Elem().Name() != "tapeMachine" {
+	if v.Type() != typ || queue < 0 {
 		return vm.RunAll()
 	}
-	if v.Elem().FieldByName("closureQueue").Len() > 0 {
-		return errors.New("graphop: the tape machine queued closures, which Run does not run")
+	closures := v.Elem().Field(queue)
+	if closures.Len() > 0 {
+		return errClosures
 	}
 	errc, done := make(chan error, 1), make(chan struct{}, 1)
 	tapeRunall(v.UnsafePointer(), errc, done)
@@ -43,8 +63,8 @@ func Run(vm G.VM) error {
 		return err
 	default:
 	}
-	if v.Elem().FieldByName("closureQueue").Len() > 0 {
-		return errors.New("graphop: the tape machine queued closures, which Run does not run")
+	if closures.Len() > 0 {
+		return errClosures
 	}
 	return vm.(interface{ DoWork() error }).DoWork()
 }

@@ -3,6 +3,7 @@ package graphop
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -36,6 +37,9 @@ func TestRunMatchesRunAll(t *testing.T) {
 	vmB, lossB, gradB := runGraph(t)
 	defer vmA.Close()
 	defer vmB.Close()
+	if typ, queue := tapeMachine(); reflect.TypeOf(vmB) != typ || queue < 0 {
+		t.Fatal("Run would fall back to RunAll for a tape machine")
+	}
 	x, w := []float64{0.3, -1.2, 2.5}, []float64{1.1, 0.7, -0.4}
 	want, wantGrad := 0.0, make([]float64, 3)
 	for i := range x {
