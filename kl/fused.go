@@ -113,12 +113,16 @@ func newCatKL[T float](n, k int, dt tensor.Dtype) *catKL[T] {
 
 func (c *catKL[T]) Forward(in []G.Value) (G.Value, error) {
 	n, k := c.n, c.k
-	var hit [2]bool
+	var (
+		hit [2]bool
+		xs  [2][]T
+	)
 	for side := range 2 {
 		x, err := graphop.Elems[T](in[side], n*k)
 		if err != nil {
 			return nil, err
 		}
+		xs[side] = x
 		if hit[side] = c.recall(side, x); hit[side] {
 			continue
 		}
@@ -164,8 +168,7 @@ func (c *catKL[T]) Forward(in []G.Value) (G.Value, error) {
 	}
 	for side := range 2 {
 		if !hit[side] {
-			x, _ := graphop.Elems[T](in[side], n*k)
-			c.remember(side, x)
+			c.remember(side, xs[side])
 		}
 	}
 	lp, lq, pp := c.l[0].V, c.l[1].V, c.pp.V
