@@ -104,6 +104,28 @@ func (c *lossCase) loss(t *testing.T) float64 {
 	return l
 }
 
+// centralDiff returns the central difference, step h, of the loss in
+// each float64 weight, in Policy.Params order.
+func (c *lossCase) centralDiff(t *testing.T, h float64) [][]float64 {
+	t.Helper()
+	var num [][]float64
+	for _, prm := range c.p.Params() {
+		d := prm.T.Data().([]float64)
+		g := make([]float64, len(d))
+		for j := range d {
+			x := d[j]
+			d[j] = x + h
+			up := c.loss(t)
+			d[j] = x - h
+			down := c.loss(t)
+			d[j] = x
+			g[j] = (up - down) / (2 * h)
+		}
+		num = append(num, g)
+	}
+	return num
+}
+
 // lossCases cover every objective, estimator, direction, value clipping
 // and a reference term, on Discrete and Box action spaces.
 var lossCases = []struct {
@@ -143,17 +165,9 @@ func TestLossGradients(t *testing.T) {
 				analytic = append(analytic, append([]float64(nil), g.Data().([]float64)...))
 			}
 			c.mb.vm.Reset()
-			const h = 1e-6
+			fd := c.centralDiff(t, 1e-6)
 			for i, prm := range c.p.Params() {
-				d := prm.T.Data().([]float64)
-				for j := range d {
-					x := d[j]
-					d[j] = x + h
-					up := c.loss(t)
-					d[j] = x - h
-					down := c.loss(t)
-					d[j] = x
-					num := (up - down) / (2 * h)
+				for j, num := range fd[i] {
 					if math.Abs(num-analytic[i][j]) > 1e-5 {
 						t.Errorf("%s[%d]: graph %v, central difference %v", prm.Name, j, analytic[i][j], num)
 					}
@@ -223,18 +237,10 @@ func TestLossGradientsFloat32(t *testing.T) {
 			if lossErr > tol {
 				t.Errorf("float32 loss %v, float64 loss on the same numbers %v", l32, l64)
 			}
-			const h = 1e-6
 			worst := 0.0
+			fd := c64.centralDiff(t, 1e-6)
 			for i, prm := range c64.p.Params() {
-				d := prm.T.Data().([]float64)
-				for j := range d {
-					x := d[j]
-					d[j] = x + h
-					up := c64.loss(t)
-					d[j] = x - h
-					down := c64.loss(t)
-					d[j] = x
-					num := (up - down) / (2 * h)
+				for j, num := range fd[i] {
 					err := math.Abs(num - analytic[i][j])
 					worst = math.Max(worst, err/scale)
 					if err > tol*scale {
