@@ -57,24 +57,9 @@ func TestRowOpGradients(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cn := G.NewVector(g, dt, G.WithShape(n), G.WithName("c"), G.WithValue(tensorOf(f64, c, n)))
-				loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, cn))))
-				gr, err := G.Grad(loss, hn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var lv, yv, gv G.Value
-				G.Read(loss, &lv)
+				var yv G.Value
 				G.Read(y, &yv)
-				G.Read(gr[0], &gv)
-				vm := G.NewTapeMachine(g)
-				run := func() float64 {
-					if err := vm.RunAll(); err != nil {
-						t.Fatal(err)
-					}
-					vm.Reset()
-					return at(lv, 0)
-				}
+				run, grad := weightedSum(t, hn, y, c, f64)
 				run()
 				for i := 0; i < n; i++ {
 					row := h[i*k : (i+1)*k]
@@ -86,10 +71,7 @@ func TestRowOpGradients(t *testing.T) {
 						t.Errorf("row %d: op %v, Categorical %v", i, at(yv, i), want)
 					}
 				}
-				analytic := make([]float64, n*k)
-				for i := range analytic {
-					analytic[i] = at(gv, i)
-				}
+				analytic := grad()
 				step, abs, rel := 1e-6, 1e-6, 0.0
 				if !f64 {
 					step, abs, rel = 1e-2, 2e-3, 1e-2
@@ -162,4 +144,37 @@ func at(v G.Value, i int) float64 {
 		return d
 	}
 	panic(fmt.Sprintf("unsupported value %T", v.Data()))
+}
+
+// weightedSum adds loss = Σ_i c_i y_i, its gradient with respect to x and
+// a tape machine to y's graph. run evaluates the graph and returns the
+// loss; grad returns x's gradient from the last run.
+func weightedSum(t *testing.T, x, y *G.Node, c []float64, f64 bool) (run func() float64, grad func() []float64) {
+	t.Helper()
+	cn := G.NewVector(y.Graph(), y.Dtype(), G.WithShape(len(c)), G.WithName("c"), G.WithValue(tensorOf(f64, c, len(c))))
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, cn))))
+	gr, err := G.Grad(loss, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lv, gv G.Value
+	G.Read(loss, &lv)
+	G.Read(gr[0], &gv)
+	vm := G.NewTapeMachine(y.Graph())
+	t.Cleanup(func() { vm.Close() })
+	run = func() float64 {
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		return at(lv, 0)
+	}
+	grad = func() []float64 {
+		g := make([]float64, x.Shape().TotalSize())
+		for i := range g {
+			g[i] = at(gv, i)
+		}
+		return g
+	}
+	return run, grad
 }

@@ -154,24 +154,7 @@ func TestMultiCategoricalGraph(t *testing.T) {
 			lp := G.Must(m.LogProbNode(cur, mat("a", oneHot)))
 			ent := G.Must(m.EntropyNode(cur))
 			div := G.Must(m.KLNode(dir, prev, cur))
-			cn := G.NewVector(g, tensor.Float64, G.WithShape(n), G.WithName("c"), G.WithValue(tensorOf(true, c, n)))
-			loss := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Add(G.Must(G.Add(lp, ent)), div)), cn))))
-			gr, err := G.Grad(loss, hn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lv, gv G.Value
-			G.Read(loss, &lv)
-			G.Read(gr[0], &gv)
-			vm := G.NewTapeMachine(g)
-			defer vm.Close()
-			run := func() float64 {
-				if err := vm.RunAll(); err != nil {
-					t.Fatal(err)
-				}
-				vm.Reset()
-				return at(lv, 0)
-			}
+			run, grad := weightedSum(t, hn, G.Must(G.Add(G.Must(G.Add(lp, ent)), div)), c, true)
 			run()
 			for i := 0; i < n; i++ {
 				row, orow := h[i*k:(i+1)*k], old[i*k:(i+1)*k]
@@ -192,10 +175,7 @@ func TestMultiCategoricalGraph(t *testing.T) {
 					}
 				}
 			}
-			analytic := make([]float64, n*k)
-			for j := range analytic {
-				analytic[j] = at(gv, j)
-			}
+			analytic := grad()
 			d := hn.Value().Data().([]float64)
 			const step = 1e-6
 			for j, x := range h {
