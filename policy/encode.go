@@ -22,12 +22,9 @@ func (s Spec) validateCards() error {
 	if len(s.ObsCards) == 0 {
 		return nil
 	}
-	sum := 0
-	for _, n := range s.ObsCards {
-		if n < 1 {
-			return fmt.Errorf("policy: observation cardinalities %v: each must be >= 1", s.ObsCards)
-		}
-		sum += n
+	sum, ok := positiveSum(s.ObsCards)
+	if !ok {
+		return fmt.Errorf("policy: observation cardinalities %v: each must be >= 1", s.ObsCards)
 	}
 	if sum != s.ObsDim {
 		return fmt.Errorf("policy: observation cardinalities %v sum to %d, not the input dimension %d", s.ObsCards, sum, s.ObsDim)

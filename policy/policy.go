@@ -63,17 +63,25 @@ func (s Spec) Validate() error {
 	return s.validateNvec()
 }
 
+// positiveSum returns the sum of ns and whether each is at least 1.
+func positiveSum(ns []int) (sum int, ok bool) {
+	for _, n := range ns {
+		if n < 1 {
+			return 0, false
+		}
+		sum += n
+	}
+	return sum, true
+}
+
 // validateNvec checks that ActNvec, if set, is positive, sums to ActDim and comes with Discrete.
 func (s Spec) validateNvec() error {
 	if len(s.ActNvec) == 0 {
 		return nil
 	}
-	sum := 0
-	for _, n := range s.ActNvec {
-		if n < 1 {
-			return fmt.Errorf("policy: action components %v: each must have >= 1 action", s.ActNvec)
-		}
-		sum += n
+	sum, ok := positiveSum(s.ActNvec)
+	if !ok {
+		return fmt.Errorf("policy: action components %v: each must have >= 1 action", s.ActNvec)
 	}
 	if !s.Discrete || sum != s.ActDim {
 		return fmt.Errorf("policy: action components %v need discrete actions of dimension %d, have %d (discrete %v)", s.ActNvec, sum, s.ActDim, s.Discrete)
