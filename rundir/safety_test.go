@@ -132,3 +132,40 @@ func TestResumeRefusesChangedReference(t *testing.T) {
 		t.Fatal("a refused resume changed the run directory")
 	}
 }
+
+// TestSaverInOrder: background saves land in order, each pruning the run's
+// older checkpoints, and a failed save's error comes back from the next
+// save, so the run stops.
+func TestSaverInOrder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	rd, err := CreateRunDir(dir, []byte("name: x\n"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	s := &saver{rd: rd, keep: 1}
+	for u := 1; u <= 3; u++ {
+		if err := s.save([]byte{byte(u)}, rd.CheckpointPath(u)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.wait(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt"))
+	if len(got) != 1 || filepath.Base(got[0]) != "ckpt-000003.ckpt" {
+		t.Fatalf("checkpoints %v, want ckpt-000003.ckpt alone", got)
+	}
+	if b, _ := os.ReadFile(got[0]); len(b) != 1 || b[0] != 3 {
+		t.Fatalf("ckpt-000003.ckpt holds %v, want [3]", b)
+	}
+	if err := s.save([]byte{4}, filepath.Join(dir, "missing", "ckpt-000004.ckpt")); err != nil {
+		t.Fatal(err) // not written yet: its error is the next call's
+	}
+	if err := s.save([]byte{5}, rd.CheckpointPath(5)); err == nil || !strings.Contains(err.Error(), "writing checkpoint") {
+		t.Fatalf("the save after a failed one returned %v, want the failure", err)
+	}
+	if err := s.wait(); err != nil {
+		t.Fatalf("wait after the failure was returned: %v", err)
+	}
+}

@@ -211,6 +211,8 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 		t.Warn = p.Warn
 	}
 	ev := t.Evaluator()
+	bg := &saver{rd: rd, keep: cfg.Log.KeepCheckpoints}
+	defer bg.wait() // on an early return, before rd.Close
 	var last agent.Metrics
 	var finalTasks []TaskResult
 	t.OnUpdate = func(m agent.Metrics) error {
@@ -237,10 +239,11 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 		}
 		last = m
 		if n := cfg.Log.CheckpointEvery; n > 0 && m.Update%n == 0 && m.Update < t.Updates() {
-			if err := saveSynced(t, rd, rd.CheckpointPath(m.Update)); err != nil {
+			b, err := checkpointBytes(t)
+			if err != nil {
 				return err
 			}
-			if err := rd.prune(cfg.Log.KeepCheckpoints); err != nil {
+			if err := bg.save(b, rd.CheckpointPath(m.Update)); err != nil {
 				return err
 			}
 		}
@@ -251,6 +254,11 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 		return nil
 	}
 	runErr := t.Run(ctx)
+	// The periodic checkpoint in flight is written, or its error known,
+	// before the run's last checkpoint and before the logs close.
+	if err := bg.wait(); err != nil {
+		return nil, errors.Join(runErr, err)
+	}
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) && t.Update() > 0 {
 			if err := saveSynced(t, rd, rd.CheckpointPath(t.Update())); err != nil {
@@ -340,22 +348,67 @@ func EvalSeed(seed uint64) uint64 {
 // checkpoint on disk never runs ahead of the rows it follows, even after
 // an OS crash.
 func saveSynced(t *agent.Trainer, rd *RunDir, path string) error {
-	if err := rd.Sync(); err != nil {
-		return fmt.Errorf("syncing the logs: %w", err)
+	b, err := checkpointBytes(t)
+	if err != nil {
+		return err
 	}
+	return rd.save(b, path, 0)
+}
+
+// checkpointBytes is t's checkpoint as it is now, encoded.
+func checkpointBytes(t *agent.Trainer) ([]byte, error) {
 	c, err := t.Checkpoint()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b, err := c.MarshalBinary()
-	if err != nil {
-		return err
+	return c.MarshalBinary()
+}
+
+// save syncs the logs, writes the encoded checkpoint b to path and prunes
+// the run's periodic checkpoints to the newest keep (0 keeps all).
+func (r *RunDir) save(b []byte, path string, keep int) error {
+	if err := r.Sync(); err != nil {
+		return fmt.Errorf("syncing the logs: %w", err)
 	}
 	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("writing checkpoint: %w", err)
 	}
-	rd.own[filepath.Base(path)] = true
+	r.own[filepath.Base(path)] = true
+	return r.prune(keep)
+}
+
+// saver writes periodic checkpoints on a goroutine of its own, so that
+// training does not wait for the disk's syncs (a tenth of a CleanRL-sized
+// CartPole run's wall time, at a checkpoint every 10 updates). The
+// checkpoint is encoded on the training goroutine, so it holds the state
+// after its update; at most one save is in flight, and a failed save stops
+// the run at the next checkpoint or at its end.
+type saver struct {
+	rd   *RunDir
+	keep int
+	done chan error // the save in flight's result; nil when none is
+}
+
+// save starts writing the encoded checkpoint b to path once the previous
+// save is done, and returns that save's error.
+func (s *saver) save(b []byte, path string) error {
+	if err := s.wait(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	s.done = done
+	go func() { done <- s.rd.save(b, path, s.keep) }()
 	return nil
+}
+
+// wait waits for the save in flight, if any, and returns its error.
+func (s *saver) wait() error {
+	if s.done == nil {
+		return nil
+	}
+	err := <-s.done
+	s.done = nil
+	return err
 }
 
 // Evaluation is a trained policy ready to play, with the defaults that
