@@ -4,7 +4,7 @@
 # the objective) with this work tree's build, reports to OUT/CONFIG.round3.rROUND.json.
 # Usage, from the repository root: scripts/perf/ratio.sh [ROUNDS] [OUT]
 set -eu
-ROUNDS=${1:-15}
+ROUNDS=${1:-45}
 OUT=${2:-experiments/perf/round3/ratio}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
