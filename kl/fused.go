@@ -126,39 +126,15 @@ func (c *catKL[T]) Forward(in []G.Value) (G.Value, error) {
 		if hit[side] = c.recall(side, x); hit[side] {
 			continue
 		}
-		sh, e, mask := c.sh[side].V, c.e[side].V, c.mask[side]
-		for i := range n {
-			row := x[i*k : (i+1)*k]
-			m := row[0]
-			for _, v := range row[1:] {
-				if v > m {
-					m = v
-				}
-			}
-			for j, v := range row {
-				sh[i*k+j] = v - m
-				mask[i*k+j] = 0
-				if v == m {
-					mask[i*k+j] = 1
-				}
-			}
-		}
-		copy(e, sh)
+		c.shift(side, x)
 		c.f.exp(c.e[side].T)
-		s := c.s[side].V
-		for i := range n {
-			var t T
-			for _, v := range e[i*k : (i+1)*k] {
-				t += v
-			}
-			s[i] = t
-		}
-		copy(c.lse[side].V, s)
+		c.sums(side)
 		c.f.log(c.lse[side].T)
-		l, lse := c.l[side].V, c.lse[side].V
-		for i := range n {
-			for j := range k {
-				l[i*k+j] = sh[i*k+j] - lse[i]
+		l, sh, lse := c.l[side].V[:n*k], c.sh[side].V[:n*k], c.lse[side].V[:n]
+		for i, li := range lse {
+			lr, shr := l[i*k:(i+1)*k], sh[i*k:(i+1)*k]
+			for j, v := range shr {
+				lr[j] = v - li
 			}
 		}
 	}
@@ -183,6 +159,47 @@ func (c *catKL[T]) Forward(in []G.Value) (G.Value, error) {
 	return c.outT, nil
 }
 
+// shift writes a side's x - m, its max mask and (to be exponentiated in
+// place) a copy of x - m into e, row by row.
+func (c *catKL[T]) shift(side int, x []T) {
+	k, nk := c.k, c.n*c.k
+	x = x[:nk]
+	sh, e, mask := c.sh[side].V[:nk], c.e[side].V[:nk], c.mask[side][:nk]
+	for lo := 0; lo < nk; lo += k {
+		row := x[lo : lo+k]
+		m := row[0]
+		for _, v := range row[1:] {
+			if v > m {
+				m = v
+			}
+		}
+		shr, er, mr := sh[lo:lo+k], e[lo:lo+k], mask[lo:lo+k]
+		for j, v := range row {
+			d := v - m
+			shr[j], er[j] = d, d
+			var b T
+			if v == m {
+				b = 1
+			}
+			mr[j] = b
+		}
+	}
+}
+
+// sums writes a side's row sums of e into s, and into lse to be replaced
+// by their logs in place.
+func (c *catKL[T]) sums(side int) {
+	k := c.k
+	e, s, lse := c.e[side].V[:c.n*k], c.s[side].V[:c.n], c.lse[side].V[:c.n]
+	for i := range s {
+		var t T
+		for _, v := range e[i*k : (i+1)*k] {
+			t += v
+		}
+		s[i], lse[i] = t, t
+	}
+}
+
 // recall fills a side's l (and on side 0 P) from its memo if every row of
 // x is there, leaving the rest to restore.
 func (c *catKL[T]) recall(side int, x []T) bool {
@@ -201,11 +218,19 @@ func (c *catKL[T]) recall(side int, x []T) bool {
 		slots[i] = s
 	}
 	m.misses, m.hit = 0, true
+	// Element loops, not copy: the rows are a few elements long.
+	l, pp := c.l[side].V, c.pp.V
 	for i, s := range slots {
 		r := m.vals[s*m.width : (s+1)*m.width]
-		copy(c.l[side].V[i*k:(i+1)*k], r[2*k:3*k])
+		lr, rl := l[i*k:(i+1)*k], r[2*k:3*k]
+		for j := range lr {
+			lr[j] = rl[j]
+		}
 		if side == 0 {
-			copy(c.pp.V[i*k:(i+1)*k], r[4*k+2:])
+			pr, rp := pp[i*k:(i+1)*k], r[4*k+2:5*k+2]
+			for j := range pr {
+				pr[j] = rp[j]
+			}
 		}
 	}
 	c.pending[side] = true
@@ -262,22 +287,28 @@ func (c *catKL[T]) side(side int, g []T) {
 	dsh, dm := c.dsh[side], c.dm[side]
 	for i := range n {
 		gi := g[i]
+		lo, hi := i*k, (i+1)*k
+		dr, pr, er := dsh[lo:hi], pp[lo:hi], e[lo:hi]
 		var sum T
-		for j := i * k; j < (i+1)*k; j++ {
-			var dl T
-			if side == 0 {
-				dl = T(pp[j]*gi) + T(pp[j]*T((lp[j]-lq[j])*gi))
-			} else {
-				dl = -(pp[j] * gi)
+		if side == 0 {
+			lpr, lqr := lp[lo:hi], lq[lo:hi]
+			for j := range dr {
+				dl := T(pr[j]*gi) + T(pr[j]*T((lpr[j]-lqr[j])*gi))
+				dr[j] = dl
+				sum += -dl
 			}
-			dsh[j] = dl
-			sum += -dl
+		} else {
+			for j := range dr {
+				dl := -(pr[j] * gi)
+				dr[j] = dl
+				sum += -dl
+			}
 		}
 		ds := sum / s[i]
 		var msum T
-		for j := i * k; j < (i+1)*k; j++ {
-			dsh[j] += T(e[j] * ds)
-			msum += -dsh[j]
+		for j := range dr {
+			dr[j] += T(er[j] * ds)
+			msum += -dr[j]
 		}
 		dm[i] = msum
 	}
@@ -301,10 +332,11 @@ func (c *catKL[T]) Backward(piece int, gv G.Value) (G.Value, error) {
 		copy(dst, c.dsh[side])
 		return c.grads[piece], nil
 	}
-	mask, dm := c.mask[side], c.dm[side]
-	for i := range c.n {
-		for j := i * c.k; j < (i+1)*c.k; j++ {
-			dst[j] = dm[i] * mask[j]
+	k, mask := c.k, c.mask[side]
+	for i, d := range c.dm[side][:c.n] {
+		dr, mr := dst[i*k:(i+1)*k], mask[i*k:(i+1)*k]
+		for j := range dr {
+			dr[j] = d * mr[j]
 		}
 	}
 	return c.grads[piece], nil
