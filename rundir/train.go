@@ -378,8 +378,8 @@ func (r *RunDir) save(b []byte, path string, keep int) error {
 }
 
 // saver writes periodic checkpoints on a goroutine of its own, so that
-// training does not wait for the disk's syncs (a tenth of a CleanRL-sized
-// CartPole run's wall time, at a checkpoint every 10 updates). The
+// training does not wait for the disk's syncs (a visible part of the wall
+// time of a run with short updates, such as CleanRL's CartPole). The
 // checkpoint is encoded on the training goroutine, so it holds the state
 // after its update; at most one save is in flight, and a failed save stops
 // the run at the next checkpoint or at its end.
