@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"ppo/agent"
+	"ppo/rundir"
 	"ppo/sweep"
 )
 
@@ -213,7 +214,8 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if study != nil && overridden && study.ResultsDir() != "" {
 		fmt.Fprintf(stdout, "results: %s left as it is (--seeds, --set, --grid or --config override the study file)\n", study.ResultsDir())
 	}
-	if study != nil && !overridden && shard.Whole() && study.ResultsDir() != "" && !errors.Is(err, context.Canceled) {
+	if study != nil && !overridden && shard.Whole() && study.ResultsDir() != "" && !errors.Is(err, context.Canceled) &&
+		!errors.Is(err, rundir.ErrInUse) {
 		if perr := study.Publish(dir); perr != nil {
 			fmt.Fprintln(stderr, "ppo sweep: publishing the study's results:", perr)
 			return 1

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"ppo/rundir"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -45,6 +47,16 @@ func TestTrainEvalCLI(t *testing.T) {
 	after, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
 	if code != 2 || !bytes.Equal(before, after) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Fatalf("reusing a run directory: exit %d, stderr %q, metrics changed %v", code, errs, !bytes.Equal(before, after))
+	}
+	// A resume while another process holds the directory is refused.
+	release, err := rundir.Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	code, _, errs = runCLI("train", "--resume", dir)
+	if code != 2 || !strings.Contains(errs, "is in use by another ppo process") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Fatalf("resuming a run in use: exit %d, stderr %q", code, errs)
 	}
 }
 

@@ -169,3 +169,43 @@ func TestSaverInOrder(t *testing.T) {
 		t.Fatalf("wait after the failure was returned: %v", err)
 	}
 }
+
+// TestResumeRefusesRunInUse: while another process (here another lock on
+// the directory) trains into a run, a resume is refused with ErrInUse,
+// changing nothing; once it has ended, the resume goes on. A training run
+// holds the lock itself.
+func TestResumeRefusesRunInUse(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 2)
+	before := snapshot(t, dir)
+	release, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Resume(context.Background(), dir, nil, nil)
+	var in *agent.InputError
+	if !errors.Is(err, ErrInUse) || !errors.As(err, &in) {
+		t.Fatalf("resume of a run in use returned %v, want an input error wrapping ErrInUse", err)
+	}
+	if after := snapshot(t, dir); !maps.Equal(before, after) {
+		t.Fatal("the refused resume changed the run directory")
+	}
+	release()
+	held := false
+	p := hook(func(int) {
+		if _, err := Lock(dir); errors.Is(err, ErrInUse) {
+			held = true
+		}
+	})
+	if _, err := Resume(context.Background(), dir, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !held {
+		t.Fatal("the resumed run did not hold its directory's lock")
+	}
+	if r, err := Lock(dir); err != nil {
+		t.Fatalf("the lock outlived the run: %v", err)
+	} else {
+		r()
+	}
+}

@@ -63,6 +63,12 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*S
 	if err != nil {
 		return nil, &agent.InputError{Err: err}
 	}
+	release, err := Lock(dir)
+	if err != nil {
+		rd.Close()
+		return nil, &agent.InputError{Err: err}
+	}
+	defer release()
 	return train(ctx, t, cfg, rd, p)
 }
 
@@ -79,6 +85,12 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	refuse := func(format string, args ...any) error {
 		return &agent.InputError{Err: fmt.Errorf("resume %s: "+format, append([]any{dir}, args...)...)}
 	}
+	// Before anything is read: another process may be writing the run.
+	release, err := Lock(dir)
+	if err != nil {
+		return nil, &agent.InputError{Err: err}
+	}
+	defer release()
 	if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
 		return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
 	}

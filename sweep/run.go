@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ppo/agent"
@@ -115,6 +116,9 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 	if failed > 0 {
 		return sum, fmt.Errorf("%d of %d runs failed (see %s in their directories)", failed, len(jobs), ErrorFile)
 	}
+	if n := p.busy.Load(); n > 0 {
+		return sum, fmt.Errorf("%d of %d runs were left alone: %w by another process", n, len(jobs), rundir.ErrInUse)
+	}
 	return sum, nil
 }
 
@@ -143,6 +147,7 @@ type progress struct {
 	mu          sync.Mutex
 	w           io.Writer
 	total, done int
+	busy        atomic.Int32 // runs left alone because another process holds them
 }
 
 func (p *progress) line(format string, args ...any) {
@@ -221,15 +226,26 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, onRow 
 			res, err = rundir.Resume(ctx, path, rows, nil)
 		}
 		var in *agent.InputError
-		if errors.As(err, &in) {
+		switch {
+		case errors.Is(err, rundir.ErrInUse):
+			// Another process is training this run: leave its directory alone.
+			p.busy.Add(1)
+			p.line("%s seed %d: not resumed: %v", j.Label, j.Seed, err)
+			return false
+		case errors.As(err, &in):
 			// No usable checkpoint (or one past the last update without
 			// eval.json): the run is deterministic, so train it afresh.
-			if err := os.RemoveAll(path); err != nil {
+			if err := removeRun(path); err != nil {
+				if errors.Is(err, rundir.ErrInUse) {
+					p.busy.Add(1)
+					p.line("%s seed %d: not restarted: %v", j.Label, j.Seed, err)
+					return false
+				}
 				return fail(err)
 			}
 			res, err = rundir.Train(ctx, cfg, path, rows)
 			how = " (restarted)"
-		} else {
+		default:
 			how = " (resumed)"
 		}
 	} else {
@@ -252,6 +268,17 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, onRow 
 		return true
 	}
 	return fail(err)
+}
+
+// removeRun deletes the run directory dir unless another process is
+// training into it.
+func removeRun(dir string) error {
+	release, err := rundir.Lock(dir)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return os.RemoveAll(dir)
 }
 
 func hasCheckpoint(dir string) bool {

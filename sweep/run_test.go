@@ -446,6 +446,42 @@ func TestInterruptMidRun(t *testing.T) {
 	if !errors.As(err, &in) || !strings.Contains(err.Error(), "unfinished run; rerun with --resume") {
 		t.Fatalf("rerun without Resume: %v", err)
 	}
+	// While another process trains them, neither run is resumed,
+	// restarted or removed.
+	var locks []func()
+	before := map[string]string{}
+	for _, d := range []string{run, second} {
+		release, err := rundir.Lock(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locks = append(locks, release)
+		for k, v := range files(t, d) {
+			before[d+"/"+k] = v
+		}
+	}
+	var busy bytes.Buffer
+	if _, err := Run(context.Background(), s, dir, Options{Parallel: 1, Resume: true, Progress: &busy}); err == nil ||
+		!strings.Contains(err.Error(), "2 of 2 runs were left alone") {
+		t.Fatalf("a sweep resuming runs in use by another process returned %v", err)
+	}
+	for _, want := range []string{"not resumed: run directory " + run + " is in use", "not restarted: run directory " + second + " is in use"} {
+		if !strings.Contains(busy.String(), want) {
+			t.Errorf("progress %q lacks %q", busy.String(), want)
+		}
+	}
+	after := map[string]string{}
+	for _, d := range []string{run, second} {
+		for k, v := range files(t, d) {
+			after[d+"/"+k] = v
+		}
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Error("the sweep changed runs in use by another process")
+	}
+	for _, release := range locks {
+		release()
+	}
 	var progress bytes.Buffer
 	got := sweepOnce(t, s, dir, Options{Parallel: 2, Resume: true, Progress: &progress})
 	if !strings.Contains(progress.String(), "(resumed)") || !strings.Contains(progress.String(), "(restarted)") {
@@ -455,6 +491,24 @@ func TestInterruptMidRun(t *testing.T) {
 	if untimed(t, got) != untimed(t, ref) {
 		t.Errorf("resumed sweep:\n%s\nwant\n%s", untimed(t, got), untimed(t, ref))
 	}
+}
+
+// files maps every file in dir to its contents.
+func files(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = string(b)
+	}
+	return m
 }
 
 // TestFailedRuns: runs that fail while the sweep runs (their reference
