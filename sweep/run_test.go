@@ -179,6 +179,9 @@ func TestSummaryNumbers(t *testing.T) {
 		if !strings.Contains(string(md), "| "+c.Label+" | 2/2 | ") {
 			t.Errorf("summary.md lacks a row for %s:\n%s", c.Label, md)
 		}
+		if c.KLPenalty == nil || !*c.KLPenalty {
+			t.Errorf("%s: kl_penalty %v, want true (the default objective)", c.Label, c.KLPenalty)
+		}
 	}
 	// Running the same sweep again keeps the finished runs and gives the
 	// same summary, timings included.

@@ -166,6 +166,10 @@ type ComboSummary struct {
 	KLInBand      Stat        `json:"kl_in_band"`
 	SPS           Stat        `json:"sps"`
 	Tasks         []TaskStat  `json:"tasks,omitempty"`
+	// KLPenalty says whether the combination's objective has a KL penalty,
+	// whose controller the KL band belongs to; nil in summaries written
+	// before it was recorded.
+	KLPenalty *bool `json:"kl_penalty,omitempty"`
 }
 
 // Missing is a job without a finished run. State is "absent" (no run
@@ -207,6 +211,10 @@ func Summarize(s *Spec, jobs []Job, dirs []string) *Summary {
 			idx[j.Combo] = ci
 			c := s.Combos[j.Combo]
 			sum.Combos = append(sum.Combos, ComboSummary{Label: c.Label, Sets: c.Sets, Runs: []RunResult{}})
+			if cfg, err := s.Config(j); err == nil {
+				pen := cfg.PPO.Objective.Penalised()
+				sum.Combos[len(sum.Combos)-1].KLPenalty = &pen
+			}
 		}
 		cs := &sum.Combos[ci]
 		cs.Jobs++
@@ -442,17 +450,18 @@ func (s *Summary) Markdown() []byte {
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	fmt.Fprintf(&b, "Config `%s`, seeds %s: %d of %d runs finished. Values are mean ± sample std across seeds.\n",
 		s.Config, s.Seeds, s.Finished, s.Jobs)
-	b.WriteString("KL is the KL the controller sees, averaged over updates; \"in band\" is the percentage of updates with it in [target·low_mult, target·high_mult], the controller's dead zone.\n\n")
+	b.WriteString("KL is the KL the controller sees, averaged over updates; \"in band\" is the percentage of updates with it in [target·low_mult, target·high_mult], the controller's dead zone (– for an objective without a KL penalty).\n\n")
 	b.WriteString("| combination | runs | eval return | episode return | KL mean | KL in band | band | SPS |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, c := range s.Combos {
-		band := "–"
-		if len(c.Runs) > 0 {
+		band, inBand := "–", "–"
+		if len(c.Runs) > 0 && (c.KLPenalty == nil || *c.KLPenalty) {
 			band = fmt.Sprintf("[%.4g, %.4g]", c.Runs[0].KLBand[0], c.Runs[0].KLBand[1])
+			inBand = c.KLInBand.Percent()
 		}
 		fmt.Fprintf(&b, "| %s | %d/%d | %s | %s | %s | %s | %s | %s |\n", c.Label, len(c.Runs), c.Jobs,
 			fmtStat(c.EvalReturn, "%.2f"), fmtStat(c.EpisodeReturn, "%.2f"), fmtStat(c.KLMean, "%.3g"),
-			c.KLInBand.Percent(), band, fmtStat(c.SPS, "%.0f"))
+			inBand, band, fmtStat(c.SPS, "%.0f"))
 	}
 	tasks := false
 	for _, c := range s.Combos {
