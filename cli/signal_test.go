@@ -21,7 +21,8 @@ import (
 // TestMain lets tests run this binary as the ppo command (PPO_TEST_MAIN=1),
 // so a real signal can be sent to a real training process. With
 // PPO_TEST_SIGINT_AT=job:update as well, the process sends itself SIGINT
-// once that sweep job (0 for train) has logged that update, and waits
+// (SIGHUP with PPO_TEST_SIGNAL=HUP) once that sweep job (0 for train) has
+// logged that update, and waits
 // until the command's own signal handling has cancelled the run's context
 // before the run goes on: the run then stops after exactly that update,
 // however fast or loaded the machine is.
@@ -38,7 +39,11 @@ func TestMain(m *testing.M) {
 				if j != job || m.Update != update {
 					return
 				}
-				if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+				sig := syscall.SIGINT
+				if os.Getenv("PPO_TEST_SIGNAL") == "HUP" {
+					sig = syscall.SIGHUP
+				}
+				if err := syscall.Kill(os.Getpid(), sig); err != nil {
 					fmt.Fprintln(os.Stderr, "test hook:", err)
 					os.Exit(3)
 				}
@@ -62,8 +67,14 @@ func TestMain(m *testing.M) {
 // status and output.
 func interruptedAt(t *testing.T, job, update int, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return signalledAt(t, "INT", job, update, args...)
+}
+
+// signalledAt is interruptedAt with the signal sig, INT or HUP.
+func signalledAt(t *testing.T, sig string, job, update int, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "PPO_TEST_MAIN=1", fmt.Sprintf("PPO_TEST_SIGINT_AT=%d:%d", job, update))
+	cmd.Env = append(os.Environ(), "PPO_TEST_MAIN=1", fmt.Sprintf("PPO_TEST_SIGINT_AT=%d:%d", job, update), "PPO_TEST_SIGNAL="+sig)
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -101,9 +112,10 @@ func rowsWithoutTiming(t *testing.T, dir string) []string {
 }
 
 // TestInterruptAndResume interrupts a training process with SIGINT after
-// update 1, 4 and 9 of 24, expects exit 130 with exactly those rows logged
-// and the checkpoint of that update, resumes with --resume, and compares
-// the metrics to an uninterrupted run.
+// update 1 and 9 of 24, and with SIGHUP (a closed terminal) after update 4,
+// expects exit 130 with exactly those rows logged and the checkpoint of
+// that update, resumes with --resume, and compares the metrics to an
+// uninterrupted run.
 func TestInterruptAndResume(t *testing.T) {
 	args := []string{"--set", "total_timesteps=6144", "--set", "env.num_envs=2", "--set", "ppo.rollout_steps=128",
 		"--set", "ppo.minibatch_size=128", "--set", "ppo.epochs=2", "--set", "eval.episodes=1",
@@ -118,7 +130,11 @@ func TestInterruptAndResume(t *testing.T) {
 	}
 	for _, after := range []int{1, 4, 9} {
 		dir := filepath.Join(t.TempDir(), "run")
-		code, _, stderr := interruptedAt(t, 0, after, append([]string{"train", "--out", dir}, args...)...)
+		sig := "INT"
+		if after == 4 {
+			sig = "HUP"
+		}
+		code, _, stderr := signalledAt(t, sig, 0, after, append([]string{"train", "--out", dir}, args...)...)
 		if code != 130 || !strings.Contains(stderr, "ppo train: stopping after this update") ||
 			!strings.Contains(stderr, "ppo train: interrupted; checkpoint and logs are in "+dir) {
 			t.Fatalf("SIGINT after update %d: exit %d, stderr %q", after, code, stderr)
@@ -137,6 +153,33 @@ func TestInterruptAndResume(t *testing.T) {
 		got = rowsWithoutTiming(t, dir)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("interrupted after %d rows: resumed metrics differ from the uninterrupted run", after)
+		}
+	}
+}
+
+// TestClosedOutputPipe: ppo train whose standard output is a pipe nobody
+// reads any more (ppo train | head) goes on to the end of the run instead
+// of dying of SIGPIPE without a checkpoint.
+func TestClosedOutputPipe(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], append([]string{"train", "--out", dir}, tiny[:len(tiny)-1]...)...)
+	cmd.Env = append(os.Environ(), "PPO_TEST_MAIN=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e strings.Builder
+	cmd.Stderr = &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out.Close() // before the first line: every write meets a closed pipe
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("train with a closed output pipe: %v (stderr %q)", err, e.String())
+	}
+	for _, f := range []string{"final.ckpt", "eval.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the run did not finish: %v", err)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -19,9 +18,11 @@ import (
 )
 
 func cmdSweep(args []string, stdout, stderr io.Writer) int {
-	// The first SIGINT/SIGTERM stops launching runs and lets the running
-	// ones checkpoint; a second one ends the process at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT/SIGTERM/SIGHUP stops launching runs and lets the
+	// running ones checkpoint; a second one ends the process at once. A
+	// closed output pipe ends neither.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {

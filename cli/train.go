@@ -96,15 +96,17 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	// The first SIGINT/SIGTERM stops after the update in progress and
-	// checkpoints; a second ends the process at once (logs are whole rows,
-	// checkpoints atomic). Handled here rather than by restoring the
+	// The first SIGINT/SIGTERM/SIGHUP stops after the update in progress
+	// and checkpoints; a second ends the process at once (logs are whole
+	// rows, checkpoints atomic). Handled here rather than by restoring the
 	// default disposition, which a background job may have inherited as
-	// "ignore".
+	// "ignore". A closed output pipe (ppo train | head) does not end the
+	// run: the lines are lost, the run directory is not.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	signal.Ignore(syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
 	finished := make(chan struct{})
 	defer close(finished)
@@ -218,6 +220,10 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// stopSignals end ppo train and ppo sweep the way Ctrl-C does: after the
+// update in progress, with a checkpoint. SIGHUP is a closed terminal.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // rowHook, if set, is called after every metrics row that train (as job 0)
 // or a sweep job logs, with the command's context. The ppo command leaves
