@@ -116,8 +116,17 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 	if failed > 0 {
 		return sum, fmt.Errorf("%d of %d runs failed (see %s in their directories)", failed, len(jobs), ErrorFile)
 	}
-	if n := p.busy.Load(); n > 0 {
-		return sum, fmt.Errorf("%d of %d runs were left alone: %w by another process", n, len(jobs), rundir.ErrInUse)
+	if p.busy.Load() > 0 {
+		// Runs another process had in hand: an error while any is unfinished.
+		n := 0
+		for _, m := range sum.Missing {
+			if m.State == "unfinished" {
+				n++
+			}
+		}
+		if n > 0 {
+			return sum, fmt.Errorf("%d of %d runs are unfinished, left alone: %w by another process", n, len(jobs), rundir.ErrInUse)
+		}
 	}
 	return sum, nil
 }
@@ -249,6 +258,13 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, onRow 
 			how = " (resumed)"
 		}
 	} else {
+		if _, err := os.Lstat(path); err == nil {
+			// Absent when this sweep was planned: another process (a second
+			// sweep of the same directory) has started it since.
+			p.busy.Add(1)
+			p.line("%s seed %d: left alone: another process has started it", j.Label, j.Seed)
+			return false
+		}
 		res, err = rundir.Train(ctx, cfg, path, rows)
 	}
 	wall := time.Since(start).Seconds()

@@ -465,7 +465,7 @@ func TestInterruptMidRun(t *testing.T) {
 	}
 	var busy bytes.Buffer
 	if _, err := Run(context.Background(), s, dir, Options{Parallel: 1, Resume: true, Progress: &busy}); err == nil ||
-		!strings.Contains(err.Error(), "2 of 2 runs were left alone") {
+		!strings.Contains(err.Error(), "2 of 2 runs are unfinished, left alone") {
 		t.Fatalf("a sweep resuming runs in use by another process returned %v", err)
 	}
 	for _, want := range []string{"not resumed: run directory " + run + " is in use", "not restarted: run directory " + second + " is in use"} {
@@ -493,6 +493,33 @@ func TestInterruptMidRun(t *testing.T) {
 	ref := sweepOnce(t, s, t.TempDir(), Options{Parallel: 2})
 	if untimed(t, got) != untimed(t, ref) {
 		t.Errorf("resumed sweep:\n%s\nwant\n%s", untimed(t, got), untimed(t, ref))
+	}
+}
+
+// TestRunStartedElsewhere: a job that was absent when the sweep was planned
+// but has been started since by another process (a second sweep of the
+// same directory) is left alone, not failed, and nothing is written into
+// its directory.
+func TestRunStartedElsewhere(t *testing.T) {
+	s := tinySpec(t)
+	dir := t.TempDir()
+	other := filepath.Join(dir, s.Jobs()[1].Dir())
+	onRow := func(j Job, m agent.Metrics) {
+		if j.Index == 0 && m.Update == 1 {
+			os.MkdirAll(other, 0o755)
+			os.WriteFile(filepath.Join(other, rundir.ConfigFile), []byte("started elsewhere\n"), 0o644)
+		}
+	}
+	var progress bytes.Buffer
+	_, err := Run(context.Background(), s, dir, Options{Parallel: 1, OnRow: onRow, Progress: &progress})
+	if err == nil || !strings.Contains(err.Error(), "1 of 4 runs are unfinished, left alone") {
+		t.Fatalf("sweep returned %v", err)
+	}
+	if !strings.Contains(progress.String(), "left alone: another process has started it") {
+		t.Errorf("progress %q", progress.String())
+	}
+	if got := files(t, other); len(got) != 1 || got[rundir.ConfigFile] != "started elsewhere\n" {
+		t.Errorf("the other process's run directory now holds %v", got)
 	}
 }
 
