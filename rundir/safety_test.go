@@ -57,7 +57,8 @@ func TestResumeRefusesEditedConfig(t *testing.T) {
 }
 
 // TestResumeRefusesWithoutIntactCheckpoint: checkpoints that exist are
-// never discarded to start the run again.
+// never discarded to start the run again, and the refusal is its one line
+// (the notes about skipped checkpoints come only when the run goes on).
 func TestResumeRefusesWithoutIntactCheckpoint(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	interruptAt(t, dir, 3) // checkpoints at 2 and 3
@@ -65,10 +66,14 @@ func TestResumeRefusesWithoutIntactCheckpoint(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, name), []byte("not a checkpoint"), 0o644)
 	}
 	before := snapshot(t, dir)
-	_, err := Resume(context.Background(), dir, nil, nil)
+	var notes strings.Builder
+	_, err := Resume(context.Background(), dir, nil, &notes)
 	var in *agent.InputError
 	if !errors.As(err, &in) || !strings.Contains(err.Error(), "no intact checkpoint") {
 		t.Fatalf("got %v, want a refusal naming the lack of an intact checkpoint", err)
+	}
+	if notes.Len() > 0 {
+		t.Errorf("a refused resume also wrote notes: %q", notes.String())
 	}
 	if after := snapshot(t, dir); !maps.Equal(before, after) {
 		t.Fatal("a refused resume changed the run directory")

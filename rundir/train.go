@@ -113,8 +113,9 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	}
 	paths := periodicCheckpoints(dir)
 	var restored string
-	var past []int      // updates of checkpoints past the logs
-	var broken []string // why each unreadable checkpoint was skipped
+	var past []int       // updates of checkpoints past the logs
+	var broken []string  // why each unreadable checkpoint was skipped
+	var skipped []string // the notes saying so, shown only if the run goes on
 	for i := len(paths) - 1; i >= 0; i-- {
 		path := paths[i]
 		if u, _ := checkpointUpdate(path); u > covered {
@@ -124,9 +125,7 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 		c, err := checkpoint.Read(path)
 		if err != nil {
 			broken = append(broken, err.Error())
-			if notes != nil {
-				fmt.Fprintf(notes, "skipping checkpoint %s: %v\n", filepath.Base(path), err)
-			}
+			skipped = append(skipped, fmt.Sprintf("skipping checkpoint %s: %v", filepath.Base(path), err))
 			continue
 		}
 		trained, err := agent.TrainedWith(c)
@@ -155,6 +154,11 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 			covered, oldest, covered+1, oldest)
 	case restored == "" && len(broken) > 0:
 		return nil, refuse("no intact checkpoint (%s); nothing was changed", strings.Join(broken, "; "))
+	}
+	if notes != nil {
+		for _, n := range skipped {
+			fmt.Fprintln(notes, n)
+		}
 	}
 	if notes != nil && len(past) > 0 {
 		fmt.Fprintf(notes, "the logs end at update %d, before the checkpoints at updates %s; resuming from an earlier one (those are rewritten as the run passes them)\n",
