@@ -258,6 +258,9 @@ func drawPanel(metric string, groups [][]*Run) (*panel, error) {
 			m = KLMetric(g[0].Config.KL)
 		}
 		var c curve
+		if metric == "beta" && !g[0].Config.PPO.Objective.Penalised() {
+			continue // beta is logged, but no KL term uses it
+		}
 		if len(g) == 1 {
 			c.xs, c.mid, _ = g[0].Series(m)
 		} else {
@@ -287,6 +290,9 @@ func drawPanel(metric string, groups [][]*Run) (*panel, error) {
 				what = "runs"
 			}
 			pn.entries[gi].label = fmt.Sprintf("%s (%d %s: mean, min–max)", groupLabel(g), len(g), what)
+		}
+		if metric == "beta" && !g[0].Config.PPO.Objective.Penalised() {
+			pn.entries[gi].label += " (no KL penalty)"
 		}
 		if len(c.xs) == 0 {
 			continue

@@ -324,6 +324,40 @@ func TestTargetBands(t *testing.T) {
 	}
 }
 
+// TestBetaOnlyWithPenalty: the beta panel draws a line for each run whose
+// objective has a KL penalty, and none for a clip run (which logs beta, a
+// coefficient nothing uses), whose legend entry says so.
+func TestBetaOnlyWithPenalty(t *testing.T) {
+	var groups [][]*Run
+	for _, obj := range []string{"kl_penalty", "clip", "clip_kl"} {
+		cfg := configs.Default()
+		if err := cfg.Set("ppo.objective=" + obj); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Load(writeRun(t, cfg, `{"update":1,"timesteps":100,"kl":0.01,"beta":1}
+{"update":2,"timesteps":200,"kl":0.02,"beta":1.5}
+`, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, []*Run{r})
+	}
+	pn, err := drawPanel("beta", groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	curves := 0
+	for _, k := range pn.kinds {
+		if k == layerCurve {
+			curves++
+		}
+	}
+	if curves != 2 || !strings.HasSuffix(pn.entries[1].label, "(no KL penalty)") ||
+		strings.Contains(pn.entries[0].label+pn.entries[2].label, "no KL") {
+		t.Errorf("beta panel: %d curves for kl_penalty, clip and clip_kl; legend %+v", curves, pn.entries)
+	}
+}
+
 // TestLegendBlock: the legend is one block below every panel: in the
 // SVG, each legend label lies lower than any other text (tick labels,
 // axis labels, titles). gonum's SVG flips the y axis, so "lower" is a
