@@ -53,6 +53,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 			dir = pos[0]
 		case len(pos) == 0 && *out != "":
 			dir = *out
+		case len(pos) == 1 && filepath.Clean(pos[0]) == filepath.Clean(*out):
+			dir = pos[0] // the same directory named both ways
 		default:
 			fmt.Fprintf(stderr, "ppo train: --resume takes one run directory (ppo train --resume DIR), got %q\n", strings.Join(dirs, " "))
 			return 2

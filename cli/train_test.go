@@ -87,6 +87,7 @@ func TestTrainRefusals(t *testing.T) {
 		{[]string{"train", "--set", "resources.max_memory=1MB"}, "(resources.max_memory: 1MB); raise it with --set resources.max_memory="},
 		{[]string{"train", "--set", "resources.max_memory=8"}, `config: resources.max_memory: must be auto or a size`},
 		{[]string{"train", "extra"}, "unexpected argument"},
+		{[]string{"train", "--resume", filepath.Join(tmp, "a"), "--out", filepath.Join(tmp, "b")}, "--resume takes one run directory"},
 		{[]string{"train", "--bogus"}, "bogus"},
 		{[]string{"eval"}, "--run"},
 		{[]string{"eval", "--run", filepath.Join(tmp, "none")}, "run directory"},
