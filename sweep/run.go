@@ -93,7 +93,11 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 
 	p := &progress{w: opt.Progress, total: len(jobs), done: len(jobs) - len(todo)}
 	if p.done > 0 && p.w != nil {
-		fmt.Fprintf(p.w, "keeping %d runs already in %s\n", p.done, dir)
+		runs := "runs"
+		if p.done == 1 {
+			runs = "run"
+		}
+		fmt.Fprintf(p.w, "keeping %d %s already in %s\n", p.done, runs, dir)
 	}
 	failed := runAll(ctx, s, dir, todo, resume, opt, p)
 
