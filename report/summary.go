@@ -340,7 +340,7 @@ func tableRows(sums []Summary) []tableRow {
 			return fmt.Sprintf("%.2f ± %.2f", *s.EvalReturn, *s.EvalReturnStd)
 		}},
 		{"kl mean", func(s Summary) string { return fmtOpt(s.KLMean, "%.4g") }},
-		{"kl max", func(s Summary) string { return fmtOpt(s.KLMax, "%.4g") }},
+		{"kl largest update", func(s Summary) string { return fmtOpt(s.KLMax, "%.4g") }},
 		{"kl target", penalty(func(s Summary) string { return fmtOpt(s.KLTarget, "%.3g") })},
 		{"kl band", penalty(func(s Summary) string { return fmt.Sprintf("%.3g–%.3g", s.KLBand[0], s.KLBand[1]) })},
 		{"kl in band", func(s Summary) string {
