@@ -308,6 +308,9 @@ func (s *Spec) Compare(o *Spec) error {
 	sb, ob := canonical(s.Base), canonical(o.Base)
 	switch {
 	case sb != ob:
+		if d := baseDiff(s.Base, o.Base); d != "" {
+			return fmt.Errorf("base configs differ: %s", d)
+		}
 		return fmt.Errorf("base configs differ at line %q", firstDiffLine(sb, ob))
 	case !reflect.DeepEqual(s.Grid, o.Grid):
 		return fmt.Errorf("grids differ (%s vs %s)", gridString(s.Grid), gridString(o.Grid))
@@ -333,6 +336,21 @@ func canonical(base string) string {
 		return base
 	}
 	return string(y)
+}
+
+// baseDiff names the fields in which two base configs differ, with both
+// values (as a resume's refusal does), or is empty if either does not
+// parse.
+func baseDiff(a, b string) string {
+	ca, err := configs.Parse([]byte(a))
+	if err != nil {
+		return ""
+	}
+	cb, err := configs.Parse([]byte(b))
+	if err != nil {
+		return ""
+	}
+	return strings.Join(configs.Diff(ca, cb), ", ")
 }
 
 func firstDiffLine(a, b string) string {

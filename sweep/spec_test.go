@@ -253,7 +253,7 @@ func TestClaim(t *testing.T) {
 		}
 	}
 	s3, _ := New("a.yaml", nil, tinyBase(t, "ppo.gamma=0.9"), axes(t, "ppo.epochs=1,2"), []uint64{1, 2})
-	if err := s3.Claim(dir); err == nil || !strings.Contains(err.Error(), `base configs differ at line "gamma: 0.9"`) {
+	if err := s3.Claim(dir); err == nil || !strings.Contains(err.Error(), `base configs differ: ppo.gamma (0.9 vs 0.99)`) {
 		t.Errorf("other base config: %v", err)
 	}
 	other := t.TempDir()
