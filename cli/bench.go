@@ -42,7 +42,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := loadConfig(*cfgPath, sets, seedFlag{})
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, "ppo bench:", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -66,7 +66,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		}
 		var err error
 		if cfg, err = loadConfig(*cfgPath, sets, seed); err != nil {
-			fmt.Fprintln(stderr, err)
+			fmt.Fprintln(stderr, "ppo train:", err)
 			return 2
 		}
 		// Env parameters and the reference checkpoint are checked by
