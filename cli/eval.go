@@ -22,7 +22,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	episodes := fs.Int("episodes", 0, "number of episodes (default: the run's eval.episodes, as eval.json)")
 	var seed seedFlag
 	fs.Var(&seed, "seed", "seed of the evaluation env and of action sampling (default: the run's evaluation seed, as eval.json)")
-	det := fs.Bool("deterministic", false, "act with the distribution's mode instead of sampling (as eval.json)")
+	det := fs.Bool("deterministic", false, "act with the distribution's mode instead of sampling (default: the run's eval.deterministic, as eval.json; false for a checkpoint without its config); --deterministic=false samples")
 	asJSON := fs.Bool("json", false, `print {"mean_return":..,"std_return":..,"episodes":..}`)
 	task := fs.String("task", "", "play the run's eval.tasks entry `NAME` (as in eval.json's tasks, with the KL to the reference)")
 	var sets setFlags
@@ -68,6 +68,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	n := *episodes
 	if n == 0 {
 		n = ev.Episodes
+	}
+	if !isSet(fs, "deterministic") && ev.Config != nil {
+		*det = ev.Config.Eval.Deterministic
 	}
 	r, err := ev.Run(n, seed.or(ev.Seed), *det)
 	if err != nil {

@@ -8,9 +8,11 @@ import (
 	"testing"
 )
 
-// TestEvalReproducesEvalJSON: ppo eval DIR --deterministic, with no seed
-// and no episode count, reproduces the run's eval.json exactly; the same
-// holds for the run's final checkpoint given by path or --checkpoint.
+// TestEvalReproducesEvalJSON: ppo eval DIR, with no seed, no episode
+// count and the run's own eval.deterministic (or --deterministic given),
+// reproduces the run's eval.json exactly; the same holds for the run's
+// final checkpoint given by path or --checkpoint. --deterministic=false
+// samples instead.
 func TestEvalReproducesEvalJSON(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	if code, out, errs := runCLI(append([]string{"train", "--out", dir, "--seed", "5", "--set", "eval.episodes=3", "--set", "log.checkpoint_every=1"}, tiny...)...); code != 0 {
@@ -24,6 +26,7 @@ func TestEvalReproducesEvalJSON(t *testing.T) {
 	json.Unmarshal(want, &w)
 	final := filepath.Join(dir, "final.ckpt")
 	for _, args := range [][]string{
+		{"eval", dir, "--json"},
 		{"eval", dir, "--deterministic", "--json"},
 		{"eval", "--deterministic", "--json", "--run", dir},
 		{"eval", final, "--deterministic", "--json"},
@@ -39,6 +42,12 @@ func TestEvalReproducesEvalJSON(t *testing.T) {
 		if string(gb) != string(wb) {
 			t.Errorf("%v:\n got %s\nwant %s (eval.json)", args, gb, wb)
 		}
+	}
+	if code, out, errs := runCLI("eval", dir, "--deterministic=false"); code != 0 || !strings.Contains(out, "; sampled actions, seed") {
+		t.Errorf("eval --deterministic=false: exit %d, %q %q", code, out, errs)
+	}
+	if code, out, errs := runCLI("eval", dir); code != 0 || !strings.Contains(out, "; the mode, seed") {
+		t.Errorf("eval with the run's eval.deterministic: exit %d, %q %q", code, out, errs)
 	}
 	// Another checkpoint of the run evaluates too, and the text names it.
 	code, out, errs := runCLI("eval", filepath.Join(dir, "ckpt-000001.ckpt"), "--episodes", "1")
