@@ -4,6 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"ppo/report"
 	"ppo/sweep"
@@ -29,6 +32,13 @@ func cmdTradeoff(args []string, stdout, stderr io.Writer) int {
 	case len(files) == 0:
 		fmt.Fprintln(stderr, "ppo tradeoff: name at least one sweep summary.json")
 		return 2
+	case *x == *y:
+		fmt.Fprintf(stderr, "ppo tradeoff: --x and --y name the same task %q; X is the original task, Y the new one\n", *x)
+		return 2
+	}
+	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
+		fmt.Fprintf(stderr, "ppo tradeoff: --out %s: no directory %s to write it in\n", *out, filepath.Dir(*out))
+		return 2
 	}
 	if _, err := report.Format(*out); err != nil {
 		fmt.Fprintln(stderr, "ppo tradeoff: --out", err)
@@ -37,6 +47,11 @@ func cmdTradeoff(args []string, stdout, stderr io.Writer) int {
 	settings, err := sweep.ReadStudy(files, *x, *y)
 	if err != nil {
 		fmt.Fprintln(stderr, "ppo tradeoff:", err)
+		return 2
+	}
+	if len(settings) == 0 {
+		fmt.Fprintf(stderr, "ppo tradeoff: %s hold no sweep combination with runs (want the summary.json of a sweep whose runs have eval.tasks %s and %s)\n",
+			strings.Join(files, ", "), *x, *y)
 		return 2
 	}
 	trade := report.ScatterPanel{Title: *title + " trade-off (mean over seeds)",
