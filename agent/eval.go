@@ -23,7 +23,16 @@ type EvalResult struct {
 	// KLRef is the mean exact KL between the policy and the reference over
 	// every state the episodes visited, when the Evaluator has a reference.
 	KLRef *float64 `json:"kl_ref,omitempty"`
+	// Cut counts the episodes stopped at EvalMaxSteps steps: an env with no
+	// time limit (CliffWalking-v0, say) where the policy never ends one.
+	Cut int `json:"cut_episodes,omitempty"`
 }
+
+// EvalMaxSteps is the length at which an evaluation episode is stopped,
+// counted as cut, when neither the env nor the policy has ended it: a
+// deterministic policy can walk into a wall forever in an env without a
+// time limit. Every time limit of the registered envs is far below it.
+const EvalMaxSteps = 100_000
 
 // Evaluator plays whole episodes with a fixed policy on a fresh env.
 type Evaluator struct {
@@ -132,6 +141,10 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 			n++
 			obs = st.Obs
 			if st.Terminated || st.Truncated {
+				break
+			}
+			if n == EvalMaxSteps {
+				res.Cut++
 				break
 			}
 		}

@@ -102,6 +102,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s on %s: mean return %.2f ± %.2f over %s (mean length %.1f)%s; %s, seed %d\n",
 		ev.Checkpoint, on, r.MeanReturn, r.StdReturn, plural(r.Episodes, "episode"), r.MeanLength, kl, how, seed.or(ev.Seed))
+	cutNote(stdout, r)
 	return 0
 }
 

@@ -170,6 +170,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "done: %s, %d steps; eval over %s: mean return %.2f ± %.2f\nrun directory: %s\n",
 		plural(sum.Updates, "update"), sum.Steps, plural(sum.Eval.Episodes, "episode"), sum.Eval.MeanReturn, sum.Eval.StdReturn, sum.Dir)
+	if !*quiet {
+		cutNote(stdout, sum.Eval)
+	}
 	return 0
 }
 
@@ -221,6 +224,14 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// cutNote says so when evaluation episodes were cut at agent.EvalMaxSteps.
+func cutNote(w io.Writer, r agent.EvalResult) {
+	if r.Cut > 0 {
+		fmt.Fprintf(w, "note: %s of %d cut at %d steps: the env has no time limit and the policy never ended them (env.max_episode_steps sets one)\n",
+			plural(r.Cut, "evaluation episode"), r.Episodes, agent.EvalMaxSteps)
+	}
 }
 
 // stopSignals end ppo train and ppo sweep the way Ctrl-C does: after the
