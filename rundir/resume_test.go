@@ -257,3 +257,39 @@ func TestNonFiniteStops(t *testing.T) {
 		t.Fatalf("resuming from the last good checkpoint: %v", err)
 	}
 }
+
+// TestResumeFinishesEvaluation: a run stopped after final.ckpt but before
+// eval.json (killed during its final evaluation) is finished by a resume,
+// which writes the eval.json the run would have written, and changes
+// nothing else; a run with both is refused as finished.
+func TestResumeFinishesEvaluation(t *testing.T) {
+	dir, _ := trainRun(t, smallConfig(t))
+	want, err := os.ReadFile(filepath.Join(dir, EvalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, EvalFile)); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	var notes strings.Builder
+	sum, err := Resume(context.Background(), dir, nil, &notes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, EvalFile))
+	if string(got) != string(want) {
+		t.Errorf("eval.json written by the resume:\n%s\nwant the run's:\n%s", got, want)
+	}
+	after := snapshot(t, dir)
+	delete(after, EvalFile)
+	if !maps.Equal(before, after) {
+		t.Error("finishing the evaluation changed other files")
+	}
+	if sum.Updates != 6 || sum.Last.Update != 6 || !strings.Contains(notes.String(), "playing its final evaluation") {
+		t.Errorf("summary %d updates, last row %d, notes %q", sum.Updates, sum.Last.Update, notes.String())
+	}
+	if _, err := Resume(context.Background(), dir, nil, nil); err == nil || !strings.Contains(err.Error(), "already finished") {
+		t.Errorf("resume of a finished run: %v", err)
+	}
+}

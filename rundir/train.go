@@ -1,6 +1,7 @@
 package rundir
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,7 +93,10 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	}
 	defer release()
 	if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
-		return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
+		if _, err := os.Stat(filepath.Join(dir, EvalFile)); err == nil {
+			return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
+		}
+		return finishEvaluation(dir, notes)
 	}
 	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -286,15 +290,67 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	if err := saveSynced(t, rd, filepath.Join(rd.Path, FinalCkpt)); err != nil {
 		return nil, err
 	}
-	r, err := ev.Run(cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg.Eval.Deterministic)
+	r, err := finalEvaluation(t, cfg, rd.Path, finalTasks)
 	if err != nil {
 		return nil, err
 	}
-	ej, _ := json.MarshalIndent(EvalReport{EvalResult: r, Tasks: finalTasks}, "", "  ")
-	if err := atomicfile.Write(filepath.Join(rd.Path, EvalFile), append(ej, '\n')); err != nil {
+	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
+}
+
+// finalEvaluation plays the run's final evaluation with t's policy and
+// writes it, with the eval.tasks results tasks, into dir's eval.json.
+func finalEvaluation(t *agent.Trainer, cfg *configs.Config, dir string, tasks []TaskResult) (agent.EvalResult, error) {
+	r, err := t.Evaluator().Run(cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg.Eval.Deterministic)
+	if err != nil {
+		return r, err
+	}
+	ej, _ := json.MarshalIndent(EvalReport{EvalResult: r, Tasks: tasks}, "", "  ")
+	return r, atomicfile.Write(filepath.Join(dir, EvalFile), append(ej, '\n'))
+}
+
+// finishEvaluation completes a run stopped after its final checkpoint but
+// before its evaluation was written: it plays the evaluation with
+// final.ckpt's policy, as the run would have, and writes eval.json.
+func finishEvaluation(dir string, notes io.Writer) (*Summary, error) {
+	refuse := func(err error) error { return &agent.InputError{Err: fmt.Errorf("resume %s: %w", dir, err)} }
+	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, refuse(err)
+	}
+	t, err := agent.New(cfg)
+	if err != nil {
+		return nil, &agent.InputError{Err: err}
+	}
+	defer t.Close()
+	c, err := checkpoint.Read(filepath.Join(dir, FinalCkpt))
+	if err != nil {
+		return nil, refuse(err)
+	}
+	if err := t.Restore(c); err != nil {
+		return nil, refuse(fmt.Errorf("%s does not match %s: %w", FinalCkpt, ConfigFile, err))
+	}
+	if notes != nil {
+		fmt.Fprintf(notes, "run %s has its %s but no %s: playing its final evaluation\n", dir, FinalCkpt, EvalFile)
+	}
+	var m agent.Metrics // the tasks' results are in the last row already
+	tasks, err := evalTasks(t, cfg, EvalSeed(cfg.Seed), &m)
+	if err != nil {
 		return nil, err
 	}
-	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
+	r, err := finalEvaluation(t, cfg, dir, tasks)
+	if err != nil {
+		return nil, err
+	}
+	return &Summary{Dir: dir, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: lastRow(dir)}, nil
+}
+
+// lastRow is the last row of dir's metrics.jsonl; zero if it has none.
+func lastRow(dir string) agent.Metrics {
+	var m agent.Metrics
+	b, _ := os.ReadFile(filepath.Join(dir, JSONLFile))
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	json.Unmarshal(lines[len(lines)-1], &m)
+	return m
 }
 
 // EvalReport is the content of eval.json: the evaluation on the training task and
