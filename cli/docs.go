@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"ppo/docs"
@@ -21,6 +23,10 @@ func cmdDocs(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ppo docs: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if _, err := os.Stat(filepath.Join(*root, "README.md")); err != nil {
+		fmt.Fprintf(stderr, "ppo docs: %s is not the repository root (it has no README.md); run ppo docs there or give --root\n", *root)
 		return 2
 	}
 	files, err := docs.Files(*root)
