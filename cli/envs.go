@@ -117,6 +117,10 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) int {
 	if len(ids) == 0 && *ext == "" {
 		ids = env.IDs()
 	}
+	if isSet(fs, "external") && strings.TrimSpace(*ext) == "" {
+		fmt.Fprintln(stderr, "ppo envs: --external needs the program to run, e.g. --external 'python3 my_env.py'")
+		return 2
+	}
 	specs := make([]env.Spec, 0, len(ids)+1)
 	for _, id := range ids {
 		spec, ok := env.Lookup(id)

@@ -72,7 +72,7 @@ func TestEnvsJSON(t *testing.T) {
 
 func TestEnvsBadInput(t *testing.T) {
 	for _, args := range [][]string{
-		{"envs", "Nope-v0"}, {"envs", "--bogus"}, {"envs", "CartPole-v1", "--json=maybe"},
+		{"envs", "Nope-v0"}, {"envs", "--bogus"}, {"envs", "CartPole-v1", "--json=maybe"}, {"envs", "--external", " "},
 	} {
 		var out, errb bytes.Buffer
 		code := Main(args, &out, &errb)
