@@ -128,6 +128,7 @@ func TestSweepStudyRefusals(t *testing.T) {
 		{"no config file", "config: nope.yaml\nseeds: 1\n", "nope.yaml"},
 		{"two documents", "config: tiny.yaml\nseeds: 1\n---\nseeds: 2\n", "more than one YAML document"},
 		{"empty", "", "empty file"},
+		{"parallel 0", "config: tiny.yaml\nseeds: 1\nparallel: 0\n", "parallel: must be >= 1, got 0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, "bad.yaml")

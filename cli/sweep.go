@@ -103,8 +103,8 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if !given["seeds"] {
 			*seedList = study.Seeds
 		}
-		if !given["parallel"] && study.Parallel > 0 {
-			*parallel = study.Parallel
+		if !given["parallel"] && study.Parallel != nil {
+			*parallel = *study.Parallel
 		}
 		if !given["out"] {
 			*out = study.Out

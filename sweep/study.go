@@ -40,8 +40,9 @@ type Study struct {
 	Variants []Variant `yaml:"variants"`
 	// Grid lists axes as --grid takes them, "path=v1,v2".
 	Grid []string `yaml:"grid"`
-	// Parallel is how many runs train at once (--parallel overrides).
-	Parallel int `yaml:"parallel"`
+	// Parallel is how many runs train at once (--parallel overrides); nil
+	// when the file leaves it out.
+	Parallel *int `yaml:"parallel"`
 	// Out is the sweep directory (--out overrides).
 	Out string `yaml:"out"`
 	// Results is the directory that receives sweep.json, summary.json and
@@ -94,8 +95,8 @@ func ParseStudy(b []byte) (*Study, error) {
 		return nil, errors.New("config: missing (the base config file)")
 	case s.Seeds == "":
 		return nil, errors.New("seeds: missing (e.g. seeds: 1-5)")
-	case s.Parallel < 0:
-		return nil, fmt.Errorf("parallel: must be >= 1, got %d", s.Parallel)
+	case s.Parallel != nil && *s.Parallel < 1:
+		return nil, fmt.Errorf("parallel: must be >= 1, got %d", *s.Parallel)
 	}
 	if _, err := ParseSeeds(s.Seeds); err != nil {
 		return nil, fmt.Errorf("seeds: %w", err)
