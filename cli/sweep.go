@@ -158,6 +158,9 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	base, err := loadConfig(*cfgPath, sets, seedFlag{})
 	if err != nil {
+		if study != nil && !given["config"] && !given["set"] {
+			return fail("study %s: %v", *studyPath, err) // the file named the config and the sets
+		}
 		return fail("%v", err)
 	}
 	spec, err := sweep.NewWithVariants(*cfgPath, sets, base, variants, grid, seeds)
