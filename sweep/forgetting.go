@@ -59,8 +59,17 @@ func ReadStudy(paths []string, x, y string) ([]StudySetting, error) {
 						run.YReturn = t.Return
 					}
 				}
-				if math.IsNaN(run.XReturn) || math.IsNaN(run.YReturn) || math.IsNaN(run.XKL) {
-					return nil, fmt.Errorf("%s: %s seed %d lacks task %s or %s (or the KL to a reference)", p, c.Label, r.Seed, x, y)
+				var names []string
+				for _, t := range r.Tasks {
+					names = append(names, t.Name)
+				}
+				switch have := strings.Join(names, ", "); {
+				case math.IsNaN(run.XReturn):
+					return nil, fmt.Errorf("%s: %s seed %d has no task %s (its tasks: %s)", p, c.Label, r.Seed, x, orNone(have))
+				case math.IsNaN(run.YReturn):
+					return nil, fmt.Errorf("%s: %s seed %d has no task %s (its tasks: %s)", p, c.Label, r.Seed, y, orNone(have))
+				case math.IsNaN(run.XKL):
+					return nil, fmt.Errorf("%s: %s seed %d has no KL to a reference on task %s (kl.reference.checkpoint)", p, c.Label, r.Seed, x)
 				}
 				st.Runs = append(st.Runs, run)
 			}
@@ -68,6 +77,14 @@ func ReadStudy(paths []string, x, y string) ([]StudySetting, error) {
 		}
 	}
 	return out, nil
+}
+
+// orNone is s, or "none" when it is empty.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // setValue is the value a combination's sets give path, or "".

@@ -78,7 +78,13 @@ func TestReadStudy(t *testing.T) {
 	if !strings.Contains(md, "| reward β=0.1 | 1 | 500.0 | 9.0 | 0.5 | 1/1 | 0/1 | 0/1 |") {
 		t.Errorf("table:\n%s", md)
 	}
-	if _, err := ReadStudy([]string{path}, "x", "z"); err == nil || !strings.Contains(err.Error(), "a seed 1 lacks task x or z") {
-		t.Errorf("missing task: %v", err)
+	for _, tc := range []struct{ x, y, want string }{
+		{"x", "z", "a seed 1 has no task z (its tasks: x, y)"},
+		{"w", "y", "a seed 1 has no task w (its tasks: x, y)"},
+		{"y", "x", "a seed 1 has no KL to a reference on task y"},
+	} {
+		if _, err := ReadStudy([]string{path}, tc.x, tc.y); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("x %s, y %s: %v, want %q", tc.x, tc.y, err, tc.want)
+		}
 	}
 }
