@@ -82,8 +82,9 @@ func Describe(c Command) (Hello, error) {
 }
 
 // Spec describes the environment c serves as an env.Spec, from the child's hello: its ID is
-// ID ("external"), Doc names the served id and the command. Make of the spec starts a child
-// hosting one copy; Close the env (it is an io.Closer) to stop it.
+// the id the child declares (as messages name it; "external" if it declares none), Doc names
+// the served id and the command. Make of the spec starts a child hosting one copy; Close the
+// env (it is an io.Closer) to stop it.
 func Spec(c Command) (env.Spec, error) {
 	h, err := Describe(c)
 	if err != nil {
@@ -97,8 +98,12 @@ func spec(c Command, h Hello) env.Spec {
 	if h.ID != "" {
 		doc = h.ID + ": " + doc
 	}
+	id := h.ID
+	if id == "" {
+		id = "external"
+	}
 	return env.Spec{
-		ID: "External-v" + fmt.Sprint(Version), Doc: doc + " [" + strings.Join(c.Argv, " ") + "]",
+		ID: id, Doc: doc + " [" + strings.Join(c.Argv, " ") + "]",
 		MaxEpisodeSteps: h.MaxEpisodeSteps, RewardThreshold: h.RewardThreshold, HasRewardThreshold: h.HasRewardThreshold,
 		Params: h.Params, TextParams: h.TextParams,
 		New: func(cfg env.Config) (env.Env, error) {
