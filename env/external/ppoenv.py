@@ -20,7 +20,7 @@ where my_env.py defines an environment class and ends with ``ppoenv.serve(MyEnv)
     action_space = Box(low, high) | Discrete(n) | MultiDiscrete(nvec)
     def reset(self): return obs
     def step(self, action): return obs, reward, terminated, truncated
-    def action_mask(self): return [bool] * n                 # optional: allowed actions
+    def action_mask(self): return [bool] * n                 # optional: allowed actions (Discrete only)
     def get_state(self): return picklable                    # optional: with set_state, exact resume
     def set_state(self, state): ...
 
@@ -96,6 +96,17 @@ def _flattener(s):
     if isinstance(s, Tuple):
         return lambda o: tuple(int(x) for x in o)
     return lambda o: o.tolist() if hasattr(o, "tolist") else o
+
+
+def _checked(flat, dim):
+    """Returns flat, refusing an observation that does not have dim values."""
+    def f(o):
+        v = flat(o)
+        if len(v) != dim:
+            raise ValueError("the environment returned an observation of %d values; its observation_space has %d"
+                             % (len(v), dim))
+        return v
+    return f
 
 
 def _action(s):
@@ -185,8 +196,8 @@ def _loop(pipe, make, cls):
         if kind == b"I":
             envs, reply = _init(body, make)
             obs_space, act_space = envs[0].observation_space, envs[0].action_space
-            flat, act = _flattener(obs_space), _action(act_space)
             n, od, ad = len(envs), obs_space.dim, act_space.dim
+            flat, act = _checked(_flattener(obs_space), od), _action(act_space)
             masked = hasattr(envs[0], "action_mask")
             obs_fmt = struct.Struct("<%dd" % (n * od))
             act_fmt = struct.Struct("<%dd" % (n * ad))

@@ -1,9 +1,12 @@
 package external_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"ppo/env"
@@ -115,4 +118,40 @@ func TestGymnasiumAdapter(t *testing.T) {
 		}
 	}
 	envtest.CheckSpec(t, s)
+}
+
+// TestPythonObservationLength: ppoenv.py refuses an observation whose length is not its
+// space's, naming both, instead of failing inside struct packing.
+func TestPythonObservationLength(t *testing.T) {
+	py := python(t)
+	lib, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `import sys
+sys.path.insert(0, ` + strconv.Quote(lib) + `)
+import ppoenv
+
+class Bad:
+    id = "Bad-v0"
+    observation_space = ppoenv.Box([0.0, 0.0], [1.0, 1.0])
+    action_space = ppoenv.Discrete(2)
+    def __init__(self, seed, params, text_params): pass
+    def reset(self): return [0.0, 0.0, 0.0]
+    def step(self, action): return [0.0, 0.0], 0.0, False, False
+
+ppoenv.serve(Bad)
+`
+	file := filepath.Join(t.TempDir(), "bad.py")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, err := external.MakeVec(external.Command{Argv: []string{py, file}}, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if _, err := v.Reset(); err == nil || !strings.Contains(err.Error(), "an observation of 3 values; its observation_space has 2") {
+		t.Errorf("reset with a 3-value observation in a 2-value space: %v", err)
+	}
 }
