@@ -58,7 +58,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "help":
+		if len(args) == 2 { // ppo help CMD is ppo CMD -h
+			for _, c := range commands {
+				if c.name == args[1] {
+					return c.run([]string{"-h"}, stdout, stderr)
+				}
+			}
+		}
+		fmt.Fprint(stdout, usage())
+		return 0
+	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage())
 		return 0
 	}

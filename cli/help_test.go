@@ -18,12 +18,12 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(top.String(), "\n  "+c.name+" ") {
 			t.Errorf("ppo help does not list %s", c.name)
 		}
-		for _, h := range []string{"-h", "--help"} {
+		for _, args := range [][]string{{c.name, "-h"}, {c.name, "--help"}, {"help", c.name}} {
 			var out, errb bytes.Buffer
-			code := Main([]string{c.name, h}, &out, &errb)
+			code := Main(args, &out, &errb)
 			first, _, _ := strings.Cut(out.String(), "\n")
 			if code != 0 || errb.Len() != 0 || !strings.HasPrefix(first, "usage: ppo "+c.name) || !strings.Contains(first, c.args) {
-				t.Errorf("ppo %s %s: exit %d, first line %q, stderr %q", c.name, h, code, first, errb.String())
+				t.Errorf("ppo %v: exit %d, first line %q, stderr %q", args, code, first, errb.String())
 			}
 		}
 	}
