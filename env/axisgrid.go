@@ -20,7 +20,7 @@ func axisGridSpec() Spec {
 	return Spec{
 		ID: "AxisGrid-v0",
 		Doc: "cross a size×size open grid corner to corner moving both axes at once " +
-			"(MultiDiscrete([3 3]) actions: -1, 0, +1 per axis); -1 per step",
+			"(MultiDiscrete([3 3]) actions: -1, 0, +1 per axis); -1 per step, 0 for the step reaching the goal",
 		Params:          []Param{{"size", 5, "rows and columns (integer in [2, 16])"}},
 		MaxEpisodeSteps: 50,
 		New: func(cfg Config) (Env, error) {
