@@ -112,6 +112,16 @@ func TestExternalCrash(t *testing.T) {
 		t.Errorf("checkpoints %v, want those of updates 1-3", ckpts)
 	}
 	noneAlive(t, pids)
+	// The failure is recorded in the run directory, and ppo inspect reports it.
+	if b, err := os.ReadFile(filepath.Join(dir, "error.txt")); err != nil || !strings.Contains(string(b), "ValueError: boom") {
+		t.Errorf("error.txt: %q (%v)", b, err)
+	}
+	if code, out, _ := runCLI("inspect", dir); code != 0 || !strings.Contains(out, "failed (see error.txt)") {
+		t.Errorf("inspect of the failed run: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI("inspect", "--json", dir); code != 0 || !strings.Contains(out, `"failed": "`) {
+		t.Errorf("inspect --json of the failed run: exit %d\n%s", code, out)
+	}
 }
 
 // TestTrainPythonCartPole trains the Python CartPole example briefly (the README's command with

@@ -30,6 +30,8 @@ type Run struct {
 	Eval   *agent.EvalResult
 	// Tasks are eval.json's evaluations on the run's eval.tasks.
 	Tasks []rundir.TaskResult
+	// Failed is why the run failed (its error.txt); empty if it did not.
+	Failed string
 
 	// cols holds every numeric (or boolean, as 0/1) field of the rows by
 	// name, NaN where a row lacks it or holds null, so that charts can
@@ -73,6 +75,9 @@ func Load(dir string) (*Run, error) {
 		r.Eval, r.Tasks = &ev.EvalResult, ev.Tasks
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, rundir.ErrorFile)); err == nil {
+		r.Failed = strings.TrimSpace(string(b))
 	}
 	return r, nil
 }

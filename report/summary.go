@@ -36,6 +36,8 @@ type Summary struct {
 	TotalTimesteps int    `json:"total_timesteps"`
 	Updates        int    `json:"updates"`
 	Finished       bool   `json:"finished"` // eval.json exists
+	// Failed is why the run failed (error.txt); empty if it did not.
+	Failed string `json:"failed,omitempty"`
 
 	// FinalReturn is episode_return_mean of the last row and BestReturn
 	// its largest value over the rows.
@@ -107,6 +109,7 @@ func Summarize(r *Run) Summary {
 		TotalTimesteps: c.TotalTimesteps,
 		Updates:        len(r.Rows),
 		Finished:       r.Eval != nil,
+		Failed:         r.Failed,
 		KLMetric:       KLMetric(c.KL),
 	}
 	for k, v := range c.Env.Params {
@@ -326,8 +329,11 @@ func tableRows(sums []Summary) []tableRow {
 		{"steps", func(s Summary) string { return fmt.Sprintf("%d/%d", s.Steps, s.TotalTimesteps) }},
 		{"updates", func(s Summary) string { return strconv.Itoa(s.Updates) }},
 		{"status", func(s Summary) string {
-			if s.Finished {
+			switch {
+			case s.Finished:
 				return "finished"
+			case s.Failed != "":
+				return "failed (see error.txt)"
 			}
 			return "in progress"
 		}},

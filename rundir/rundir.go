@@ -25,12 +25,14 @@ import (
 //	ckpt-NNNNNN.ckpt   checkpoints after update N
 //	final.ckpt         the state after the last update
 //	eval.json          the final evaluation
+//	error.txt          why the run failed, if it did (removed when it is resumed)
 const (
 	ConfigFile  = "config.yaml"
 	JSONLFile   = "metrics.jsonl"
 	CSVFile     = "metrics.csv"
 	FinalCkpt   = "final.ckpt"
 	EvalFile    = "eval.json"
+	ErrorFile   = "error.txt"
 	ckptPattern = "ckpt-%06d.ckpt"
 )
 

@@ -214,3 +214,17 @@ func TestResumeRefusesRunInUse(t *testing.T) {
 		r()
 	}
 }
+
+// TestResumeClearsFailure: a run whose failure was recorded (error.txt) and
+// is resumed loses the record once it goes on.
+func TestResumeClearsFailure(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	interruptAt(t, dir, 2)
+	recordFailure(dir, errors.New("env: the server crashed"))
+	if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ErrorFile)); !os.IsNotExist(err) {
+		t.Errorf("error.txt after a successful resume: %v", err)
+	}
+}

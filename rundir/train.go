@@ -186,6 +186,10 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	if err != nil {
 		return nil, err
 	}
+	// The run is tried again: an earlier failure no longer describes it.
+	if err := os.Remove(filepath.Join(dir, ErrorFile)); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
 	// Earlier processes of this run wrote the checkpoints trained with its
 	// config; pruning may remove those, never others placed beside them.
 	for _, path := range paths {
@@ -285,6 +289,9 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 				return nil, errors.Join(runErr, err)
 			}
 		}
+		if !errors.Is(runErr, context.Canceled) {
+			recordFailure(rd.Path, runErr)
+		}
 		return nil, runErr
 	}
 	if err := saveSynced(t, rd, filepath.Join(rd.Path, FinalCkpt)); err != nil {
@@ -295,6 +302,13 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 		return nil, err
 	}
 	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
+}
+
+// recordFailure writes why a run failed into its directory's error.txt,
+// so that ppo inspect and sweep summaries report it; a resume removes it.
+func recordFailure(dir string, err error) {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	atomicfile.Write(filepath.Join(dir, ErrorFile), []byte(msg+"\n"))
 }
 
 // finalEvaluation plays the run's final evaluation with t's policy and
@@ -339,6 +353,10 @@ func finishEvaluation(dir string, notes io.Writer) (*Summary, error) {
 	}
 	r, err := finalEvaluation(t, cfg, dir, tasks)
 	if err != nil {
+		recordFailure(dir, err)
+		return nil, err
+	}
+	if err := os.Remove(filepath.Join(dir, ErrorFile)); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
 	return &Summary{Dir: dir, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: lastRow(dir)}, nil

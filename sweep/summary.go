@@ -23,7 +23,7 @@ import (
 
 // ErrorFile is written into a run directory whose run failed, so that the
 // failure is reported by later summaries and the run is not retried.
-const ErrorFile = "error.txt"
+const ErrorFile = rundir.ErrorFile
 
 // Stat is a mean and sample standard deviation (n-1 denominator) across
 // seeds. Mean is nil without values and Std with fewer than two.
