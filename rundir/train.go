@@ -299,6 +299,7 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	}
 	r, err := finalEvaluation(t, cfg, rd.Path, finalTasks)
 	if err != nil {
+		recordFailure(rd.Path, err)
 		return nil, err
 	}
 	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
