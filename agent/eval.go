@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -58,6 +59,11 @@ type Evaluator struct {
 // acting with the distribution's mode when deterministic, otherwise
 // sampling from a PCG stream derived from seed.
 func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResult, error) {
+	return e.RunContext(context.Background(), episodes, seed, deterministic)
+}
+
+// RunContext is Run, stopped with ctx's error once ctx is done.
+func (e *Evaluator) RunContext(ctx context.Context, episodes int, seed uint64, deterministic bool) (EvalResult, error) {
 	opts := append([]env.Option{env.WithSeed(seed)},
 		envOptions(configs.EnvConfig{Params: e.Params, TextParams: e.TextParams, MaxEpisodeSteps: e.MaxEpisodeSteps})...)
 	en, err := makeEnv(configs.EnvConfig{ID: e.EnvID, External: e.External}, opts...)
@@ -97,6 +103,9 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 		}
 	}
 	for ep := 0; ep < episodes; ep++ {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
 		obs, err := en.Reset()
 		if err != nil {
 			return res, err
@@ -146,6 +155,9 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 			if n == EvalMaxSteps {
 				res.Cut++
 				break
+			}
+			if n%4096 == 0 && ctx.Err() != nil {
+				return res, ctx.Err()
 			}
 		}
 		res.Returns = append(res.Returns, ret)

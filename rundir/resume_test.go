@@ -293,3 +293,37 @@ func TestResumeFinishesEvaluation(t *testing.T) {
 		t.Errorf("resume of a finished run: %v", err)
 	}
 }
+
+// TestInterruptDuringFinalEvaluation: an interrupt that arrives after the
+// last update stops the final evaluation, leaving final.ckpt, no eval.json
+// and no failure record; a resume then writes the eval.json of an
+// uninterrupted run.
+func TestInterruptDuringFinalEvaluation(t *testing.T) {
+	ref, _ := trainRun(t, smallConfig(t))
+	want, err := os.ReadFile(filepath.Join(ref, EvalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	last := hook(func(u int) {
+		if u == 6 { // the last update of smallConfig's six
+			cancel()
+		}
+	})
+	if _, err := Train(ctx, smallConfig(t), dir, last); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted during the final evaluation: %v", err)
+	}
+	for name, want := range map[string]bool{FinalCkpt: true, EvalFile: false, ErrorFile: false} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s present: %v, want %v", name, err == nil, want)
+		}
+	}
+	if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, EvalFile)); string(got) != string(want) {
+		t.Errorf("eval.json after the resume:\n%s\nwant the uninterrupted run's:\n%s", got, want)
+	}
+}

@@ -96,7 +96,7 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 		if _, err := os.Stat(filepath.Join(dir, EvalFile)); err == nil {
 			return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
 		}
-		return finishEvaluation(dir, notes)
+		return finishEvaluation(ctx, dir, notes)
 	}
 	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -297,9 +297,11 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	if err := saveSynced(t, rd, filepath.Join(rd.Path, FinalCkpt)); err != nil {
 		return nil, err
 	}
-	r, err := finalEvaluation(t, cfg, rd.Path, finalTasks)
+	r, err := finalEvaluation(ctx, t, cfg, rd.Path, finalTasks)
 	if err != nil {
-		recordFailure(rd.Path, err)
+		if !errors.Is(err, context.Canceled) { // an interrupt: a resume plays it
+			recordFailure(rd.Path, err)
+		}
 		return nil, err
 	}
 	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
@@ -313,9 +315,10 @@ func recordFailure(dir string, err error) {
 }
 
 // finalEvaluation plays the run's final evaluation with t's policy and
-// writes it, with the eval.tasks results tasks, into dir's eval.json.
-func finalEvaluation(t *agent.Trainer, cfg *configs.Config, dir string, tasks []TaskResult) (agent.EvalResult, error) {
-	r, err := t.Evaluator().Run(cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg.Eval.Deterministic)
+// writes it, with the eval.tasks results tasks, into dir's eval.json; it
+// stops, writing nothing, once ctx is done.
+func finalEvaluation(ctx context.Context, t *agent.Trainer, cfg *configs.Config, dir string, tasks []TaskResult) (agent.EvalResult, error) {
+	r, err := t.Evaluator().RunContext(ctx, cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg.Eval.Deterministic)
 	if err != nil {
 		return r, err
 	}
@@ -326,7 +329,7 @@ func finalEvaluation(t *agent.Trainer, cfg *configs.Config, dir string, tasks []
 // finishEvaluation completes a run stopped after its final checkpoint but
 // before its evaluation was written: it plays the evaluation with
 // final.ckpt's policy, as the run would have, and writes eval.json.
-func finishEvaluation(dir string, notes io.Writer) (*Summary, error) {
+func finishEvaluation(ctx context.Context, dir string, notes io.Writer) (*Summary, error) {
 	refuse := func(err error) error { return &agent.InputError{Err: fmt.Errorf("resume %s: %w", dir, err)} }
 	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -352,9 +355,11 @@ func finishEvaluation(dir string, notes io.Writer) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := finalEvaluation(t, cfg, dir, tasks)
+	r, err := finalEvaluation(ctx, t, cfg, dir, tasks)
 	if err != nil {
-		recordFailure(dir, err)
+		if !errors.Is(err, context.Canceled) {
+			recordFailure(dir, err)
+		}
 		return nil, err
 	}
 	if err := os.Remove(filepath.Join(dir, ErrorFile)); err != nil && !os.IsNotExist(err) {
