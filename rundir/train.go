@@ -92,11 +92,10 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 		return nil, &agent.InputError{Err: err}
 	}
 	defer release()
-	if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
-		if _, err := os.Stat(filepath.Join(dir, EvalFile)); err == nil {
-			return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
-		}
-		return finishEvaluation(ctx, dir, notes)
+	_, err = os.Stat(filepath.Join(dir, FinalCkpt))
+	evalOnly := err == nil // stopped after final.ckpt, before eval.json
+	if _, err := os.Stat(filepath.Join(dir, EvalFile)); err == nil && evalOnly {
+		return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
 	}
 	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -107,6 +106,9 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 		return nil, &agent.InputError{Err: err}
 	}
 	defer t.Close()
+	if evalOnly {
+		return finishEvaluation(ctx, dir, cfg, t, notes)
+	}
 	// Rows lost in an OS crash (they are not synced until a checkpoint)
 	// can leave checkpoints past the end of the logs. Those are kept, to be
 	// rewritten identically as the run passes them, and the run resumes from
@@ -326,20 +328,12 @@ func finalEvaluation(ctx context.Context, t *agent.Trainer, cfg *configs.Config,
 	return r, atomicfile.Write(filepath.Join(dir, EvalFile), append(ej, '\n'))
 }
 
-// finishEvaluation completes a run stopped after its final checkpoint but
-// before its evaluation was written: it plays the evaluation with
-// final.ckpt's policy, as the run would have, and writes eval.json.
-func finishEvaluation(ctx context.Context, dir string, notes io.Writer) (*Summary, error) {
+// finishEvaluation completes a run of cfg stopped after its final
+// checkpoint but before its evaluation was written: it restores
+// final.ckpt into t, plays the evaluation, as the run would have, and
+// writes eval.json.
+func finishEvaluation(ctx context.Context, dir string, cfg *configs.Config, t *agent.Trainer, notes io.Writer) (*Summary, error) {
 	refuse := func(err error) error { return &agent.InputError{Err: fmt.Errorf("resume %s: %w", dir, err)} }
-	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
-	if err != nil {
-		return nil, refuse(err)
-	}
-	t, err := agent.New(cfg)
-	if err != nil {
-		return nil, &agent.InputError{Err: err}
-	}
-	defer t.Close()
 	c, err := checkpoint.Read(filepath.Join(dir, FinalCkpt))
 	if err != nil {
 		return nil, refuse(err)
