@@ -220,7 +220,7 @@ func TestResumeRefusesRunInUse(t *testing.T) {
 func TestResumeClearsFailure(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	interruptAt(t, dir, 2)
-	recordFailure(dir, errors.New("env: the server crashed"))
+	RecordFailure(dir, errors.New("env: the server crashed"))
 	if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
 		t.Fatal(err)
 	}

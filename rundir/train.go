@@ -292,7 +292,7 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 			}
 		}
 		if !errors.Is(runErr, context.Canceled) {
-			recordFailure(rd.Path, runErr)
+			RecordFailure(rd.Path, runErr)
 		}
 		return nil, runErr
 	}
@@ -302,18 +302,23 @@ func train(ctx context.Context, t *agent.Trainer, cfg *configs.Config, rd *RunDi
 	r, err := finalEvaluation(ctx, t, cfg, rd.Path, finalTasks)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) { // an interrupt: a resume plays it
-			recordFailure(rd.Path, err)
+			RecordFailure(rd.Path, err)
 		}
 		return nil, err
 	}
 	return &Summary{Dir: rd.Path, Updates: t.Update(), Steps: t.Timesteps(), Eval: r, Last: last}, nil
 }
 
-// recordFailure writes why a run failed into its directory's error.txt,
-// so that ppo inspect and sweep summaries report it; a resume removes it.
-func recordFailure(dir string, err error) {
+// RecordFailure writes why a run failed, err on one line, into the run
+// directory dir's error.txt (making dir if need be), so that ppo inspect
+// and sweep summaries report it; a resume removes it. It returns that
+// line, and the error of writing it.
+func RecordFailure(dir string, err error) (string, error) {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	atomicfile.Write(filepath.Join(dir, ErrorFile), []byte(msg+"\n"))
+	if werr := os.MkdirAll(dir, 0o777); werr != nil {
+		return msg, werr
+	}
+	return msg, atomicfile.Write(filepath.Join(dir, ErrorFile), []byte(msg+"\n"))
 }
 
 // finalEvaluation plays the run's final evaluation with t's policy and
@@ -352,7 +357,7 @@ func finishEvaluation(ctx context.Context, dir string, cfg *configs.Config, t *a
 	r, err := finalEvaluation(ctx, t, cfg, dir, tasks)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
-			recordFailure(dir, err)
+			RecordFailure(dir, err)
 		}
 		return nil, err
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"ppo/agent"
-	"ppo/atomicfile"
 	"ppo/rundir"
 )
 
@@ -218,9 +217,8 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, onRow 
 		rows = jobRows{j, onRow}
 	}
 	fail := func(err error) bool {
-		msg := strings.Join(strings.Fields(err.Error()), " ")
-		os.MkdirAll(path, 0o777)
-		if werr := atomicfile.Write(filepath.Join(path, ErrorFile), []byte(msg+"\n")); werr != nil {
+		msg, werr := rundir.RecordFailure(path, err)
+		if werr != nil {
 			msg += "; could not record it: " + werr.Error()
 		}
 		p.line("%s seed %d: failed: %s", j.Label, j.Seed, msg)
