@@ -259,71 +259,65 @@ func TestNonFiniteStops(t *testing.T) {
 }
 
 // TestResumeFinishesEvaluation: a run stopped after final.ckpt but before
-// eval.json (killed during its final evaluation) is finished by a resume,
-// which writes the eval.json the run would have written, and changes
-// nothing else; a run with both is refused as finished.
+// eval.json is finished by a resume, which writes the eval.json the run
+// would have written, and changes nothing else; a run with both is refused
+// as finished. The run is stopped there in two ways: killed during its
+// final evaluation (eval.json removed), and interrupted after its last
+// update, which stops the final evaluation, leaving no failure record.
 func TestResumeFinishesEvaluation(t *testing.T) {
 	dir, _ := trainRun(t, smallConfig(t))
 	want, err := os.ReadFile(filepath.Join(dir, EvalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(dir, EvalFile)); err != nil {
-		t.Fatal(err)
-	}
-	before := snapshot(t, dir)
-	var notes strings.Builder
-	sum, err := Resume(context.Background(), dir, nil, &notes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(filepath.Join(dir, EvalFile))
-	if string(got) != string(want) {
-		t.Errorf("eval.json written by the resume:\n%s\nwant the run's:\n%s", got, want)
-	}
-	after := snapshot(t, dir)
-	delete(after, EvalFile)
-	if !maps.Equal(before, after) {
-		t.Error("finishing the evaluation changed other files")
-	}
-	if sum.Updates != 6 || sum.Last.Update != 6 || !strings.Contains(notes.String(), "playing its final evaluation") {
-		t.Errorf("summary %d updates, last row %d, notes %q", sum.Updates, sum.Last.Update, notes.String())
-	}
-	if _, err := Resume(context.Background(), dir, nil, nil); err == nil || !strings.Contains(err.Error(), "already finished") {
-		t.Errorf("resume of a finished run: %v", err)
-	}
-}
-
-// TestInterruptDuringFinalEvaluation: an interrupt that arrives after the
-// last update stops the final evaluation, leaving final.ckpt, no eval.json
-// and no failure record; a resume then writes the eval.json of an
-// uninterrupted run.
-func TestInterruptDuringFinalEvaluation(t *testing.T) {
-	ref, _ := trainRun(t, smallConfig(t))
-	want, err := os.ReadFile(filepath.Join(ref, EvalFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "run")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	last := hook(func(u int) {
-		if u == 6 { // the last update of smallConfig's six
-			cancel()
+	t.Run("killed", func(t *testing.T) {
+		if err := os.Remove(filepath.Join(dir, EvalFile)); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, dir)
+		var notes strings.Builder
+		sum, err := Resume(context.Background(), dir, nil, &notes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(filepath.Join(dir, EvalFile))
+		if string(got) != string(want) {
+			t.Errorf("eval.json written by the resume:\n%s\nwant the run's:\n%s", got, want)
+		}
+		after := snapshot(t, dir)
+		delete(after, EvalFile)
+		if !maps.Equal(before, after) {
+			t.Error("finishing the evaluation changed other files")
+		}
+		if sum.Updates != 6 || sum.Last.Update != 6 || !strings.Contains(notes.String(), "playing its final evaluation") {
+			t.Errorf("summary %d updates, last row %d, notes %q", sum.Updates, sum.Last.Update, notes.String())
+		}
+		if _, err := Resume(context.Background(), dir, nil, nil); err == nil || !strings.Contains(err.Error(), "already finished") {
+			t.Errorf("resume of a finished run: %v", err)
 		}
 	})
-	if _, err := Train(ctx, smallConfig(t), dir, last); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted during the final evaluation: %v", err)
-	}
-	for name, want := range map[string]bool{FinalCkpt: true, EvalFile: false, ErrorFile: false} {
-		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != want {
-			t.Errorf("%s present: %v, want %v", name, err == nil, want)
+	t.Run("interrupted", func(t *testing.T) {
+		run := filepath.Join(t.TempDir(), "run")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		last := hook(func(u int) {
+			if u == 6 { // the last update of smallConfig's six
+				cancel()
+			}
+		})
+		if _, err := Train(ctx, smallConfig(t), run, last); !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted during the final evaluation: %v", err)
 		}
-	}
-	if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(filepath.Join(dir, EvalFile)); string(got) != string(want) {
-		t.Errorf("eval.json after the resume:\n%s\nwant the uninterrupted run's:\n%s", got, want)
-	}
+		for name, want := range map[string]bool{FinalCkpt: true, EvalFile: false, ErrorFile: false} {
+			if _, err := os.Stat(filepath.Join(run, name)); (err == nil) != want {
+				t.Errorf("%s present: %v, want %v", name, err == nil, want)
+			}
+		}
+		if _, err := Resume(context.Background(), run, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(run, EvalFile)); string(got) != string(want) {
+			t.Errorf("eval.json after the resume:\n%s\nwant the uninterrupted run's:\n%s", got, want)
+		}
+	})
 }
