@@ -244,8 +244,8 @@ func runOne(ctx context.Context, s *Spec, dir string, j Job, resume bool, onRow 
 			p.line("%s seed %d: not resumed: %v", j.Label, j.Seed, err)
 			return false
 		case errors.As(err, &in):
-			// No usable checkpoint (or one past the last update without
-			// eval.json): the run is deterministic, so train it afresh.
+			// No usable checkpoint (a run that ended without eval.json is
+			// finished by Resume instead): the run is deterministic, so train it afresh.
 			if err := removeRun(path); err != nil {
 				if errors.Is(err, rundir.ErrInUse) {
 					p.busy.Add(1)
