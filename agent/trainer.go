@@ -379,3 +379,7 @@ type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
+
+// KernelPath names the dense-layer kernels training runs on
+// (policy.KernelPath), for the stamp a result records.
+func KernelPath() string { return policy.KernelPath() }

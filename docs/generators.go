@@ -37,6 +37,8 @@ import (
 //	sweep-goal DIR T        how many runs reach an evaluation return ≥ T: a sentence for a
 //	                        one-combination sweep, a row per combination otherwise
 //	estimators DIR...       bias and spread of the sample KL estimators by the size of the exact KL
+//	canary DIR...           the staleness banner of stale studies (their canary.json): which commit
+//	                        the numbers come from and how the code has moved them
 //
 // A sweep DIR holds ppo sweep's summary.json; :SEEDS (e.g. :1-3) keeps those seeds' runs only.
 func Builtin() Generators {
@@ -59,6 +61,7 @@ func Builtin() Generators {
 		"table1":       genTable1,
 		"estimators":   genEstimators,
 		"sweep-goal":   genSweepGoal,
+		"canary":       genCanary,
 	}
 }
 
@@ -430,5 +433,42 @@ func genPipeBench(root string, args []string) (string, error) {
 	row("in process by Python (no pipe)", r.InProcess, "–")
 	row(fmt.Sprintf("through the pipe, %d copies in one process (one message per step of all)", r.Copies), r.OneProcess, fmt.Sprintf("%.2f", r.OverheadOneProcess))
 	row(fmt.Sprintf("through the pipe, %d processes of one copy", r.Copies), r.ProcessPerCopy, fmt.Sprintf("%.2f", r.OverheadProcessPerCopy))
+	return b.String(), nil
+}
+
+// genCanary writes the banner of the stale studies among dirs: a study
+// whose numbers this code no longer gives says so where it is read.
+func genCanary(root string, args []string) (string, error) {
+	if len(args) == 0 {
+		return "", fmt.Errorf("want study directories")
+	}
+	var b strings.Builder
+	var regen []string
+	for _, d := range args {
+		c, err := sweep.LoadCanary(filepath.Join(root, d))
+		if err != nil {
+			return "", err
+		}
+		if c.Status != sweep.Stale {
+			return "", fmt.Errorf("%s is %s, not stale: remove its banner", d, c.Status)
+		}
+		st := c.Stale
+		if b.Len() == 0 {
+			commit := st.Commit
+			if len(commit) > 7 {
+				commit = commit[:7]
+			}
+			fmt.Fprintf(&b, "> **Stale: these numbers are not what the code gives now.** They come from commit %s; "+
+				"a later change (%s) has since moved them. Rerun from the same A, the first cell of each sweep below "+
+				"differs from the study's own run at the update given, by the largest relative difference given, "+
+				"and the runs then drift apart (a whole run can end with another return). "+
+				"The tables are kept as the record of that commit; `ppo canary` checks this banner, not the numbers.\n>\n", commit, st.Since)
+		}
+		fmt.Fprintf(&b, "> - `%s`: cell `%s` seed %d, from update %d (`%s`, %.1g relative)\n", d, c.Label, c.Seed, st.FromUpdate, st.Field, st.Relative)
+		if len(regen) == 0 || regen[len(regen)-1] != st.Regenerate {
+			regen = append(regen, st.Regenerate)
+		}
+	}
+	fmt.Fprintf(&b, ">\n> Regenerate: %s.\n", strings.Join(regen, "; "))
 	return b.String(), nil
 }

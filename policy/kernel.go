@@ -272,3 +272,17 @@ func tanh32(x float32) float32 {
 	t := e / (-2 - e)
 	return math.Float32frombits(math.Float32bits(t) | sign)
 }
+
+// KernelPath names the float32 dense-layer kernels this process runs:
+// "avx512" or "avx2-fma" (the assembly), or "go" (built with -tags purego,
+// off amd64, or on a CPU without AVX2 and FMA). All three give the same
+// bits; a result's stamp records which one made it.
+func KernelPath() string {
+	switch {
+	case haveAVX512:
+		return "avx512"
+	case haveAVX2:
+		return "avx2-fma"
+	}
+	return "go"
+}

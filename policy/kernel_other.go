@@ -2,7 +2,7 @@
 
 package policy
 
-const haveAVX2 = false
+const haveAVX2, haveAVX512 = false, false
 
 func sgemmAVX2(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, acc bool) int {
 	return 0

@@ -26,6 +26,7 @@ import (
 //	final.ckpt         the state after the last update
 //	eval.json          the final evaluation
 //	error.txt          why the run failed, if it did (removed when it is resumed)
+//	stamp.json         the code that trained it (commit, kernels, Go), per process
 const (
 	ConfigFile  = "config.yaml"
 	JSONLFile   = "metrics.jsonl"

@@ -70,6 +70,10 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*S
 		return nil, &agent.InputError{Err: err}
 	}
 	defer release()
+	if err := addStamp(dir, 0); err != nil {
+		rd.Close()
+		return nil, err
+	}
 	return train(ctx, t, cfg, rd, p)
 }
 
@@ -186,6 +190,10 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 		rd, err = openRunDir(dir, t.Update(), t.HasReference(), logLayout(cfg)...)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := addStamp(dir, t.Update()); err != nil {
+		rd.Close()
 		return nil, err
 	}
 	// The run is tried again: an earlier failure no longer describes it.

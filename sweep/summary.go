@@ -196,6 +196,9 @@ type Summary struct {
 	Finished int            `json:"finished"`
 	Combos   []ComboSummary `json:"combos"`
 	Missing  []Missing      `json:"missing"`
+	// Stamp is the code the runs were trained with (rundir.StampFile),
+	// when they agree; otherwise the summarising process's, with a note.
+	Stamp *rundir.Stamp `json:"stamp,omitempty"`
 }
 
 // Summarize reads the runs of jobs (a subset of s.Jobs, in order) from the
@@ -229,7 +232,51 @@ func Summarize(s *Spec, jobs []Job, dirs []string) *Summary {
 	for i := range sum.Combos {
 		sum.Combos[i].aggregate()
 	}
+	sum.Stamp = runsStamp(jobs, dirs)
 	return sum
+}
+
+// runsStamp is the stamp the finished runs of jobs share, or this
+// process's with a note saying they do not share one.
+func runsStamp(jobs []Job, dirs []string) *rundir.Stamp {
+	seen := map[rundir.Stamp]bool{}
+	var first rundir.Stamp
+	unstamped := 0
+	for _, j := range jobs {
+		for _, d := range dirs {
+			path := filepath.Join(d, j.Dir())
+			if st, _ := runState(path); st != "" {
+				continue
+			}
+			stamps, err := rundir.ReadStamps(path)
+			if err != nil || len(stamps) == 0 {
+				unstamped++
+				break
+			}
+			for _, s := range stamps {
+				k := s.Stamp
+				k.Clean = nil // compared by value below
+				if len(seen) == 0 {
+					first = s.Stamp
+				}
+				if s.Clean != nil && !*s.Clean {
+					k.Note = "dirty"
+				}
+				seen[k] = true
+			}
+			break
+		}
+	}
+	switch {
+	case len(seen) == 1 && unstamped == 0:
+		return &first
+	case len(seen) == 0:
+		s := rundir.CurrentStamp()
+		return &s
+	}
+	s := rundir.CurrentStamp()
+	s.Note = fmt.Sprintf("the summarising process's stamp: the runs were trained by %d different builds (%d runs without a stamp); see each run's %s", len(seen), unstamped, rundir.StampFile)
+	return &s
 }
 
 func (cs *ComboSummary) aggregate() {

@@ -1,0 +1,54 @@
+package rundir
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"ppo/agent"
+)
+
+// cancelAfter cancels its context once the run has logged n rows.
+type cancelAfter struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c cancelAfter) Row(m agent.Metrics, _ int) {
+	if m.Update >= c.n {
+		c.cancel()
+	}
+}
+func (cancelAfter) Warn(string) {}
+
+// TestStampFile checks that a run records the code that trained it: the
+// process that created it (after update 0) and each resume (after the
+// update it restored), with this process's kernels and Go version.
+func TestStampFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := Train(ctx, smallConfig(t), dir, cancelAfter{n: 2, cancel: cancel}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if _, err := Resume(context.Background(), dir, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	stamps, err := ReadStamps(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stamps) != 2 || stamps[0].After != 0 || stamps[1].After != 2 {
+		t.Fatalf("stamps %+v, want two, after updates 0 and 2", stamps)
+	}
+	for _, s := range stamps {
+		if s.Kernels != agent.KernelPath() || s.Go != runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH || s.Commit == "" || s.Source == "" {
+			t.Fatalf("stamp %+v", s)
+		}
+		if (s.Source == "build" || s.Source == "git") != (s.Clean != nil) || (s.Source == "unknown") != (s.Commit == "unknown") {
+			t.Fatalf("stamp %+v: commit, source and clean disagree", s)
+		}
+	}
+}
