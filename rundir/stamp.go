@@ -129,35 +129,41 @@ func moduleRoot(path string) string {
 }
 
 // gitState is the HEAD commit of the work tree at root and whether it is
-// clean: no change to a tracked file and no untracked file that the build
-// reads (Go and assembly sources, go.mod, go.sum). Run directories and
-// binaries left in the tree do not make it dirty.
+// clean: no change, tracked or untracked, to a file the build can read:
+// go.mod, go.sum and the files of a directory holding Go sources (its
+// code, and what it embeds). Results, run directories and binaries left
+// in the tree do not make it dirty, so a study that rewrites its own
+// committed results is still stamped clean.
 func gitState(root string) (commit string, clean bool, err error) {
 	out, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
 	if err != nil {
 		return "", false, err
 	}
 	commit = strings.TrimSpace(string(out))
-	out, err = exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=all").Output()
+	out, err = exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=all", "--no-renames").Output()
 	if err != nil {
 		return "", false, err
 	}
-	clean = true
 	for _, line := range strings.Split(string(out), "\n") {
 		if len(line) < 4 {
 			continue
 		}
-		if !strings.HasPrefix(line, "??") {
-			clean = false
-			break
-		}
-		name := line[3:]
-		if strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".s") || filepath.Base(name) == "go.mod" || filepath.Base(name) == "go.sum" {
-			clean = false
-			break
+		if buildInput(root, strings.Trim(line[3:], `"`)) {
+			return commit, false, nil
 		}
 	}
-	return commit, clean, nil
+	return commit, true, nil
+}
+
+// buildInput says whether the file name (relative to root) can change
+// what go build makes.
+func buildInput(root, name string) bool {
+	base := filepath.Base(name)
+	if base == "go.mod" || base == "go.sum" || strings.HasSuffix(base, ".go") || strings.HasSuffix(base, ".s") {
+		return true
+	}
+	gos, _ := filepath.Glob(filepath.Join(root, filepath.Dir(name), "*.go"))
+	return len(gos) > 0
 }
 
 // String is the stamp on one line, as ppo inspect and the canaries show it.

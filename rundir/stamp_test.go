@@ -52,3 +52,22 @@ func TestStampFile(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildInput checks which changed files make a work tree dirty: the
+// build's inputs only.
+func TestBuildInput(t *testing.T) {
+	root := filepath.Join("..")
+	for name, want := range map[string]bool{
+		"go.mod":                     true,
+		"rundir/new.go":              true,
+		"policy/kernel_amd64.s":      true,
+		"configs/cartpole-clip.yaml": true, // beside Go code: embeddable
+		"experiments/table1/results/cartpole/canary.json": false,
+		"README.md":              false,
+		"sweeps/x/seed-1/a.ckpt": false,
+	} {
+		if got := buildInput(root, name); got != want {
+			t.Errorf("buildInput(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
