@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"fmt"
 	"math"
 	"ppo/dist"
 	"ppo/kl"
@@ -14,7 +13,7 @@ import (
 func (t *Trainer) normalize(dst, raw []float64, n int) error {
 	if len(t.pol.Spec.ObsCards) > 0 {
 		if err := t.pol.Spec.Encode(dst, raw, n); err != nil {
-			return fmt.Errorf("env: %w", err)
+			return envErr(err)
 		}
 		return nil
 	}
@@ -42,11 +41,11 @@ func (t *Trainer) mask(s int, head []float64) {
 				v = kl.MaskBias
 			}
 			bias[i*b.actDim+j] = v
-			head[i*b.actDim+j] += v
-			if t.ref != nil {
-				b.refHead[(s*n+i)*b.actDim+j] += v
-			}
 		}
+	}
+	b.addMask(head, s*n, nil)
+	if t.ref != nil {
+		b.addMask(b.refHead[s*n*b.actDim:(s+1)*n*b.actDim], s*n, nil)
 	}
 }
 
@@ -101,7 +100,7 @@ func (t *Trainer) collect() error {
 			t.Phases.add(&t.Phases.Env, t0)
 		}
 		if err != nil {
-			return fmt.Errorf("env: %w", err)
+			return envErr(err)
 		}
 		t.timesteps += n
 		if t.obsStats != nil && !frozen {
@@ -146,8 +145,7 @@ func (t *Trainer) collect() error {
 		return err
 	}
 	t.fwd.Forward(o, n, nil, b.last)
-	if !t.pol.Spec.Discrete {
-		ls := pi.(dist.DiagGaussian).LogStd
+	if ls := dist.LogStd(pi); ls != nil {
 		b.logStd = append(b.logStd[:0], ls...)
 	}
 	return nil

@@ -53,6 +53,9 @@ type Evaluator struct {
 	RefDirection kl.Direction
 	// External starts the env's child processes when EnvID is external.
 	External configs.ExternalConfig
+	// Check reports a non-finite observation or reward as an env.Fault
+	// (the run's env.nan_check); a panic in the env always is one.
+	Check bool
 }
 
 // Run plays episodes one after another on one env seeded with seed,
@@ -98,15 +101,13 @@ func (e *Evaluator) RunContext(ctx context.Context, episodes int, seed uint64, d
 	var refHead, std, refStd []float64
 	if e.Ref != nil {
 		refHead = make([]float64, spec.ActDim)
-		if g, ok := pi.(dist.DiagGaussian); ok {
-			std, refStd = expAll(g.LogStd), expAll(e.Ref.logStd)
-		}
+		std, refStd = dist.Std(pi), dist.StdOf(e.Ref.logStd)
 	}
 	for ep := 0; ep < episodes; ep++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		obs, err := en.Reset()
+		obs, err := env.Reset(en, e.EnvID, e.Check)
 		if err != nil {
 			return res, err
 		}
@@ -130,7 +131,7 @@ func (e *Evaluator) RunContext(ctx context.Context, episodes int, seed uint64, d
 				if masker != nil {
 					kl.MaskLogits(refHead, refHead, allowed)
 				}
-				klSum += e.refKL(head, std, refHead, refStd)
+				klSum += pi.KL(e.RefDirection, dist.Params{Head: refHead, Std: refStd}, dist.Params{Head: head, Std: std})
 			}
 			if deterministic {
 				pi.Mode(head, act)
@@ -142,9 +143,9 @@ func (e *Evaluator) RunContext(ctx context.Context, episodes int, seed uint64, d
 					act[j] = math.Max(box.Low[j], math.Min(box.High[j], act[j]))
 				}
 			}
-			st, err := en.Step(act)
+			st, err := env.Step(en, act, e.EnvID, n+1, e.Check)
 			if err != nil {
-				return res, fmt.Errorf("env: %w", err)
+				return res, envErr(err)
 			}
 			ret += st.Reward
 			n++
@@ -178,17 +179,4 @@ func (e *Evaluator) RunContext(ctx context.Context, episodes int, seed uint64, d
 		res.KLRef = &d
 	}
 	return res, nil
-}
-
-// refKL is the exact KL between the policy's head and the reference's at one state, in
-// RefDirection (old_new: KL(ref ‖ policy); new_old: KL(policy ‖ ref)); the std slices
-// are nil for categorical heads.
-func (e *Evaluator) refKL(head, std, refHead, refStd []float64) float64 {
-	if e.RefDirection == kl.OldNew {
-		head, std, refHead, refStd = refHead, refStd, head, std
-	}
-	if std == nil {
-		return kl.CategoricalLogits(head, refHead)
-	}
-	return kl.DiagGaussian(head, std, refHead, refStd)
 }

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -29,10 +31,17 @@ func makeEnv(c configs.EnvConfig, opts ...env.Option) (env.Env, error) {
 
 // makeVec makes the n environments of a run of c.
 func makeVec(c configs.EnvConfig, n int, seed uint64, opts ...env.Option) (*env.Vec, error) {
+	var v *env.Vec
+	var err error
 	if c.ID != configs.ExternalEnv {
-		return env.MakeVec(c.ID, n, seed, opts...)
+		v, err = env.MakeVec(c.ID, n, seed, opts...)
+	} else {
+		v, err = external.MakeVec(command(c), n, seed, opts...)
 	}
-	return external.MakeVec(command(c), n, seed, opts...)
+	if err == nil {
+		v.SetCheck(c.NaNCheck)
+	}
+	return v, err
 }
 
 // closeEnv stops what e holds, such as its child process.
@@ -55,3 +64,13 @@ func (t *Trainer) Close() error {
 // restore their state (an external env without save and load), so the run continues, but not
 // exactly as an uninterrupted one would.
 func (t *Trainer) EnvRestarted() bool { return t.vec.Restarted() }
+
+// envErr is an env's error as the trainer returns it: an env.Fault names
+// the env itself; another error gets the prefix "env: ".
+func envErr(err error) error {
+	var f *env.Fault
+	if errors.As(err, &f) {
+		return err
+	}
+	return fmt.Errorf("env: %w", err)
+}

@@ -11,6 +11,20 @@ import (
 // reported once, when it reaches its length.
 type watch struct {
 	atClamp, overTarget int
+	// stepless says an update without a gradient step was reported.
+	stepless bool
+}
+
+// noStep reports, once, an update that took no gradient step: the
+// target_kl early stop fired before the first minibatch, so the policy
+// did not move. ppo inspect counts every such update.
+func (w *watch) noStep(update int, m Metrics, p configs.PPOConfig) []string {
+	if m.Minibatches > 0 || w.stepless {
+		return nil
+	}
+	w.stepless = true
+	return []string{fmt.Sprintf("update %d took no gradient step: the ppo.target_kl early stop (%s estimate over %g × %g) fired before the first minibatch, so the policy did not move; later such updates are not reported here (ppo inspect counts them)",
+		update, p.TargetKLEstimator, p.TargetKLFactor, p.TargetKL)}
 }
 
 // Streak lengths (updates) before a warning.

@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"math"
-	"ppo/detmath"
 	"ppo/dist"
 	"ppo/kl"
 )
@@ -15,54 +14,29 @@ func (t *Trainer) measure(m *Metrics) error {
 	b := t.buf
 	n := b.size()
 	t.fwd.Forward(b.obs, n, b.newHead, nil)
-	for i, v := range b.maskBias { // nil without masking
-		b.newHead[i] += v
-	}
+	b.addMask(b.newHead, 0, nil)
 	pi := t.pol.Dist()
-	catKL := kl.CategoricalLogits
-	if m, ok := pi.(dist.MultiCategorical); ok {
-		catKL = m.KL
-	}
-	var newStd, oldStd, refStd []float64
-	if !t.pol.Spec.Discrete {
-		newStd = expAll(pi.(dist.DiagGaussian).LogStd)
-		oldStd = expAll(b.logStd)
-		if t.ref != nil {
-			refStd = expAll(t.ref.logStd)
-		}
+	newStd, oldStd := dist.Std(pi), dist.StdOf(b.logStd)
+	var refStd []float64
+	if t.ref != nil {
+		refStd = dist.StdOf(t.ref.logStd)
 	}
 	var sum, sumRev, sumK1, sumK2, sumK3, sumRef, maxKL float64
 	for k := 0; k < n; k++ {
-		oh := b.head[k*b.actDim : (k+1)*b.actDim]
-		nh := b.newHead[k*b.actDim : (k+1)*b.actDim]
+		old := dist.Params{Head: b.head[k*b.actDim : (k+1)*b.actDim], Std: oldStd}
+		cur := dist.Params{Head: b.newHead[k*b.actDim : (k+1)*b.actDim], Std: newStd}
 		a := b.actions[k*b.actW : (k+1)*b.actW]
-		var d, rev float64
-		if t.pol.Spec.Discrete {
-			d, rev = catKL(oh, nh), catKL(nh, oh)
-		} else {
-			d, rev = kl.DiagGaussian(oh, oldStd, nh, newStd), kl.DiagGaussian(nh, newStd, oh, oldStd)
-		}
+		d, rev := pi.KL(kl.OldNew, old, cur), pi.KL(kl.NewOld, old, cur)
 		sum += d
 		sumRev += rev
 		maxKL = max(maxKL, d)
-		logr := pi.LogProb(nh, a) - b.logp[k]
+		logr := pi.LogProb(cur.Head, a) - b.logp[k]
 		sumK1 += kl.Estimate(kl.K1, logr)
 		sumK2 += kl.Estimate(kl.K2, logr)
 		sumK3 += kl.Estimate(kl.K3, logr)
 		if t.ref != nil {
-			rh := b.refHead[k*b.actDim : (k+1)*b.actDim]
-			var dr float64
-			switch {
-			case t.pol.Spec.Discrete && t.loss.RefDirection == kl.OldNew:
-				dr = catKL(rh, nh)
-			case t.pol.Spec.Discrete:
-				dr = catKL(nh, rh)
-			case t.loss.RefDirection == kl.OldNew:
-				dr = kl.DiagGaussian(rh, refStd, nh, newStd)
-			default:
-				dr = kl.DiagGaussian(nh, newStd, rh, refStd)
-			}
-			sumRef += dr
+			ref := dist.Params{Head: b.refHead[k*b.actDim : (k+1)*b.actDim], Std: refStd}
+			sumRef += pi.KL(t.loss.RefDirection, ref, cur)
 		}
 	}
 	f := float64(n)
@@ -78,14 +52,6 @@ func (t *Trainer) measure(m *Metrics) error {
 		}
 	}
 	return nil
-}
-
-func expAll(x []float64) []float64 {
-	y := make([]float64, len(x))
-	for i, v := range x {
-		y[i] = detmath.Exp(v)
-	}
-	return y
 }
 
 // explainedVariance is 1 - Var(ret - v)/Var(ret): 1 is a perfect critic,

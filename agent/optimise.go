@@ -10,6 +10,7 @@ import (
 	"ppo/configs"
 	"ppo/detmath"
 	"ppo/graphop"
+	"ppo/kl"
 	"ppo/policy"
 )
 
@@ -132,9 +133,8 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	// target_kl_estimator exact, the minibatch's exact KL(old||new).
 	approx, clipped := 0.0, 0
 	for _, lr := range logr {
-		r := detmath.Exp(lr)
-		approx += (r - 1) - lr
-		if math.Abs(r-1) > t.sched.clip {
+		approx += kl.Estimate(kl.K3, lr)
+		if r := detmath.Exp(lr); math.Abs(r-1) > t.sched.clip {
 			clipped++
 		}
 	}

@@ -46,3 +46,24 @@ func (r *rollout) size() int { return r.steps * r.envs }
 func (r *rollout) advantages(gamma, lambda float64) {
 	GAE(r.rewards, r.values, r.nextValue, r.ended, r.last, r.envs, gamma, lambda, r.adv, r.ret)
 }
+
+// addMask adds the action masks' biases (kl.MaskBias on a masked action, 0
+// elsewhere) of the batch rows idx (nil: rows first, first+1, ...) to the heads of
+// those rows in head, one row per entry: the one place a stored mask is
+// applied, so every KL and log-probability of a masked head sees the
+// distribution the rollout acted with. Without masking it does nothing.
+func (b *rollout) addMask(head []float64, first int, idx []int) {
+	if b.maskBias == nil {
+		return
+	}
+	for r := 0; r*b.actDim < len(head); r++ {
+		k := first + r
+		if idx != nil {
+			k = idx[r]
+		}
+		h := head[r*b.actDim : (r+1)*b.actDim]
+		for j, v := range b.maskBias[k*b.actDim : (k+1)*b.actDim] {
+			h[j] += v
+		}
+	}
+}

@@ -40,7 +40,8 @@ func retarget(c kl.Controller, target float64) error {
 }
 
 // exactKL is the mean exact KL(old||new) between the behaviour policy and
-// the current weights over the batch rows idx (nil: the whole batch). It
+// the current weights over the batch rows idx (nil: the whole batch), as
+// measure computes it (the masks' biases added, the head's own KL). It
 // runs the network forward on those rows and changes no training state.
 func (t *Trainer) exactKL(idx []int) float64 {
 	b := t.buf
@@ -59,21 +60,15 @@ func (t *Trainer) exactKL(idx []int) float64 {
 		rows = func(k int) int { return idx[k] }
 	}
 	t.fwd.Forward(obs, n, head, nil)
-	var newStd, oldStd []float64
-	if !t.pol.Spec.Discrete {
-		newStd = expAll(t.pol.Dist().(dist.DiagGaussian).LogStd)
-		oldStd = expAll(b.logStd)
-	}
+	b.addMask(head[:n*b.actDim], 0, idx)
+	pi := t.pol.Dist()
+	newStd, oldStd := dist.Std(pi), dist.StdOf(b.logStd)
 	sum := 0.0
 	for r := 0; r < n; r++ {
 		k := rows(r)
-		oh := b.head[k*b.actDim : (k+1)*b.actDim]
-		nh := head[r*b.actDim : (r+1)*b.actDim]
-		if t.pol.Spec.Discrete {
-			sum += kl.CategoricalLogits(oh, nh)
-		} else {
-			sum += kl.DiagGaussian(oh, oldStd, nh, newStd)
-		}
+		old := dist.Params{Head: b.head[k*b.actDim : (k+1)*b.actDim], Std: oldStd}
+		cur := dist.Params{Head: head[r*b.actDim : (r+1)*b.actDim], Std: newStd}
+		sum += pi.KL(kl.OldNew, old, cur)
 	}
 	return sum / float64(n)
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"ppo/configs"
@@ -34,13 +35,10 @@ func small() *configs.Config {
 	return cfg
 }
 
-// TestEstimatorsInRow checks the row's sample estimators against their
-// definitions' invariants on the batch: k3 is approx_kl, k2 = ½·mean(logr²)
-// is >= 0, and the three agree with the exact KL to within the sampling
-// error of a 128-sample batch (k1 is unbiased but noisy: within 5× the KL
-// plus 0.05 — loose, since only a gross error such as a sign flip or a
-// missing ½ should fail). With log.kl_per_epoch the row holds one KL per
-// epoch begun, the last equal to kl bit for bit (same sum, same order).
+// TestEstimatorsInRow checks invariants of the row's sample estimators on
+// real runs (k2 and k3 are >= 0; each against its own formula is
+// TestEveryKLPath's) and that with log.kl_per_epoch the row holds one KL
+// per epoch begun, the last equal to kl bit for bit (same sum, same order).
 func TestEstimatorsInRow(t *testing.T) {
 	for _, env := range []string{"CartPole-v1", "Pendulum-v1"} {
 		cfg := small()
@@ -48,16 +46,8 @@ func TestEstimatorsInRow(t *testing.T) {
 		cfg.Log.KLPerEpoch = true
 		rows, _ := runRows(t, cfg)
 		for _, m := range rows {
-			if m.KLK3 != m.ApproxKL {
-				t.Errorf("%s update %d: kl_k3 %v != approx_kl %v", env, m.Update, m.KLK3, m.ApproxKL)
-			}
 			if m.KLK2 < 0 || m.KLK3 < 0 {
 				t.Errorf("%s update %d: k2 %v or k3 %v negative", env, m.Update, m.KLK2, m.KLK3)
-			}
-			for i, k := range []float64{m.KLK1, m.KLK2, m.KLK3} {
-				if math.Abs(k-m.KL) > 5*m.KL+0.05 {
-					t.Errorf("%s update %d: k%d %v far from kl %v", env, m.Update, i+1, k, m.KL)
-				}
 			}
 			if len(m.KLPerEpoch) != m.Epochs || m.KLPerEpoch[len(m.KLPerEpoch)-1] != m.KL {
 				t.Errorf("%s update %d: kl_per_epoch %v with %d epochs, kl %v", env, m.Update, m.KLPerEpoch, m.Epochs, m.KL)
@@ -195,5 +185,24 @@ func TestClipScheduleMovesTheLoss(t *testing.T) {
 	// differ from 1, so a clip range of 1e-6 clips where 10 does not.
 	if a, b := loss(10), loss(1e-6); a == b {
 		t.Errorf("surrogate %v with ε = 10 and with ε = 1e-6", a)
+	}
+}
+
+// TestNoStepWarnsOnce: an update that took no gradient step (an early stop
+// before the first minibatch) is reported once, naming the cause; an
+// update with steps is not.
+func TestNoStepWarnsOnce(t *testing.T) {
+	var w watch
+	p := configs.Default().PPO
+	p.TargetKL, p.TargetKLEstimator = 0.02, configs.TargetKLExact
+	if got := w.noStep(1, Metrics{Minibatches: 4}, p); got != nil {
+		t.Errorf("an update with steps: %v", got)
+	}
+	got := w.noStep(2, Metrics{Minibatches: 0, EarlyStopped: true}, p)
+	if len(got) != 1 || !strings.Contains(got[0], "update 2 took no gradient step") || !strings.Contains(got[0], "before the first minibatch") {
+		t.Errorf("first update without a step: %v", got)
+	}
+	if got := w.noStep(3, Metrics{Minibatches: 0, EarlyStopped: true}, p); got != nil {
+		t.Errorf("second update without a step reported again: %v", got)
 	}
 }

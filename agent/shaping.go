@@ -25,6 +25,7 @@ type shaping struct {
 	window    []float64 // shaped returns of the last episodeWindow finished episodes
 	klSum     float64   // Σ KL_t over the current rollout
 	klN       int
+	refStd    []float64 // the reference's standard deviations, nil for categorical heads
 }
 
 func newShaping(cfg *configs.Config) (*shaping, error) {
@@ -42,25 +43,16 @@ func newShaping(cfg *configs.Config) (*shaping, error) {
 // stepKL is KL_t of the rollout row k: head and logp are π_old's, refHead π_ref's.
 func (t *Trainer) stepKL(k int) float64 {
 	b, sh := t.buf, t.shaping
-	oh := b.head[k*b.actDim : (k+1)*b.actDim]
-	rh := b.refHead[k*b.actDim : (k+1)*b.actDim]
+	pi := t.pol.Dist()
 	if sh.estimator == kl.K1 {
 		a := b.actions[k*b.actW : (k+1)*b.actW]
-		return b.logp[k] - t.ref.Policy.Dist().LogProb(rh, a)
+		return b.logp[k] - t.ref.Policy.Dist().LogProb(b.refHead[k*b.actDim:(k+1)*b.actDim], a)
 	}
-	p, q := oh, rh // KL(π_old ‖ π_ref), direction new_old
-	if sh.direction == kl.OldNew {
-		p, q = rh, oh
-	}
-	if t.pol.Spec.Discrete {
-		return kl.CategoricalLogits(p, q)
-	}
-	oldStd := expAll(t.pol.Dist().(dist.DiagGaussian).LogStd)
-	refStd := expAll(t.ref.logStd)
-	if sh.direction == kl.OldNew {
-		return kl.DiagGaussian(p, refStd, q, oldStd)
-	}
-	return kl.DiagGaussian(p, oldStd, q, refStd)
+	// The reference plays the old policy: old_new is KL(π_ref ‖ π_old),
+	// new_old KL(π_old ‖ π_ref).
+	ref := dist.Params{Head: b.refHead[k*b.actDim : (k+1)*b.actDim], Std: sh.refStd}
+	cur := dist.Params{Head: b.head[k*b.actDim : (k+1)*b.actDim], Std: dist.Std(pi)}
+	return pi.KL(sh.direction, ref, cur)
 }
 
 // shape subtracts coef·KL_t from the raw rewards rew of rollout step s (one per env) and

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ppo/configs"
+	"ppo/dist"
 	"ppo/env"
 	"ppo/kl"
 	"ppo/normalize"
@@ -152,6 +153,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 		if t.shaping, err = newShaping(cfg); err != nil {
 			return nil, fmt.Errorf("kl.reference: %w", err)
 		}
+		t.shaping.refStd = dist.StdOf(t.ref.logStd)
 	}
 	if err := checkTasks(cfg, spec); err != nil {
 		return nil, err
@@ -202,7 +204,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 	if t.lastObs == nil {
 		obs, err := t.vec.Reset()
 		if err != nil {
-			return fmt.Errorf("env: %w", err)
+			return envErr(err)
 		}
 		t.lastObs = append([]float64(nil), obs...)
 	}
@@ -297,6 +299,9 @@ func (t *Trainer) adapt(m *Metrics, refCoef float64) error {
 		for _, w := range t.watch.observe(t.update, d, t.ctrl.Beta(), t.cfg.KL.Controller, t.penalised()) {
 			t.Warn(w)
 		}
+		for _, w := range t.watch.noStep(t.update, *m, t.cfg.PPO) {
+			t.Warn(w)
+		}
 	}
 	if t.ref != nil {
 		m.KLRef = &m.klRef
@@ -347,7 +352,7 @@ func (t *Trainer) HasReference() bool { return t.ref != nil }
 func (t *Trainer) Evaluator() *Evaluator {
 	return &Evaluator{Policy: t.pol, ObsStats: t.obsStats, ClipObs: t.cfg.Env.ClipObs, EnvID: t.cfg.Env.ID, Params: t.cfg.Env.Params,
 		TextParams: t.cfg.Env.TextParams, MaxEpisodeSteps: t.cfg.Env.MaxEpisodeSteps, Masking: t.maskers != nil,
-		External: t.cfg.Env.External}
+		External: t.cfg.Env.External, Check: t.cfg.Env.NaNCheck}
 }
 
 // TaskEvaluator plays episodes of eval.tasks's task with the current policy, as

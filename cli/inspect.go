@@ -31,8 +31,17 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	if *asJSON {
 		err = report.WriteJSON(stdout, sums)
-	} else {
-		err = report.WriteTable(stdout, sums)
+	} else if err = report.WriteTable(stdout, sums); err == nil {
+		for _, s := range sums {
+			switch s.State {
+			case report.StateInterrupted:
+				fmt.Fprintf(stdout, "%s: interrupted; resume with: ppo train --resume %s\n", s.Run, s.Dir)
+			case report.StateStopped:
+				fmt.Fprintf(stdout, "%s: stopped before its first checkpoint; ppo train --resume %s starts it again\n", s.Run, s.Dir)
+			case report.StateFailed:
+				fmt.Fprintf(stdout, "%s: failed; ppo train --resume %s tries again from its last checkpoint\n", s.Run, s.Dir)
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ppo inspect:", err)

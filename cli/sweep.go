@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -166,6 +167,32 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	spec, err := sweep.NewWithVariants(*cfgPath, sets, base, variants, grid, seeds)
 	if err != nil {
 		return fail("%v", err)
+	}
+	// Values another value makes moot are noted once each, with the
+	// combinations they concern.
+	var notes []string
+	where := map[string][]string{}
+	for _, j := range spec.Jobs() {
+		if j.Seed != seeds[0] {
+			continue
+		}
+		cfg, err := spec.Config(j)
+		if err != nil {
+			continue // the run reports it
+		}
+		for _, n := range cfg.Moot() {
+			if where[n] == nil {
+				notes = append(notes, n)
+			}
+			where[n] = append(where[n], j.Label)
+		}
+	}
+	for _, n := range notes {
+		if len(spec.Combos) == 1 {
+			fmt.Fprintln(stderr, "ppo sweep: note:", n)
+		} else {
+			fmt.Fprintf(stderr, "ppo sweep: note: %s (%s of %d combinations, e.g. %s)\n", n, strconv.Itoa(len(where[n])), len(spec.Combos), where[n][0])
+		}
 	}
 	dir := *out
 	if dir == "" {

@@ -143,6 +143,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		sum, err = rundir.Resume(ctx, dir, log, stdout)
 	} else {
+		for _, n := range cfg.Moot() {
+			fmt.Fprintln(stderr, "ppo train: note:", n)
+		}
 		fmt.Fprintf(stdout, "run %s: %s, %s, %d steps\n", dir, cfg.Env.ID, cfg.PPO.Objective, cfg.TotalTimesteps)
 		if b := cfg.BatchSize(); cfg.TotalTimesteps%b != 0 && !*quiet {
 			u := cfg.TotalTimesteps / b

@@ -115,6 +115,8 @@ type EnvConfig struct {
 	TextParams map[string]string `yaml:"text_params" doc:"Text environment parameter overrides by name, such as FrozenLake's desc (names and values are checked by the env package). Default {} (none)."`
 	// Time limit in steps replacing the environment's own, also for one registered without (>= 0; 0 = the environment's own). Default 0.
 	MaxEpisodeSteps int `yaml:"max_episode_steps" doc:"Time limit in steps replacing the environment's own, also for one registered without (>= 0; 0 = the environment's own). Default 0."`
+	// Report an observation or reward that is NaN or ±Inf as the run's failure, naming the env, the copy and the step, before it reaches the network (a few ns per env step). Default true.
+	NaNCheck bool `yaml:"nan_check" doc:"Report an observation or reward that is NaN or ±Inf as the run's failure, naming the env, the copy and the step, before it reaches the network (a few ns per env step). Default true."`
 	// The child processes serving the environment when env.id is external.
 	External ExternalConfig `yaml:"external"`
 }
@@ -150,7 +152,7 @@ type PolicyConfig struct {
 // the controllers, the random streams and the update counter start fresh.
 type InitConfig struct {
 	// Path to a .ckpt whose policy weights, and observation statistics when env.normalize_obs, start this run; empty = random weights from seed. Default "".
-	Checkpoint string `yaml:"checkpoint" doc:"Path to a .ckpt whose policy weights, and observation statistics when env.normalize_obs, start this run; empty = random weights from seed. Default \"\"."`
+	Checkpoint string `yaml:"checkpoint" path:"file" doc:"Path to a .ckpt whose policy weights, and observation statistics when env.normalize_obs, start this run; empty = random weights from seed. Default \"\"."`
 	// Keep the observation statistics taken from init.checkpoint fixed instead of updating them (needs init.checkpoint and env.normalize_obs). Default false.
 	FreezeObsStats bool `yaml:"freeze_obs_stats" doc:"Keep the observation statistics taken from init.checkpoint fixed instead of updating them (needs init.checkpoint and env.normalize_obs). Default false."`
 }
@@ -251,7 +253,7 @@ type ControllerConfig struct {
 // meaning, and the reference controller's clamp defaults to kl.controller's as it always did.
 type ReferenceConfig struct {
 	// Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default "".
-	Checkpoint string `yaml:"checkpoint" doc:"Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default \"\"."`
+	Checkpoint string `yaml:"checkpoint" path:"file" doc:"Path to a .ckpt of an earlier run whose policy is the frozen reference; empty = no reference term. Default \"\"."`
 	// Where the penalty goes: loss (coefficient × mean KL in the objective) or reward (coefficient × KL_t subtracted from each step's raw reward before GAE). Default "loss".
 	Placement string `yaml:"placement" enum:"loss|reward" doc:"Where the penalty goes: loss (coefficient × mean KL in the objective) or reward (coefficient × KL_t subtracted from each step's raw reward before GAE). Default \"loss\"."`
 	// KL_t of placement reward: exact (closed form per state) or k1 (the sampled log-ratio log π_old(a_t|s_t) − log π_ref(a_t|s_t); needs placement reward and direction new_old). Default "exact".
@@ -265,7 +267,7 @@ type ReferenceConfig struct {
 // LogConfig controls progress output and checkpoints.
 type LogConfig struct {
 	// Parent directory of run directories. Default "runs".
-	Dir string `yaml:"dir" doc:"Parent directory of run directories. Default \"runs\"."`
+	Dir string `yaml:"dir" path:"dir" doc:"Parent directory of run directories. Default \"runs\"."`
 	// Print a progress line every N updates (>= 1). Default 1.
 	Every int `yaml:"every" doc:"Print a progress line every N updates (>= 1). Default 1."`
 	// Write a checkpoint every N updates (>= 0; 0 = only at the end). Default 10.
@@ -371,6 +373,7 @@ func Default() *Config {
 			TextParams: map[string]string{},
 			ClipObs:    10,
 			ClipReward: 10,
+			NaNCheck:   true,
 			External:   ExternalConfig{Command: []string{}, Processes: 1, Timeout: 30},
 		},
 		Policy: PolicyConfig{

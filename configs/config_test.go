@@ -342,7 +342,7 @@ func TestParseAccepts(t *testing.T) {
 		{"eval: {tasks: [{name: long-pole, params: {length: 1}}, {name: x.2, id: Acrobot-v1}]}", func(c *Config) any { return c.Eval.Tasks },
 			[]TaskConfig{{Name: "long-pole", Params: map[string]float64{"length": 1}}, {Name: "x.2", ID: "Acrobot-v1", Params: map[string]float64{}}}},
 		{"kl: {direction: new_old, reference: {checkpoint: a.ckpt, placement: reward, estimator: k1}}", func(c *Config) any { return c.KL.ReferenceDirection() }, "new_old"},
-		{"kl: {reference: {direction: new_old}}", func(c *Config) any { return c.KL.ReferenceDirection() }, "new_old"},
+		{"kl: {reference: {checkpoint: a.ckpt, direction: new_old}}", func(c *Config) any { return c.KL.ReferenceDirection() }, "new_old"},
 		{"kl: {direction: new_old}", func(c *Config) any { return c.KL.ReferenceDirection() }, "new_old"},
 		{"init: {checkpoint: a.ckpt, freeze_obs_stats: true}\nenv: {normalize_obs: true}", func(c *Config) any { return c.Init }, InitConfig{Checkpoint: "a.ckpt", FreezeObsStats: true}},
 		{"resources: {max_memory: auto}", maxMemory, 0.0},
@@ -431,6 +431,10 @@ func TestParseRefusals(t *testing.T) {
 		{"eval: {tasks: [{name: a, params: {length: .nan}}]}", "config: eval.tasks[0].params.length: must be a finite number, got NaN"},
 		{"kl: {reference: {placement: rewards}}", `config: kl.reference.placement: unknown value "rewards" (want loss or reward)`},
 		{"kl: {reference: {placement: reward}}", "config: kl.reference.placement: reward needs kl.reference.checkpoint (no reference policy to penalise the KL to)"},
+		// A reference setting without a reference would be dropped: refused.
+		{"kl: {reference: {controller: {init_beta: 1}}}", "config: kl.reference.controller.init_beta: is 1 but kl.reference.checkpoint is empty: there is no reference policy for it to act on; set kl.reference.checkpoint, or leave kl.reference.controller.init_beta at its default"},
+		{"kl: {reference: {direction: new_old}}", "config: kl.reference.direction: is new_old but kl.reference.checkpoint is empty: there is no reference policy for it to act on; set kl.reference.checkpoint, or leave kl.reference.direction at its default"},
+		{"env: {external: {processes: 2}}", "config: env.external.processes: is 2 but env.id is CartPole-v1: only an external env has child processes; set env.id to external or remove env.external.processes"},
 		{"kl: {reference: {checkpoint: a.ckpt, estimator: k1}}", "config: kl.reference.estimator: k1 is a per-step reward term: it needs kl.reference.placement: reward"},
 		{"kl: {reference: {checkpoint: a.ckpt, placement: reward, estimator: k1}}", "config: kl.reference.estimator: k1 estimates KL(current || ref) from the current policy's actions: it needs kl.reference.direction: new_old, got old_new"},
 		{"kl: {reference: {direction: both}}", `config: kl.reference.direction: unknown value "both" (want same, old_new or new_old)`},
@@ -630,7 +634,7 @@ func TestSet(t *testing.T) {
 		{"ppo={epochs: 3, gamma: 0.5}", func(c *Config) any { return [2]any{c.PPO.Epochs, c.PPO.Gamma} }, [2]any{3, 0.5}},
 		{"kl.controller.kind=fixed", func(c *Config) any { return c.KL.Controller.Kind }, "fixed"},
 		{"kl.reference.checkpoint=runs/a=b/final.ckpt", func(c *Config) any { return c.KL.Reference.Checkpoint }, "runs/a=b/final.ckpt"},
-		{"kl.reference.checkpoint=", func(c *Config) any { return c.KL.Reference.Checkpoint }, ""},
+		{"kl.reference.checkpoint=''", func(c *Config) any { return c.KL.Reference.Checkpoint }, ""},
 		{"name=2024", func(c *Config) any { return c.Name }, "2024"},
 		{"seed=42", func(c *Config) any { return c.Seed }, uint64(42)},
 		{"env.normalize_obs=true", func(c *Config) any { return c.Env.NormalizeObs }, true},
@@ -692,6 +696,10 @@ func TestSetRefusals(t *testing.T) {
 		{"seed=-3", "config: seed: must be >= 0, got -3"},
 		{"env.params.\xff=0", `config: --set "env.params.\xff=0": not valid UTF-8`},
 		{"ppo.epochs=1\n---\n2", `config: ppo.epochs: cannot read value "1\n---\n2": multiple YAML documents; want exactly one`},
+		// An empty path (an unset shell variable) is refused; '' clears it.
+		{"init.checkpoint=", "config: init.checkpoint: --set init.checkpoint= gives an empty file path (an unset shell variable?); write init.checkpoint='' to clear it"},
+		{"kl.reference.checkpoint= ", "config: kl.reference.checkpoint: --set kl.reference.checkpoint= gives an empty file path (an unset shell variable?); write kl.reference.checkpoint='' to clear it"},
+		{"log.dir=", "config: log.dir: --set log.dir= gives an empty dir path (an unset shell variable?); write log.dir='' to clear it"},
 	} {
 		c := Default()
 		checkMessage(t, "Set("+tc.set+")", c.Set(tc.set), tc.want)
@@ -741,7 +749,7 @@ func TestErrorPath(t *testing.T) {
 func TestFields(t *testing.T) {
 	want := strings.Fields(`name seed total_timesteps
 		env.id env.num_envs env.params env.normalize_obs env.normalize_reward env.clip_obs env.clip_reward
-		env.text_params env.max_episode_steps env.external.command env.external.processes env.external.timeout
+		env.text_params env.max_episode_steps env.nan_check env.external.command env.external.processes env.external.timeout
 		policy.hidden policy.activation policy.shared policy.dtype policy.init_log_std policy.action_masking
 		init.checkpoint init.freeze_obs_stats
 		ppo.objective ppo.rollout_steps ppo.epochs ppo.minibatch_size ppo.gamma ppo.gae_lambda

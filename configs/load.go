@@ -151,6 +151,7 @@ func (c *Config) Set(assignment string) error {
 
 	v := reflect.ValueOf(c).Elem()
 	parts := strings.Split(path, ".")
+	var field reflect.StructField // the last struct field on the path
 	for i, name := range parts {
 		here := strings.Join(parts[:i+1], ".")
 		if name == "" {
@@ -159,6 +160,9 @@ func (c *Config) Set(assignment string) error {
 		switch v.Kind() {
 		case reflect.Struct:
 			f, ok := fieldByTag(v, name)
+			if ok {
+				field, _ = v.Type().FieldByName(structFieldName(v, name))
+			}
 			if !ok {
 				if r, isRef := v.Addr().Interface().(*ReferenceConfig); isRef && i == len(parts)-1 {
 					if handled, err := r.decodeLegacy(name, node, here); handled {
@@ -186,7 +190,24 @@ func (c *Config) Set(assignment string) error {
 			return errorf(here, "unknown field %q (%s has no fields)", name, prev)
 		}
 	}
+	if kind := field.Tag.Get("path"); kind != "" && strings.TrimSpace(value) == "" {
+		// An unset shell variable gives an empty path: refused, as --grid
+		// refuses an empty value, rather than silently dropping the file.
+		return errorf(path, "--set %s= gives an empty %s path (an unset shell variable?); write %s='' to clear it", path, kind, path)
+	}
 	return decode(node, v, path)
+}
+
+// structFieldName is the Go name of the field of struct v whose yaml name
+// is name.
+func structFieldName(v reflect.Value, name string) string {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if yamlName(t.Field(i)) == name {
+			return t.Field(i).Name
+		}
+	}
+	return ""
 }
 
 // parseValue reads the value of a --set as one YAML node.

@@ -84,6 +84,7 @@ func (c *Config) Validate() error {
 			ch.fail("kl.reference.estimator", "k1 estimates KL(current || ref) from the current policy's actions: it needs kl.reference.direction: new_old, got %s", d)
 		}
 	}
+	ch.checkEffect(c)
 	if c.Init.FreezeObsStats && (c.Init.Checkpoint == "" || !c.Env.NormalizeObs) {
 		ch.fail("init.freeze_obs_stats", "needs init.checkpoint and env.normalize_obs: true (statistics to freeze)")
 	}

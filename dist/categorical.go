@@ -70,6 +70,12 @@ func (Categorical) EntropyNode(b Batch) (*G.Node, error) {
 	return G.ApplyOp(newRowOp(rowEntropy, n, k, nil, b.Head.Dtype()), b.Head)
 }
 
+// KL is kl.CategoricalLogits on the two heads, in direction dir.
+func (Categorical) KL(dir kl.Direction, old, cur Params) float64 {
+	p, q := ordered(dir, old, cur)
+	return kl.CategoricalLogits(p.Head, q.Head)
+}
+
 // KLNode is kl.CategoricalKL on the two batches' logits.
 func (Categorical) KLNode(dir kl.Direction, old, cur Batch) (*G.Node, error) {
 	return kl.CategoricalKL(dir, old.Head, cur.Head)

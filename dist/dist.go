@@ -8,6 +8,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"ppo/detmath"
 	"ppo/kl"
 )
 
@@ -33,6 +34,53 @@ type Plain interface {
 	Sample(head []float64, rng *rand.Rand, action []float64)
 	// Mode writes the most probable action into action.
 	Mode(head []float64, action []float64)
+	// KL is the exact KL divergence between the distributions old and
+	// cur of this family in direction dir: KL(old ‖ cur) for kl.OldNew,
+	// KL(cur ‖ old) for kl.NewOld. Every KL between two policies' heads
+	// that the trainer logs or optimises on plain values is this one.
+	KL(dir kl.Direction, old, cur Params) float64
+}
+
+// Params are one distribution's parameters as the plain forms take them:
+// Head is one row of a policy head (logits, with any action mask's bias
+// already added, or Gaussian means) and Std a Gaussian's standard
+// deviations (nil for the categorical families).
+type Params struct {
+	Head, Std []float64
+}
+
+// ordered puts old and cur in the order kl's functions take them for
+// direction dir: KL(p ‖ q).
+func ordered(dir kl.Direction, old, cur Params) (p, q Params) {
+	if dir == kl.NewOld {
+		return cur, old
+	}
+	return old, cur
+}
+
+// LogStd is the log standard deviations of d's actions when d is a
+// state-independent Gaussian, nil for the categorical families.
+func LogStd(d Plain) []float64 {
+	if g, ok := d.(DiagGaussian); ok {
+		return g.LogStd
+	}
+	return nil
+}
+
+// Std is exp(LogStd(d)) (detmath's exponential), nil for the categorical
+// families.
+func Std(d Plain) []float64 { return StdOf(LogStd(d)) }
+
+// StdOf is exp of each log standard deviation, nil for nil.
+func StdOf(logStd []float64) []float64 {
+	if logStd == nil {
+		return nil
+	}
+	s := make([]float64, len(logStd))
+	for i, v := range logStd {
+		s[i] = detmath.Exp(v)
+	}
+	return s
 }
 
 // Graph builds a batch of the distributions into a gorgonia graph; every

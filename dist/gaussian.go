@@ -49,6 +49,14 @@ func (d DiagGaussian) Sample(mean []float64, rng *rand.Rand, action []float64) {
 // Mode is the mean.
 func (d DiagGaussian) Mode(mean []float64, action []float64) { copy(action, mean) }
 
+// KL is kl.DiagGaussian on the two means and standard deviations, in
+// direction dir. The standard deviations come from the Params, not from
+// LogStd: the two policies compared have their own.
+func (DiagGaussian) KL(dir kl.Direction, old, cur Params) float64 {
+	p, q := ordered(dir, old, cur)
+	return kl.DiagGaussian(p.Head, p.Std, q.Head, q.Std)
+}
+
 // The graph forms take the log-std from the Batch, not from LogStd: the
 // loss differentiates through the network's log-std node.
 

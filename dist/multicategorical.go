@@ -52,8 +52,12 @@ func (m MultiCategorical) Mode(head []float64, action []float64) {
 	m.each(head, func(c int, h []float64) { Categorical{}.Mode(h, action[c:c+1]) })
 }
 
-// KL is the exact KL(P||Q) between the products with heads p and q.
-func (m MultiCategorical) KL(p, q []float64) float64 { return kl.MultiCategoricalLogits(p, q, m.Nvec) }
+// KL is kl.MultiCategoricalLogits on the two heads, in direction dir: the
+// sum of the components' KLs.
+func (m MultiCategorical) KL(dir kl.Direction, old, cur Params) float64 {
+	p, q := ordered(dir, old, cur)
+	return kl.MultiCategoricalLogits(p.Head, q.Head, m.Nvec)
+}
 
 // LogProbNode is the fused log-probability op on the head b.Head and the
 // actions as one one-hot segment per component, both [batch, Σ Nvec].

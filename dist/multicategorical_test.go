@@ -65,7 +65,7 @@ func TestMultiCategoricalJoint(t *testing.T) {
 			}{
 				{"Σ p", sum, 1},
 				{"entropy", m.Entropy(p), ent},
-				{"KL", m.KL(p, q), div},
+				{"KL", m.KL(kl.OldNew, Params{Head: p}, Params{Head: q}), div},
 				{"mode's log-prob", m.LogProb(p, mode), m.LogProb(p, argmax)},
 			} {
 				if math.Abs(c.got-c.want) > 1e-12 {
@@ -168,7 +168,7 @@ func TestMultiCategoricalGraph(t *testing.T) {
 				}{
 					{"log-prob", at(lp.Value(), i), m.LogProb(row, acts[i])},
 					{"entropy", at(ent.Value(), i), m.Entropy(row)},
-					{"KL", at(div.Value(), i), m.KL(p, q)},
+					{"KL", at(div.Value(), i), m.KL(kl.OldNew, Params{Head: p}, Params{Head: q})},
 				} {
 					if math.Abs(cmp.got-cmp.want) > 1e-12 {
 						t.Errorf("row %d %s: graph %v, plain %v", i, cmp.what, cmp.got, cmp.want)

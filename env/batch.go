@@ -49,14 +49,30 @@ func NewBatchVec(b Batch, maxEpisodeSteps int) (*Vec, error) {
 	return v, nil
 }
 
+// stepAll steps a batch's copies; a panic is a Fault.
+func (v *Vec) stepAll(actions []float64) (err error) {
+	defer recoverFault(&err, v.id, 0, 0)
+	return v.batch.StepAll(actions, v.end, &v.step)
+}
+
 // stepBatch is Step for a Vec made by NewBatchVec.
 func (v *Vec) stepBatch(actions []float64) error {
 	for i := range v.end {
 		v.end[i] = v.limit > 0 && v.length[i]+1 >= v.limit
 	}
 	st := &v.step
-	if err := v.batch.StepAll(actions, v.end, st); err != nil {
+	if err := v.stepAll(actions); err != nil {
 		return err
+	}
+	if v.check {
+		for i, r := range st.Reward {
+			if err := checkStep(v.id, i, v.length[i]+1, st.FinalObs[i*v.obsDim:(i+1)*v.obsDim], r); err != nil {
+				return err
+			}
+			if err := checkStep(v.id, i, 0, st.Obs[i*v.obsDim:(i+1)*v.obsDim], 0); err != nil {
+				return err
+			}
+		}
 	}
 	for i, r := range st.Reward {
 		v.ret[i] += r

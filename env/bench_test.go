@@ -42,13 +42,16 @@ func BenchmarkVecStep(b *testing.B) {
 	for _, tc := range []struct {
 		name    string
 		workers int
-	}{{"CartPole-v1/n=16/seq", 1}, {"CartPole-v1/n=16/workers=2", 2}} {
+		check   bool
+	}{{"CartPole-v1/n=16/seq", 1, false}, {"CartPole-v1/n=16/seq/nan_check", 1, true},
+		{"CartPole-v1/n=16/workers=2", 2, false}} {
 		b.Run(tc.name, func(b *testing.B) {
 			const n = 16
 			v, err := env.MakeVec("CartPole-v1", n, 1, env.WithWorkers(tc.workers))
 			if err != nil {
 				b.Fatal(err)
 			}
+			v.SetCheck(tc.check)
 			v.Reset()
 			actions := make([]float64, n)
 			rng := rand.New(rand.NewPCG(1, 2))

@@ -263,6 +263,7 @@ func (r *Registry) MakeVec(id string, n int, seed uint64, opts ...Option) (*Vec,
 		return nil, err
 	}
 	v.SetWorkers(o.workers)
+	v.SetID(id)
 	return v, nil
 }
 

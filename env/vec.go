@@ -34,6 +34,9 @@ type Vec struct {
 	errs   []error
 	step   VecStep
 
+	id    string // the envs' id, named in a Fault
+	check bool   // report non-finite observations and rewards as Faults
+
 	batch     Batch  // set by NewBatchVec: the envs are its copies, stepped together
 	limit     int    // the time limit a batch's episodes get
 	end       []bool // per env: this step reaches the time limit
@@ -115,6 +118,15 @@ func (v *Vec) ActionSpace() Space { return v.actSpace }
 // Env returns environment i, e.g. to inspect its state.
 func (v *Vec) Env(i int) Env { return v.envs[i] }
 
+// SetID names the envs' id in the Faults the Vec reports.
+func (v *Vec) SetID(id string) { v.id = id }
+
+// SetCheck turns on (or off) the check of every observation and reward:
+// one that is NaN or ±Inf is reported as a Fault naming the copy and the
+// step, instead of being passed on. A panic in an env's Reset or Step is
+// always reported as a Fault.
+func (v *Vec) SetCheck(on bool) { v.check = on }
+
 // SetWorkers sets the number of goroutines Step uses; k <= 1 steps sequentially.
 func (v *Vec) SetWorkers(k int) { v.workers = k }
 
@@ -127,8 +139,15 @@ func (v *Vec) Obs() []float64 { return v.obs }
 func (v *Vec) Reset() ([]float64, error) {
 	v.started = false
 	if v.batch != nil {
-		if err := v.batch.ResetAll(v.obs); err != nil {
+		if err := v.resetBatch(); err != nil {
 			return nil, err
+		}
+		if v.check {
+			for i := range v.envs {
+				if c := nonFinite(v.obs[i*v.obsDim : (i+1)*v.obsDim]); c != "" {
+					return nil, &Fault{ID: v.id, Copy: i, Cause: c}
+				}
+			}
 		}
 		clear(v.ret)
 		clear(v.length)
@@ -138,7 +157,7 @@ func (v *Vec) Reset() ([]float64, error) {
 	}
 	for i := range v.envs {
 		if err := v.resetEnv(i); err != nil {
-			return nil, fmt.Errorf("env: vector env %d: %w", i, err)
+			return nil, vecErr(i, err)
 		}
 		v.ret[i], v.length[i] = 0, 0
 	}
@@ -147,16 +166,41 @@ func (v *Vec) Reset() ([]float64, error) {
 	return v.obs, nil
 }
 
-func (v *Vec) resetEnv(i int) error {
+// resetEnv resets env i into its row, a panic or (with check) a
+// non-finite observation being a Fault.
+func (v *Vec) resetEnv(i int) (err error) {
+	defer recoverFault(&err, v.id, i, 0)
 	row := v.obs[i*v.obsDim : (i+1)*v.obsDim]
 	if f := v.fast[i]; f != nil {
-		return f.resetInto(row)
+		err = f.resetInto(row)
+	} else {
+		var o []float64
+		if o, err = v.envs[i].Reset(); err == nil {
+			err = copyObs(row, o)
+		}
 	}
-	o, err := v.envs[i].Reset()
-	if err != nil {
+	if err == nil && v.check {
+		if c := nonFinite(row); c != "" {
+			err = &Fault{ID: v.id, Copy: i, Cause: c}
+		}
+	}
+	return err
+}
+
+// resetBatch resets a batch's copies; a panic is a Fault.
+func (v *Vec) resetBatch() (err error) {
+	defer recoverFault(&err, v.id, 0, 0)
+	return v.batch.ResetAll(v.obs)
+}
+
+// vecErr is env i's error as Step and Reset return it: a Fault as it is
+// (it names the copy), another error prefixed with the copy.
+func vecErr(i int, err error) error {
+	var f *Fault
+	if errors.As(err, &f) {
 		return err
 	}
-	return copyObs(row, o)
+	return fmt.Errorf("env: vector env %d: %w", i, err)
 }
 
 // Step applies actions (n*actDim, row i for env i; a Discrete action is its index as float64).
@@ -198,7 +242,7 @@ func (v *Vec) Step(actions []float64) (*VecStep, error) {
 	for i, err := range v.errs {
 		if err != nil && v.batch == nil {
 			v.started = false
-			return nil, fmt.Errorf("env: vector env %d: %w", i, err)
+			return nil, vecErr(i, err)
 		}
 		if st.Terminated[i] || st.Truncated[i] {
 			st.Episodes = append(st.Episodes, Episode{Env: i, Return: v.epRet[i], Length: v.epLen[i], Terminated: st.Terminated[i]})
@@ -207,24 +251,37 @@ func (v *Vec) Step(actions []float64) (*VecStep, error) {
 	return st, nil
 }
 
+// stepOne steps env i with action a into row, the reward and flags into
+// r, term and trunc; a panic is a Fault.
+func (v *Vec) stepOne(i, step int, a, row []float64, r *float64, term, trunc *bool) (err error) {
+	defer recoverFault(&err, v.id, i, step)
+	if f := v.fast[i]; f != nil {
+		*r, *term, *trunc, err = f.stepInto(a, row)
+		return err
+	}
+	res, err := v.envs[i].Step(a)
+	if err != nil {
+		return err
+	}
+	*r, *term, *trunc = res.Reward, res.Terminated, res.Truncated
+	return copyObs(row, res.Obs)
+}
+
 // stepEnv steps env i and, if its episode ended, records it and resets the env. It touches only
 // row i of the buffers, so envs can be stepped concurrently.
-func (v *Vec) stepEnv(i int, actions []float64) error {
+func (v *Vec) stepEnv(i int, actions []float64) (err error) {
 	a := actions[i*v.actDim : (i+1)*v.actDim]
 	row := v.obs[i*v.obsDim : (i+1)*v.obsDim]
 	var (
 		r           float64
 		term, trunc bool
-		err         error
 	)
-	if f := v.fast[i]; f != nil {
-		r, term, trunc, err = f.stepInto(a, row)
-	} else {
-		var res StepResult
-		if res, err = v.envs[i].Step(a); err == nil {
-			r, term, trunc = res.Reward, res.Terminated, res.Truncated
-			err = copyObs(row, res.Obs)
-		}
+	step := v.length[i] + 1
+	if err := v.stepOne(i, step, a, row, &r, &term, &trunc); err != nil {
+		return err
+	}
+	if v.check {
+		err = checkStep(v.id, i, step, row, r)
 	}
 	if err != nil {
 		return err

@@ -32,6 +32,9 @@ type Run struct {
 	Tasks []rundir.TaskResult
 	// Failed is why the run failed (its error.txt); empty if it did not.
 	Failed string
+	// Running says a process holds the run directory's lock: it is
+	// training now. Checkpointed says it has a checkpoint to resume from.
+	Running, Checkpointed bool
 
 	// cols holds every numeric (or boolean, as 0/1) field of the rows by
 	// name, NaN where a row lacks it or holds null, so that charts can
@@ -78,6 +81,11 @@ func Load(dir string) (*Run, error) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, rundir.ErrorFile)); err == nil {
 		r.Failed = strings.TrimSpace(string(b))
+	}
+	if r.Eval == nil {
+		r.Running = rundir.Running(dir)
+		ckpts, _ := filepath.Glob(filepath.Join(dir, "*.ckpt"))
+		r.Checkpointed = len(ckpts) > 0
 	}
 	return r, nil
 }

@@ -38,6 +38,11 @@ type Summary struct {
 	Finished       bool   `json:"finished"` // eval.json exists
 	// Failed is why the run failed (error.txt); empty if it did not.
 	Failed string `json:"failed,omitempty"`
+	// State is what the run is doing: finished; failed (Failed says why);
+	// running (a process holds its directory's lock); interrupted (stopped
+	// with a checkpoint, not running: ppo train --resume continues it); or
+	// stopped (before its first checkpoint: --resume starts it again).
+	State string `json:"state"`
 
 	// FinalReturn is episode_return_mean of the last row and BestReturn
 	// its largest value over the rows.
@@ -64,7 +69,10 @@ type Summary struct {
 	BetaMin    *float64 `json:"beta_min"`
 	BetaMax    *float64 `json:"beta_max"`
 	EarlyStops int      `json:"early_stops"`
-	SPSMean    *float64 `json:"sps_mean"`
+	// NoStepUpdates counts the updates that took no gradient step (an
+	// early stop before the first minibatch): their policy did not move.
+	NoStepUpdates int      `json:"updates_without_step"`
+	SPSMean       *float64 `json:"sps_mean"`
 
 	// Tasks are the final evaluation on each of eval.tasks (eval.json).
 	Tasks []TaskSummary `json:"tasks,omitempty"`
@@ -110,6 +118,7 @@ func Summarize(r *Run) Summary {
 		Updates:        len(r.Rows),
 		Finished:       r.Eval != nil,
 		Failed:         r.Failed,
+		State:          stateOf(r),
 		KLMetric:       KLMetric(c.KL),
 	}
 	for k, v := range c.Env.Params {
@@ -168,6 +177,9 @@ func Summarize(r *Run) Summary {
 		if m.EarlyStopped {
 			s.EarlyStops++
 		}
+		if m.Minibatches == 0 {
+			s.NoStepUpdates++
+		}
 		spsSum += m.SPS
 	}
 	n := float64(len(r.Rows))
@@ -180,6 +192,31 @@ func Summarize(r *Run) Summary {
 	}
 	s.SPSMean = ptr(spsSum / n)
 	return s
+}
+
+// The states of a run (Summary.State).
+const (
+	StateFinished    = "finished"
+	StateFailed      = "failed"
+	StateRunning     = "running"
+	StateInterrupted = "interrupted"
+	StateStopped     = "stopped"
+)
+
+// stateOf is the state of r: its eval.json, error.txt, lock and
+// checkpoints tell them apart.
+func stateOf(r *Run) string {
+	switch {
+	case r.Eval != nil:
+		return StateFinished
+	case r.Running:
+		return StateRunning
+	case r.Failed != "":
+		return StateFailed
+	case r.Checkpointed:
+		return StateInterrupted
+	}
+	return StateStopped
 }
 
 // Percent writes a fraction as a whole percentage, 0.2282 → "23%": the one
@@ -291,12 +328,13 @@ type tableRow struct {
 func tableRows(sums []Summary) []tableRow {
 	rows := []tableRow{{"env", func(s Summary) string { return s.Env }}}
 	params := map[string]bool{}
-	hasRef := false
+	hasRef, failed := false, false
 	for _, s := range sums {
 		for k := range s.EnvParams {
 			params[k] = true
 		}
 		hasRef = hasRef || s.KLRefMean != nil
+		failed = failed || s.Failed != ""
 	}
 	names := make([]string, 0, len(params))
 	for k := range params {
@@ -329,14 +367,17 @@ func tableRows(sums []Summary) []tableRow {
 		{"steps", func(s Summary) string { return fmt.Sprintf("%d/%d", s.Steps, s.TotalTimesteps) }},
 		{"updates", func(s Summary) string { return strconv.Itoa(s.Updates) }},
 		{"status", func(s Summary) string {
-			switch {
-			case s.Finished:
-				return "finished"
-			case s.Failed != "":
+			switch s.State {
+			case StateFailed:
 				return "failed (see error.txt)"
 			}
-			return "in progress"
+			return s.State
 		}},
+	}...)
+	if failed {
+		rows = append(rows, tableRow{"error", func(s Summary) string { return orDash(s.Failed) }})
+	}
+	rows = append(rows, []tableRow{
 		{"return final", func(s Summary) string { return fmtOpt(s.FinalReturn, "%.2f") }},
 		{"return best", func(s Summary) string { return fmtOpt(s.BestReturn, "%.2f") }},
 		{"eval return", func(s Summary) string {
@@ -370,7 +411,12 @@ func tableRows(sums []Summary) []tableRow {
 		rows = append(rows, tableRow{"kl_ref mean", func(s Summary) string { return fmtOpt(s.KLRefMean, "%.4g") }})
 	}
 	return append(rows, []tableRow{
-		{"early stops", func(s Summary) string { return strconv.Itoa(s.EarlyStops) }},
+		{"early stops", func(s Summary) string {
+			if s.NoStepUpdates > 0 {
+				return fmt.Sprintf("%d (%d before any step)", s.EarlyStops, s.NoStepUpdates)
+			}
+			return strconv.Itoa(s.EarlyStops)
+		}},
 		{"sps mean", func(s Summary) string { return fmtOpt(s.SPSMean, "%.0f") }},
 	}...)
 }

@@ -17,10 +17,10 @@ import (
 )
 
 // Synthetic rows whose summary is worked out by hand below.
-const handRows = `{"update":1,"timesteps":200,"kl":0.005,"kl_reverse":0.02,"beta":1,"episode_return_mean":null,"early_stopped":false,"sps":100}
-{"update":2,"timesteps":400,"kl":0.01,"kl_reverse":0.012,"beta":2,"episode_return_mean":10,"early_stopped":true,"sps":200}
-{"update":3,"timesteps":600,"kl":0.02,"kl_reverse":0.003,"beta":0.5,"episode_return_mean":30,"early_stopped":false,"sps":300}
-{"update":4,"timesteps":800,"kl":0.0067,"kl_reverse":0.0069,"beta":0.25,"episode_return_mean":20,"early_stopped":true,"sps":400}
+const handRows = `{"update":1,"timesteps":200,"minibatches":8,"kl":0.005,"kl_reverse":0.02,"beta":1,"episode_return_mean":null,"early_stopped":false,"sps":100}
+{"update":2,"timesteps":400,"minibatches":3,"kl":0.01,"kl_reverse":0.012,"beta":2,"episode_return_mean":10,"early_stopped":true,"sps":200}
+{"update":3,"timesteps":600,"minibatches":8,"kl":0.02,"kl_reverse":0.003,"beta":0.5,"episode_return_mean":30,"early_stopped":false,"sps":300}
+{"update":4,"timesteps":800,"minibatches":0,"kl":0.0067,"kl_reverse":0.0069,"beta":0.25,"episode_return_mean":20,"early_stopped":true,"sps":400}
 `
 
 func TestSummarizeByHand(t *testing.T) {
@@ -37,7 +37,8 @@ func TestSummarizeByHand(t *testing.T) {
 		// kl 0.01 and 0.0067 are inside, 0.005 and 0.02 outside -> 2/4.
 		// kl mean (0.005+0.01+0.02+0.0067)/4 = 0.010425; final return is the
 		// last row's 20, best 30 (the null row is skipped); beta 0.25..2;
-		// early stops 2; sps mean (100+200+300+400)/4 = 250.
+		// early stops 2, one of them (update 4) before any minibatch; sps mean
+		// (100+200+300+400)/4 = 250.
 		name: "default",
 		eval: `{"mean_return": 42.5, "std_return": 1.5, "episodes": 4, "mean_length": 42.5, "returns": [41,42,43,44]}`,
 		want: Summary{Env: "CartPole-v1", EnvParams: map[string]float64{}, Objective: "kl_penalty", KLPenalty: true,
@@ -45,7 +46,7 @@ func TestSummarizeByHand(t *testing.T) {
 			Seed: 1, Steps: 800, TotalTimesteps: 100000, Updates: 4, Finished: true,
 			FinalReturn: f(20), BestReturn: f(30), EvalReturn: f(42.5), EvalReturnStd: f(1.5),
 			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLTarget: f(0.01), KLBand: &[2]float64{0.01 / 1.5, 0.015},
-			KLInBand: f(0.5), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, SPSMean: f(250)},
+			KLInBand: f(0.5), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, NoStepUpdates: 1, SPSMean: f(250)},
 	}, {
 		// KL(new||old) penalised: the controller follows kl_reverse. rllib's
 		// high_mult is 2 (RLlib PPO update_kl), target 0.01 -> [0.005, 0.02]:
@@ -58,7 +59,7 @@ func TestSummarizeByHand(t *testing.T) {
 			Seed: 9, Steps: 800, TotalTimesteps: 100000, Updates: 4,
 			FinalReturn: f(20), BestReturn: f(30),
 			KLMetric: "kl_reverse", KLMean: f(0.010475), KLMax: f(0.02), KLTarget: f(0.01), KLBand: &[2]float64{0.005, 0.02},
-			KLInBand: f(0.75), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, SPSMean: f(250)},
+			KLInBand: f(0.75), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, NoStepUpdates: 1, SPSMean: f(250)},
 	}, {
 		// A fixed controller has no preset; custom high_mult would not apply
 		// either, but the band still uses the resolved schulman2017 factor.
@@ -69,7 +70,7 @@ func TestSummarizeByHand(t *testing.T) {
 			Seed:       1, Steps: 800, TotalTimesteps: 100000, Updates: 4,
 			FinalReturn: f(20), BestReturn: f(30),
 			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLTarget: f(0.02), KLBand: &[2]float64{0.02 / 1.5, 0.03},
-			KLInBand: f(0.25), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, SPSMean: f(250)},
+			KLInBand: f(0.25), BetaMin: f(0.25), BetaMax: f(2), EarlyStops: 2, NoStepUpdates: 1, SPSMean: f(250)},
 	}, {
 		// The clipped objective has no KL penalty: its controller, target,
 		// band and beta are left out (null), while the KL itself is still
@@ -82,7 +83,7 @@ func TestSummarizeByHand(t *testing.T) {
 		want: Summary{Env: "CartPole-v1", EnvParams: map[string]float64{"masspole": 0.2, "length": 0.6}, Objective: "clip",
 			Seed: 1, Steps: 800, TotalTimesteps: 100000, Updates: 4,
 			FinalReturn: f(20), BestReturn: f(30),
-			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLRefMean: f(0.375), EarlyStops: 2, SPSMean: f(250)},
+			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), KLRefMean: f(0.375), EarlyStops: 2, NoStepUpdates: 1, SPSMean: f(250)},
 	}, {
 		// No penalty either: the plain policy gradient.
 		name: "none",
@@ -90,7 +91,7 @@ func TestSummarizeByHand(t *testing.T) {
 		want: Summary{Env: "CartPole-v1", EnvParams: map[string]float64{}, Objective: "none",
 			Seed: 1, Steps: 800, TotalTimesteps: 100000, Updates: 4,
 			FinalReturn: f(20), BestReturn: f(30),
-			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), EarlyStops: 2, SPSMean: f(250)},
+			KLMetric: "kl", KLMean: f(0.010425), KLMax: f(0.02), EarlyStops: 2, NoStepUpdates: 1, SPSMean: f(250)},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,6 +112,8 @@ func TestSummarizeByHand(t *testing.T) {
 			}
 			got := Summarize(r)
 			tc.want.Run, tc.want.Dir = "synthetic", dir
+			// Without eval.json, a lock or a checkpoint: stopped.
+			tc.want.State = map[bool]string{true: StateFinished, false: StateStopped}[tc.eval != ""]
 			compareSummaries(t, got, tc.want)
 		})
 	}
@@ -211,7 +214,7 @@ func TestSummarizeRealRuns(t *testing.T) {
 				FinalReturn: ptr(last["episode_return_mean"].(float64)), BestReturn: ptr(best),
 				EvalReturn: ptr(ev["mean_return"].(float64)), EvalReturnStd: ptr(ev["std_return"].(float64)),
 				KLMetric: "kl", KLMean: ptr(klSum / n), KLMax: ptr(klMax), EarlyStops: early,
-				SPSMean: ptr(spsSum / n)}
+				SPSMean: ptr(spsSum / n), State: StateFinished}
 			if tc.penalised {
 				want.KLPenalty, want.Controller, want.Preset = true, "adaptive", r.Config.KL.Controller.Preset
 				want.KLTarget, want.KLBand, want.KLInBand = ptr(target), &[2]float64{lo, hi}, ptr(float64(in)/n)
@@ -238,7 +241,7 @@ func TestSummarizeEmptyRun(t *testing.T) {
 	if err := WriteTable(&buf, []Summary{s}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "in progress") {
+	if !strings.Contains(buf.String(), "stopped") {
 		t.Errorf("table of an empty run:\n%s", buf.String())
 	}
 }

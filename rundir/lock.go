@@ -20,6 +20,18 @@ func Lock(dir string) (release func(), err error) {
 	return lockDir(dir)
 }
 
+// Running says whether a process holds dir's lock: a run training into it
+// now (or a sweep resuming it). Where directories cannot be locked it is
+// false.
+func Running(dir string) bool {
+	release, err := lockDir(dir)
+	if err != nil {
+		return errors.Is(err, ErrInUse)
+	}
+	release()
+	return false
+}
+
 // inUse is the error for a directory another process holds.
 func inUse(dir string) error {
 	return fmt.Errorf("run directory %s is %w by another ppo process (a training run or a sweep); wait for it to end or stop it", dir, ErrInUse)

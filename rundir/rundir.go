@@ -226,55 +226,55 @@ func openLogs(dir string, withRef bool, extra []string) (*RunDir, error) {
 	return r, nil
 }
 
-// loggedRows is the number of whole rows both logs hold (a row cut short
-// by a crash does not count); 0 when they do not exist.
+// loggedRows is how many rows the run in dir has logged: the lines of
+// metrics.jsonl, the primary log (metrics.csv is a view of it, rebuilt on
+// resume), 0 if there is none.
 func loggedRows(dir string) (int, error) {
-	rows := -1
-	for _, name := range []string{JSONLFile, CSVFile} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if os.IsNotExist(err) {
-			return 0, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		n := bytes.Count(data, []byte("\n"))
-		if name == CSVFile {
-			n-- // the header
-		}
-		if rows < 0 || n < rows {
-			rows = max(n, 0)
-		}
+	data, err := os.ReadFile(filepath.Join(dir, JSONLFile))
+	if os.IsNotExist(err) {
+		return 0, nil
 	}
-	return rows, nil
+	if err != nil {
+		return 0, err
+	}
+	return bytes.Count(data, []byte("\n")), nil
 }
 
 // openRunDir reopens an existing run's logs for appending after keeping
 // only the rows of updates up to keep, so a resumed run continues the
-// logs exactly where its checkpoint left off. Both files are rewritten
-// atomically before anything is appended.
+// logs exactly where its checkpoint left off. metrics.jsonl is the primary
+// log; metrics.csv is rebuilt from its kept rows (so a CSV that is
+// missing, short or from an older release is made whole). Both files are
+// rewritten atomically before anything is appended.
 func openRunDir(dir string, keep int, withRef bool, extra ...string) (*RunDir, error) {
-	for _, name := range []string{JSONLFile, CSVFile} {
-		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
+	path := filepath.Join(dir, JSONLFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) < keep {
+		return nil, fmt.Errorf("%s has %d rows, the checkpoint is at update %d", path, len(lines), keep)
+	}
+	var csvData bytes.Buffer
+	w := csv.NewWriter(&csvData)
+	w.Write(CSVHeader(withRef, extra...))
+	for i, line := range lines[:keep] {
+		var m agent.Metrics
+		if err := json.Unmarshal(line, &m); err != nil {
+			return nil, fmt.Errorf("%s row %d: %w", path, i+1, err)
 		}
-		lines := bytes.SplitAfter(data, []byte("\n"))
-		header := 0
-		if name == CSVFile {
-			header = 1
-		}
-		n := header + keep
-		if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
-			lines = lines[:len(lines)-1]
-		}
-		if len(lines) < n {
-			return nil, fmt.Errorf("%s has %d rows, the checkpoint is at update %d", path, len(lines)-header, keep)
-		}
-		if err := atomicfile.Write(path, bytes.Join(lines[:n], nil)); err != nil {
-			return nil, err
-		}
+		w.Write(CSVRow(&m, withRef, extra...))
+	}
+	w.Flush()
+	if err := atomicfile.Write(path, bytes.Join(lines[:keep], nil)); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, CSVFile), csvData.Bytes()); err != nil {
+		return nil, err
 	}
 	return openLogs(dir, withRef, extra)
 }

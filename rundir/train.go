@@ -598,6 +598,7 @@ func LoadEvaluator(path string) (*Evaluation, error) {
 		e.Episodes, e.Seed, e.Config = cfg.Eval.Episodes, EvalSeed(cfg.Seed), cfg
 		e.Evaluator.Masking = cfg.Policy.ActionMasking
 		e.Evaluator.External = cfg.Env.External
+		e.Evaluator.Check = cfg.Env.NaNCheck
 	}
 	return e, nil
 }

@@ -1,7 +1,7 @@
 // Package tabular computes exact whole-state quantities of environments with a transition
 // table (env.Table): a policy's expected return by policy evaluation, the optimal return by
 // value iteration, the state visitation, and the KL between two policies over every state.
-// It imports env and kl.
+// It imports env, dist and kl.
 package tabular
 
 import (
@@ -10,6 +10,7 @@ import (
 	"math"
 
 	"ppo/detmath"
+	"ppo/dist"
 	"ppo/env"
 	"ppo/kl"
 )
@@ -249,7 +250,7 @@ func CompareKL(p, q Policy, visits []float64) (KLStats, error) {
 		if len(p[s]) != len(q[s]) {
 			return KLStats{}, fmt.Errorf("tabular: state %d: %d and %d actions", s, len(p[s]), len(q[s]))
 		}
-		d := kl.CategoricalLogits(p[s], q[s])
+		d := dist.Categorical{}.KL(kl.OldNew, dist.Params{Head: p[s]}, dist.Params{Head: q[s]})
 		st.UniformMean += d / float64(len(p))
 		st.UniformMax = max(st.UniformMax, d)
 		if visits[s] > 0 {

@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"report":                    {"agent", "atomicfile", "configs", "kl", "rundir"},
 	"sweep":                     {"agent", "atomicfile", "configs", "report", "rundir"},
 	"cli":                       {"agent", "bench", "configs", "docs", "env", "env/external", "kl", "report", "rundir", "sweep", "tabular"},
-	"tabular":                   {"detmath", "env", "kl"},
+	"tabular":                   {"detmath", "dist", "env", "kl"},
 	"cmd/ppo":                   {"cli"},
 }
 

@@ -148,6 +148,11 @@ func MakeVec(c Command, n int, seed uint64, opts ...env.Option) (*env.Vec, error
 		p.Close()
 		return nil, err
 	}
+	if h.ID != "" {
+		v.SetID(h.ID)
+	} else {
+		v.SetID(ID)
+	}
 	return v, nil
 }
 
