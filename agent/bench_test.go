@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"ppo/bench/rusage"
 	"ppo/configs"
+	"ppo/internal/bench/rusage"
 )
 
 // benchSets are the two benchmark configurations of configs/bench, as

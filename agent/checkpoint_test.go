@@ -3,7 +3,7 @@ package agent
 import (
 	"testing"
 
-	"ppo/checkpoint"
+	"ppo/internal/checkpoint"
 )
 
 // FuzzParseCheckpoint: no input panics the checkpoint reader, and what it

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"ppo/checkpoint"
+	"ppo/internal/checkpoint"
 	"ppo/policy"
 )
 

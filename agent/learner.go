@@ -8,8 +8,8 @@ import (
 
 	"ppo/configs"
 	"ppo/dist"
+	"ppo/internal/optim"
 	"ppo/kl"
-	"ppo/optim"
 	"ppo/policy"
 )
 

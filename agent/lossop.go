@@ -8,8 +8,8 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/detmath"
-	"ppo/graphop"
+	"ppo/internal/detmath"
+	"ppo/internal/graphop"
 )
 
 // Fused loss terms. Each is a scalar function of a few [n] vectors with a

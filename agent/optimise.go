@@ -8,8 +8,8 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"ppo/configs"
-	"ppo/detmath"
-	"ppo/graphop"
+	"ppo/internal/detmath"
+	"ppo/internal/graphop"
 	"ppo/kl"
 	"ppo/policy"
 )

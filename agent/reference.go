@@ -9,11 +9,11 @@ import (
 	"os"
 	"slices"
 
-	"ppo/checkpoint"
 	"ppo/configs"
 	"ppo/dist"
+	"ppo/internal/checkpoint"
+	"ppo/internal/normalize"
 	"ppo/kl"
-	"ppo/normalize"
 	"ppo/policy"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sync"
 
-	"ppo/graphop"
+	"ppo/internal/graphop"
 	"ppo/policy"
 )
 

@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ppo/graphop"
-	"ppo/optim"
+	"ppo/internal/graphop"
+	"ppo/internal/optim"
 	"ppo/policy"
 )
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"ppo/configs"
-	"ppo/graphop"
+	"ppo/internal/graphop"
 )
 
 // TestSplitMatchesWhole: minibatch steps with the actor's and the

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	"ppo/checkpoint"
 	"ppo/env"
+	"ppo/internal/checkpoint"
+	"ppo/internal/normalize"
 	"ppo/kl"
-	"ppo/normalize"
 )
 
 // State is what a checkpoint holds besides the network, the optimiser and

@@ -14,8 +14,8 @@ import (
 	"ppo/configs"
 	"ppo/dist"
 	"ppo/env"
+	"ppo/internal/normalize"
 	"ppo/kl"
-	"ppo/normalize"
 	"ppo/policy"
 )
 

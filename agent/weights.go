@@ -3,7 +3,7 @@ package agent
 import (
 	"fmt"
 
-	"ppo/optim"
+	"ppo/internal/optim"
 	"ppo/policy"
 )
 

@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"ppo/agent"
-	"ppo/bench"
 	"ppo/env/external"
+	"ppo/internal/bench"
 )
 
 func cmdBench(args []string, stdout, stderr io.Writer) int {

@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"ppo/configs"
-	"ppo/rundir"
-	"ppo/sweep"
+	"ppo/internal/rundir"
+	"ppo/internal/sweep"
 )
 
 // cmdCanary checks that the code still gives the committed studies'

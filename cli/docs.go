@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"ppo/docs"
+	"ppo/internal/docs"
 )
 
 // cmdDocs regenerates the generated regions of README.md, configs/*.yaml and

@@ -12,7 +12,7 @@ import (
 
 	"ppo/configs"
 	"ppo/env"
-	"ppo/rundir"
+	"ppo/internal/rundir"
 )
 
 func cmdEval(args []string, stdout, stderr io.Writer) int {

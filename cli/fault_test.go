@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"ppo/env"
-	"ppo/rundir"
+	"ppo/internal/rundir"
 )
 
 // faulty is CartPole-v1 that goes wrong at its copy's step "after" (counted

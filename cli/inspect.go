@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"ppo/report"
+	"ppo/internal/report"
 )
 
 // cmdInspect summarises run directories side by side, or as JSON.

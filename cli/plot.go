@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"ppo/report"
+	"ppo/internal/report"
 )
 
 // cmdPlot charts run directories into a PNG or SVG file.

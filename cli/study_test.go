@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"ppo/sweep"
+	"ppo/internal/sweep"
 )
 
 // TestSweepStudy runs a study file of two variants and a grid axis: the

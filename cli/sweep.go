@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"ppo/agent"
-	"ppo/rundir"
-	"ppo/sweep"
+	"ppo/internal/rundir"
+	"ppo/internal/sweep"
 )
 
 func cmdSweep(args []string, stdout, stderr io.Writer) int {

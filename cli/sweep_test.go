@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"ppo/configs"
-	"ppo/rundir"
+	"ppo/internal/rundir"
 )
 
 // sweepTiny is a config whose runs take a fraction of a second: 4 updates

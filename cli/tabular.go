@@ -11,9 +11,9 @@ import (
 
 	"ppo/agent"
 	"ppo/env"
+	"ppo/internal/rundir"
+	"ppo/internal/tabular"
 	"ppo/kl"
-	"ppo/rundir"
-	"ppo/tabular"
 )
 
 func cmdTabular(args []string, stdout, stderr io.Writer) int {

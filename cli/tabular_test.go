@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"ppo/tabular"
+	"ppo/internal/tabular"
 )
 
 // TestTabular runs ppo tabular on short FrozenLake-v1 and Taxi-v3 runs. A run's optimum is

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"ppo/report"
-	"ppo/sweep"
+	"ppo/internal/report"
+	"ppo/internal/sweep"
 )
 
 // cmdTradeoff charts a forgetting study from its sweeps' summary.json files: per setting,

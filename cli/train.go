@@ -17,7 +17,7 @@ import (
 	"ppo/agent"
 	"ppo/configs"
 	"ppo/env"
-	"ppo/rundir"
+	"ppo/internal/rundir"
 )
 
 // setFlags collects repeated --set path=value flags in order.

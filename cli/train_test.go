@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"ppo/rundir"
+	"ppo/internal/rundir"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {

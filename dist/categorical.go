@@ -7,7 +7,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 	"ppo/kl"
 )
 

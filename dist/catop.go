@@ -9,8 +9,8 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/detmath"
-	"ppo/graphop"
+	"ppo/internal/detmath"
+	"ppo/internal/graphop"
 	"ppo/kl"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 	"ppo/kl"
 )
 

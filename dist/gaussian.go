@@ -8,7 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 	"ppo/kl"
 )
 

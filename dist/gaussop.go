@@ -6,8 +6,8 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/detmath"
-	"ppo/graphop"
+	"ppo/internal/detmath"
+	"ppo/internal/graphop"
 )
 
 // squaredZ returns Σ_j z_j² per row with z = (a - μ)⊙exp(-log σ), for

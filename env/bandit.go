@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 )
 
 // bandit is the k-armed testbed of Sutton & Barto (2018, §2.3) as one-step episodes: pulling arm a

@@ -2,7 +2,7 @@ package kl
 
 import (
 	"math"
-	"ppo/detmath"
+	"ppo/internal/detmath"
 )
 
 // LogSoftmax stores log(softmax(logits)) in dst and returns it. It subtracts

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 )
 
 // Direction says which way round a KL divergence between an old (behaviour)

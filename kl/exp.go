@@ -11,7 +11,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 )
 
 // ExpNode is the elementwise exponential of x. For Float64 nodes it

@@ -8,7 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 )
 
 // TestExpNode: float64 values are detmath.Exp's bits (math.Expm1's for

@@ -6,8 +6,8 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/detmath"
-	"ppo/graphop"
+	"ppo/internal/detmath"
+	"ppo/internal/graphop"
 )
 
 // The KL nodes CategoricalNode and DiagGaussianNode are fused ops: one

@@ -3,7 +3,7 @@ package kl
 import (
 	"math"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 )
 
 // halfLog2PiE is ½(1 + log 2π), the entropy of N(0, 1) in nats.

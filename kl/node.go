@@ -7,7 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/graphop"
+	"ppo/internal/graphop"
 )
 
 // The node constructors below build differentiable gorgonia expressions for

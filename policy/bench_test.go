@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"ppo/bench/rusage"
+	"ppo/internal/bench/rusage"
 	"runtime"
 	"testing"
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 )
 
 // The dense-layer kernels of the evaluator and the fused graph ops. Every

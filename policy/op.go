@@ -8,7 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"ppo/graphop"
+	"ppo/internal/graphop"
 )
 
 // Fused graph ops. Gorgonia runs a dense layer as five ops (matrix

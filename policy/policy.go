@@ -8,7 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"ppo/detmath"
+	"ppo/internal/detmath"
 
 	"gonum.org/v1/gonum/mat"
 	"gorgonia.org/tensor"

@@ -11,8 +11,8 @@ import (
 	"slices"
 	"testing"
 
-	"ppo/detmath"
 	"ppo/env"
+	"ppo/internal/detmath"
 )
 
 // Factory makes an environment seeded with seed, e.g. func(s uint64) (env.Env, error) { return env.Make(id, env.WithSeed(s)) }.
