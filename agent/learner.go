@@ -18,8 +18,9 @@ type LossConfig struct {
 	Objective configs.Objective
 	Direction kl.Direction
 	Estimator kl.Estimator
-	// ValueClip > 0 clips value predictions to old ± ValueClip (as CleanRL
-	// and SB3's clip_range_vf) and takes the larger of the two losses.
+	// ValueClip > 0 clips value predictions to old ± ValueClip and takes
+	// the larger of the clipped and unclipped losses, as CleanRL does (SB3's
+	// clip_range_vf uses the clipped prediction's loss alone).
 	ValueClip float64
 	// Reference adds a KL term to a frozen reference policy (placement loss).
 	Reference bool

@@ -11,6 +11,8 @@ import (
 	"ppo/dist"
 	"ppo/kl"
 	"ppo/policy"
+
+	"ppo/internal/fdcheck"
 )
 
 // lossCase sets up a loss graph on random inputs.
@@ -113,13 +115,7 @@ func (c *lossCase) centralDiff(t *testing.T, h float64) [][]float64 {
 		d := prm.T.Data().([]float64)
 		g := make([]float64, len(d))
 		for j := range d {
-			x := d[j]
-			d[j] = x + h
-			up := c.loss(t)
-			d[j] = x - h
-			down := c.loss(t)
-			d[j] = x
-			g[j] = (up - down) / (2 * h)
+			g[j] = fdcheck.Central(func() float64 { return c.loss(t) }, func(v float64) { d[j] = v }, d[j], h, nil).Num
 		}
 		num = append(num, g)
 	}

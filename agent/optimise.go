@@ -9,7 +9,7 @@ import (
 
 	"ppo/configs"
 	"ppo/internal/detmath"
-	"ppo/internal/graphop"
+	"ppo/internal/gorgoniax"
 	"ppo/kl"
 	"ppo/policy"
 )
@@ -115,7 +115,7 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 		}
 		t.fill(mb, idx, adv, beta, refCoef)
 		defer mb.vm.Reset()
-		if err := graphop.Run(mb.vm); err != nil {
+		if err := gorgoniax.Run(mb.vm); err != nil {
 			return st, fmt.Errorf("running the loss graph: %w", err)
 		}
 		if err := t.upd.loadGrads(mb); err != nil {

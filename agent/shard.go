@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sync"
 
-	"ppo/internal/graphop"
+	"ppo/internal/gorgoniax"
 	"ppo/policy"
 )
 
@@ -68,10 +68,10 @@ func (t *Trainer) runShards(idx []int, adv []float64, beta, refCoef float64) ([]
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.errs[s] = graphop.Run(r.mbs[s].vm)
+			r.errs[s] = gorgoniax.Run(r.mbs[s].vm)
 		}()
 	}
-	r.errs[0] = graphop.Run(r.mbs[0].vm)
+	r.errs[0] = gorgoniax.Run(r.mbs[0].vm)
 	r.wg.Wait()
 	for s, err := range r.errs {
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ppo/internal/graphop"
+	"ppo/internal/gorgoniax"
 	"ppo/internal/optim"
 	"ppo/policy"
 )
@@ -26,11 +26,12 @@ import (
 // on a single goroutine (TestThreadsDoNotMatter, TestSplitMatchesWhole).
 //
 // The helper spins between tasks, for up to helperSpin, rather than
-// sleeping: on the 2-vCPU virtual machine this was built on, waking a
-// goroutine on an idle core took about 115 µs, a third of a CartPole
-// minibatch step, while the gaps between the tasks of an update are tens
-// of microseconds. After helperSpin without a task it blocks until the
-// next one (after an update's rollout, say).
+// sleeping: waking a parked goroutine on an idle core costs a large part
+// of a minibatch step, while the gaps between the tasks of an update are
+// much shorter than helperSpin (BenchmarkHandoff measures both; the
+// numbers and the choice of helperSpin are in experiments/perf/README.md,
+// "The helper's spin"). After helperSpin without a task it blocks until
+// the next one (after an update's rollout, say).
 
 // running counts the trainers of this process inside Run.
 var running atomic.Int32
@@ -121,7 +122,7 @@ func (t *Trainer) splitGraphs(n int) (*splitPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp := &splitPair{actor: a, critic: c, runCritic: func() error { return graphop.Run(c.vm) }}
+	sp := &splitPair{actor: a, critic: c, runCritic: func() error { return gorgoniax.Run(c.vm) }}
 	if t.splitGraph == nil {
 		t.splitGraph = map[int]*splitPair{}
 	}
@@ -149,7 +150,7 @@ func (t *Trainer) runSplit(sp *splitPair, idx []int, adv []float64, beta, refCoe
 	t.fill(c, idx, adv, beta, refCoef)
 	t.fill(a, idx, adv, beta, refCoef)
 	t.helper.start(sp.runCritic)
-	errA := graphop.Run(a.vm)
+	errA := gorgoniax.Run(a.vm)
 	errC := t.helper.wait()
 	for _, e := range []error{errA, errC} {
 		if e != nil {

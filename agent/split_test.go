@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"ppo/configs"
-	"ppo/internal/graphop"
+	"ppo/internal/gorgoniax"
 )
 
 // TestSplitMatchesWhole: minibatch steps with the actor's and the
@@ -78,7 +78,7 @@ func TestSplitMatchesWhole(t *testing.T) {
 					t.Fatal(err)
 				}
 				tr.fill(mb, idx, adv, 0.7, 0.3)
-				if err := graphop.Run(mb.vm); err != nil {
+				if err := gorgoniax.Run(mb.vm); err != nil {
 					t.Fatal(err)
 				}
 				r.loss = math.Float64bits(scalarOf(mb.lossVal))

@@ -1,7 +1,7 @@
 // Package agent is the PPO algorithm: it collects rollouts and trains a policy under
 // a KL penalty, measuring the KL exactly after each update. It writes no files;
-// package rundir puts its rows and state on disk. It imports configs, env, kl,
-// policy, checkpoint, optim and normalize.
+// package internal/rundir puts its rows and state on disk. cmd/ppo's
+// TestLayout lists what it may import.
 package agent
 
 import (

@@ -2,9 +2,6 @@ package configs
 
 import (
 	"errors"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io/fs"
 	"math"
 	"os"
@@ -809,46 +806,6 @@ func TestFields(t *testing.T) {
 		if f.Path == "policy.hidden" && (f.Type != "[]int" || f.Default != "[64, 64]") {
 			t.Errorf("policy.hidden = %+v", f)
 		}
-	}
-}
-
-// TestDocCommentsMatchTags keeps the Go doc comment of every schema field identical to
-// its doc tag, the text Fields returns.
-func TestDocCommentsMatchTags(t *testing.T) {
-	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, "config.go", nil, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	ast.Inspect(file, func(node ast.Node) bool {
-		st, ok := node.(*ast.StructType)
-		if !ok {
-			return true
-		}
-		for _, f := range st.Fields.List {
-			if f.Tag == nil {
-				continue
-			}
-			tag := reflect.StructTag(strings.Trim(f.Tag.Value, "`"))
-			doc := tag.Get("doc")
-			if doc == "" {
-				continue // a section
-			}
-			n++
-			comment := strings.Join(strings.Fields(f.Doc.Text()), " ")
-			if comment != doc {
-				t.Errorf("%s: comment %q != doc tag %q", f.Names[0].Name, comment, doc)
-			}
-		}
-		return true
-	})
-	docs := map[string]bool{} // ControllerConfig's fields appear under two paths
-	for _, f := range Fields() {
-		docs[f.Doc] = true
-	}
-	if n != len(docs) {
-		t.Errorf("found %d documented fields in config.go, Fields has %d distinct docs", n, len(docs))
 	}
 }
 

@@ -37,7 +37,7 @@ func fieldTagged(t reflect.Type, name string) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
-// TestPresetsAreKLs keeps the schema's preset enum, its doc and the README's list of
+// TestPresetsAreKLs keeps the schema's preset enum, its doc and docs/configs.md's list of
 // presets equal to package kl's table, which owns them, and Resolved equal to kl.Preset.
 func TestPresetsAreKLs(t *testing.T) {
 	want := append(kl.PresetNames(), PresetCustom)
@@ -53,11 +53,11 @@ func TestPresetsAreKLs(t *testing.T) {
 			doc = f.Doc
 		}
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/configs.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The README's sentence listing the presets and their factors, to the paragraph's end.
+	// docs/configs.md's sentence listing the presets and their factors, to the paragraph's end.
 	line := regexp.MustCompile(`(?s)Presets: .*?\n\n`).Find(readme)
 	listed := regexp.MustCompile("`([a-z0-9_]+)` \\(").FindAllSubmatch(line, -1)
 	var inReadme []string
@@ -66,7 +66,7 @@ func TestPresetsAreKLs(t *testing.T) {
 	}
 	sort.Strings(inReadme)
 	if !reflect.DeepEqual(inReadme, kl.PresetNames()) {
-		t.Errorf("README lists presets %v, kl has %v", inReadme, kl.PresetNames())
+		t.Errorf("docs/configs.md lists presets %v, kl has %v", inReadme, kl.PresetNames())
 	}
 	for _, name := range kl.PresetNames() {
 		if !strings.Contains(doc, name) {

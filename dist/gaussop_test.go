@@ -10,6 +10,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"ppo/kl"
+
+	"ppo/internal/fdcheck"
 )
 
 // gaussRig is a loss-like graph on a diagonal Gaussian batch: cost =
@@ -111,14 +113,9 @@ func TestSquaredZMatchesComposed(t *testing.T) {
 					an := [][]float64{dh, dl}[which]
 					v := x.Value().Data().([]float64)
 					for j := range v {
-						x0 := v[j]
-						v[j] = x0 + 1e-6
-						hi, _, _ := f.run(t)
-						v[j] = x0 - 1e-6
-						lo, _, _ := f.run(t)
-						v[j] = x0
-						fd := (hi - lo) / 2e-6
-						if math.Abs(an[j]-fd) > 1e-7*math.Max(1, math.Abs(fd)) {
+						cost := func() float64 { c, _, _ := f.run(t); return c }
+						fd := fdcheck.Central(cost, func(x float64) { v[j] = x }, v[j], 1e-6, nil).Num
+						if !fdcheck.Within(an[j], fd, 1e-7, 1e-7) { // 1e-7·max(1, |fd|), to within 1e-7
 							t.Errorf("%s[%d]: gradient %v, central difference %v", x.Name(), j, an[j], fd)
 						}
 					}

@@ -142,7 +142,7 @@ func ExampleRegistry_Register() {
 
 // README end
 
-// TestAddingDocIsTheExample keeps the Go code of the README's "Adding an
+// TestAddingDocIsTheExample keeps the Go code of docs/extending.md's "Adding an
 // environment" section identical to the compiled example above.
 func TestAddingDocIsTheExample(t *testing.T) {
 	src, err := os.ReadFile("example_test.go")
@@ -154,13 +154,13 @@ func TestAddingDocIsTheExample(t *testing.T) {
 	if !ok {
 		t.Fatal("markers missing in example_test.go")
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/extending.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, doc, ok := strings.Cut(string(readme), "\n## Adding an environment\n")
 	if !ok {
-		t.Fatal(`README.md has no "## Adding an environment" section`)
+		t.Fatal(`docs/extending.md has no "## Adding an environment" section`)
 	}
 	doc, _, _ = strings.Cut(doc, "\n## ")
 	var block strings.Builder
@@ -178,6 +178,6 @@ scan: // the section's first Go block is the example
 		}
 	}
 	if strings.TrimSpace(block.String()) != strings.TrimSpace(code) {
-		t.Error(`the README's "Adding an environment" code differs from the example in env/example_test.go: update the README`)
+		t.Error(`the "Adding an environment" code of docs/extending.md differs from the example in env/example_test.go: update docs/extending.md`)
 	}
 }

@@ -116,6 +116,8 @@ var presets = map[string]AdaptiveParams{
 	// section 4: if d < d_targ/1.5, β ← β/2; if d > d_targ×1.5, β ← β×2.
 	PresetSchulman2017: {HighMult: 1.5, LowMult: 1 / 1.5, UpFactor: 2, DownFactor: 0.5},
 	// joschu/modular_rl's PPO: kl > 1.3·target → ×1.5, kl < 0.7·target → ÷1.5.
+	// Only its β rule: modular_rl's loss also adds a hinge term,
+	// η·max(0, KL − 2·target)², which this preset does not.
 	PresetModularRL: {HighMult: 1.3, LowMult: 0.7, UpFactor: 1.5, DownFactor: 1 / 1.5},
 	// RLlib's PPO: kl > 2·target → ×1.5, kl < 0.5·target → ×0.5.
 	PresetRLlib: {HighMult: 2, LowMult: 0.5, UpFactor: 1.5, DownFactor: 0.5},

@@ -8,6 +8,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"ppo/internal/fdcheck"
 )
 
 var dtypes = []tensor.Dtype{tensor.Float64, tensor.Float32}
@@ -270,17 +272,13 @@ func TestNodeGradients(t *testing.T) {
 							t.Fatalf("gradient [%d][%d] is %v", i, j, an)
 						}
 						x0 := x[i].vals[j]
-						hi, lo := x0+eps, x0-eps
+						var round func(float64) float64
 						if dt == tensor.Float32 {
-							hi, lo = float64(float32(hi)), float64(float32(lo))
+							round = func(v float64) float64 { return float64(float32(v)) }
 						}
-						x[i].vals[j] = hi
-						_, ch, _ := r.run(t, x)
-						x[i].vals[j] = lo
-						_, cl, _ := r.run(t, x)
-						x[i].vals[j] = x0
-						fd := (ch - cl) / (hi - lo)
-						if d := math.Abs(an - fd); d > rel*math.Max(1, math.Abs(fd))+abs {
+						cost := func() float64 { _, c, _ := r.run(t, x); return c }
+						fd := fdcheck.Central(cost, func(v float64) { x[i].vals[j] = v }, x0, eps, round).Num
+						if d := math.Abs(an - fd); !fdcheck.Within(an, fd, abs+rel, rel) { // rel·max(1, |fd|) + abs, to within rel
 							t.Errorf("input %d[%d] = %v: gradient %.10g, central difference %.10g (diff %.3g)", i, j, x0, an, fd, d)
 						}
 					}

@@ -16,12 +16,12 @@ func TestExampleModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a second module")
 	}
-	// The README shows the example's main function; it must be the real one.
+	// docs/extending.md shows the example's main function; it must be the real one.
 	src, _ := os.ReadFile(filepath.Join("..", "..", "examples", "reach", "main.go"))
-	readme, _ := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	readme, _ := os.ReadFile(filepath.Join("..", "..", "docs", "extending.md"))
 	i := strings.Index(string(src), "func main() {")
 	if i < 0 || !strings.Contains(string(readme), "```go\n"+string(src[i:])+"```") {
-		t.Error("README's example main differs from examples/reach/main.go")
+		t.Error("docs/extending.md's example main differs from examples/reach/main.go")
 	}
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "reach")

@@ -7,7 +7,7 @@
 // time limit and the parameter values, and the child answers with the spaces. One step message
 // carries the actions of all the copies a child hosts and one reply carries their rewards, flags,
 // observations, final observations and action masks: the child resets a copy whose episode ended
-// in the same step. README.md ("The protocol") gives every message byte by byte; ppoenv.py in
+// in the same step. docs/extending.md ("The protocol") gives every message byte by byte; ppoenv.py in
 // this directory is the reference server in Python.
 //
 // A child that crashes, hangs past the reply timeout, closes its pipe or sends a malformed or

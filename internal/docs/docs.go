@@ -93,14 +93,14 @@ func syntaxOf(path string) (syntax, bool) {
 	return syntax{}, false
 }
 
-// Files lists the files that may hold regions, relative to root: README.md, configs/*.yaml,
-// configs/bench/*.yaml and every README.md under experiments.
+// Files lists the files that may hold regions, relative to root: README.md, docs/*.md,
+// configs/*.yaml, configs/bench/*.yaml and every README.md under experiments.
 func Files(root string) ([]string, error) {
 	var out []string
 	if _, err := os.Stat(filepath.Join(root, "README.md")); err == nil {
 		out = append(out, "README.md")
 	}
-	for _, pat := range []string{"configs/*.yaml", "configs/bench/*.yaml"} {
+	for _, pat := range []string{"docs/*.md", "configs/*.yaml", "configs/bench/*.yaml"} {
 		m, err := filepath.Glob(filepath.Join(root, pat))
 		if err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"ppo/configs"
 	"ppo/env/external"
 	"ppo/internal/bench"
 	"ppo/internal/report"
@@ -37,31 +38,33 @@ import (
 //	sweep-goal DIR T        how many runs reach an evaluation return ≥ T: a sentence for a
 //	                        one-combination sweep, a row per combination otherwise
 //	estimators DIR...       bias and spread of the sample KL estimators by the size of the exact KL
+//	config-fields           the config reference: every field's path, type, default and doc (configs.Fields)
 //	canary DIR...           the staleness banner of stale studies (their canary.json): which commit
 //	                        the numbers come from and how the code has moved them
 //
 // A sweep DIR holds ppo sweep's summary.json; :SEEDS (e.g. :1-3) keeps those seeds' runs only.
 func Builtin() Generators {
 	return Generators{
-		"inspect":      genInspect,
-		"progress":     genProgress,
-		"bench":        genBench,
-		"pipe-bench":   genPipeBench,
-		"bench-rounds": genBenchRounds,
-		"bench-phases": genBenchPhases,
-		"bench-ratio":  genBenchRatio,
-		"train-rounds": genTrainRounds,
-		"text":         genText,
-		"sweep-result": genSweepResult,
-		"sweeps":       genSweeps,
-		"sweep-seeds":  genSweepSeeds,
-		"tabular":      genTabular,
-		"forgetting":   genForgetting,
-		"study":        genStudy,
-		"table1":       genTable1,
-		"estimators":   genEstimators,
-		"sweep-goal":   genSweepGoal,
-		"canary":       genCanary,
+		"inspect":       genInspect,
+		"progress":      genProgress,
+		"bench":         genBench,
+		"pipe-bench":    genPipeBench,
+		"bench-rounds":  genBenchRounds,
+		"bench-phases":  genBenchPhases,
+		"bench-ratio":   genBenchRatio,
+		"train-rounds":  genTrainRounds,
+		"text":          genText,
+		"sweep-result":  genSweepResult,
+		"sweeps":        genSweeps,
+		"sweep-seeds":   genSweepSeeds,
+		"tabular":       genTabular,
+		"forgetting":    genForgetting,
+		"study":         genStudy,
+		"table1":        genTable1,
+		"estimators":    genEstimators,
+		"sweep-goal":    genSweepGoal,
+		"canary":        genCanary,
+		"config-fields": genConfigFields,
 	}
 }
 
@@ -470,5 +473,20 @@ func genCanary(root string, args []string) (string, error) {
 		}
 	}
 	fmt.Fprintf(&b, ">\n> Regenerate: %s.\n", strings.Join(regen, "; "))
+	return b.String(), nil
+}
+
+// genConfigFields is the reference table of the config schema, one row per
+// field, from the fields' doc tags (their one documentation).
+func genConfigFields(_ string, args []string) (string, error) {
+	if len(args) > 0 {
+		return "", fmt.Errorf("takes no arguments")
+	}
+	var b strings.Builder
+	b.WriteString("| field | type | default | meaning |\n|---|---|---|---|\n")
+	cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+	for _, f := range configs.Fields() {
+		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s |\n", f.Path, cell(f.Type), cell(f.Default), cell(f.Doc))
+	}
 	return b.String(), nil
 }

@@ -14,23 +14,23 @@ import (
 	"time"
 )
 
-// slurmScript is the job-array script of the README's "Sharding across
+// slurmScript is the job-array script of docs/sweeps.md's "Sharding across
 // machines" section.
 const slurmScript = "../../scripts/slurm/sweep.sh"
 
-// TestSlurmScriptIsREADME keeps the README's Slurm script and the file the
+// TestSlurmScriptIsREADME keeps docs/sweeps.md's Slurm script and the file the
 // Slurm tests submit identical, so the documentation is what runs.
 func TestSlurmScriptIsREADME(t *testing.T) {
 	script, err := os.ReadFile(slurmScript)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/sweeps.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(readme, []byte("```bash\n"+string(script)+"```\n")) {
-		t.Errorf("README.md has no ```bash block equal to scripts/slurm/sweep.sh: copy the script into its \"Sharding across machines\" section")
+		t.Errorf("docs/sweeps.md has no ```bash block equal to scripts/slurm/sweep.sh: copy the script into its \"Sharding across machines\" section")
 	}
 }
 

@@ -1,4 +1,4 @@
-package graphop
+package gorgoniax
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"ppo/internal/graphop"
 )
 
 // runGraph builds loss = Σ tanh(x⊙w), its gradient in w, and a tape
@@ -70,10 +72,10 @@ func TestRunMatchesRunAll(t *testing.T) {
 }
 
 // failOp fails when run.
-type failOp struct{ Base }
+type failOp struct{ graphop.Base }
 
 func (failOp) Arity() int                                        { return 1 }
-func (failOp) Type() hm.Type                                     { return FnType(1, 1) }
+func (failOp) Type() hm.Type                                     { return graphop.FnType(1, 1) }
 func (failOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) { return ds[0].(tensor.Shape), nil }
 func (failOp) Do(...G.Value) (G.Value, error)                    { return nil, errors.New("failOp ran") }
 
@@ -82,7 +84,7 @@ func (failOp) Do(...G.Value) (G.Value, error)                    { return nil, e
 func TestRunError(t *testing.T) {
 	g := G.NewGraph()
 	x := G.NewVector(g, tensor.Float64, G.WithShape(3), G.WithValue(tensor.New(tensor.WithBacking([]float64{1, 2, 3}))))
-	G.Must(G.ApplyOp(failOp{Base{Name: "fail"}}, x))
+	G.Must(G.ApplyOp(failOp{graphop.Base{Name: "fail"}}, x))
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
 	if err := Run(vm); err == nil || !strings.Contains(err.Error(), "failOp ran") {

@@ -1,4 +1,9 @@
-package graphop
+// Package gorgoniax is every use of gorgonia's unexported internals, in one
+// place: Run, the tape machine's loop without RunAll's thread hand-offs.
+// TestPrivateShapes fails, naming the pinned gorgonia version, when the
+// internals it relies on change; Run falls back to RunAll when it cannot
+// find them.
+package gorgoniax
 
 import (
 	"errors"
@@ -8,6 +13,10 @@ import (
 
 	G "gorgonia.org/gorgonia"
 )
+
+// Pinned is the gorgonia version whose internals Run was written against
+// (go.mod pins it; TestPrivateShapes checks the build uses it).
+const Pinned = "v0.9.18"
 
 // tapeRunall is gorgonia v0.9.18's tape-machine loop, the body of the
 // goroutine RunAll starts: it executes the program from the machine's
@@ -30,15 +39,15 @@ var tapeMachine = sync.OnceValues(func() (reflect.Type, int) {
 })
 
 // errClosures: the machine queued work Run does not do.
-var errClosures = errors.New("graphop: the tape machine queued closures, which Run does not run")
+var errClosures = errors.New("gorgoniax: the tape machine queued closures, which Run does not run")
 
 // Run runs the tape machine vm once on the calling goroutine and returns
 // what vm.RunAll would.
 //
 // Why not RunAll: it locks the goroutine to its OS thread and runs the
 // program on a new goroutine, which therefore runs on another thread, so
-// every run costs two thread hand-offs (futex wake-ups, a quarter of a
-// CartPole minibatch step on two cores). Run calls the loop RunAll would
+// every run costs two thread hand-offs (futex wake-ups; their cost is
+// measured in experiments/perf/README.md, round three). Run calls the loop RunAll would
 // have started, with channels that cannot block it, then does RunAll's
 // remaining work: the extern engines' DoWork (nothing on the CPU) and the
 // queued closures, which the machine only queues for identity ops
