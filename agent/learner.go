@@ -105,57 +105,7 @@ func newMinibatch(p *policy.Policy, cfg LossConfig, n int, clipRange float64, pa
 	}
 
 	b := builder{}
-	var loss *G.Node
-	// add appends a term to the loss.
-	add := func(term *G.Node) {
-		if loss == nil {
-			loss = term
-			return
-		}
-		loss = b.do(G.Add(loss, term))
-	}
-	if actor {
-		if cfg.Masked {
-			mb.maskBias = mb.input(net.ActionInput("mask_bias"), n, p.Spec.ActDim)
-			net.Head = b.do(kl.MaskNode(net.Head, mb.maskBias))
-		}
-		logp := b.do(net.LogProb(mb.act))
-		mb.logr = b.do(G.Sub(logp, mb.oldLogp))
-		clip := cfg.Objective.Clipped()
-		mb.pgLoss = b.do(newLossOp(surrogateFn{clip: clip, eps: &mb.clipRange}, mb.logr, mb.adv))
-		add(mb.pgLoss)
-		if cfg.Objective.Penalised() {
-			// The penalty: the exact KL, or an estimator's sample form.
-			var pen *G.Node
-			if cfg.Estimator == kl.Exact {
-				pen = b.do(net.KL(cfg.Direction, mb.old))
-			} else {
-				pen = b.do(kl.EstimateNode(cfg.Estimator, cfg.Direction, mb.logr))
-			}
-			add(b.do(newLossOp(scaledMeanFn{coef: &mb.beta, f32: dt == tensor.Float32}, pen)))
-		}
-		mb.head = loss
-	}
-	if critic {
-		mb.vLoss = b.do(newLossOp(valueLossFn{clip: cfg.ValueClip}, net.Value, mb.ret, mb.oldV))
-		mb.vTerm = b.do(G.Mul(mb.vfCoef, mb.vLoss))
-		add(mb.vTerm)
-	}
-	if actor {
-		mb.entropy = b.do(mean(net.Entropy()))
-		mb.entTerm = b.do(G.Mul(mb.entCoef, mb.entropy))
-		loss = b.do(G.Sub(loss, mb.entTerm))
-		if cfg.Reference {
-			mb.ref = net.BatchInput("ref")
-			mb.input(mb.ref.Head, n, p.Spec.ActDim)
-			if mb.ref.LogStd != nil {
-				mb.input(mb.ref.LogStd, n, p.Spec.ActDim)
-			}
-			refKL := b.do(net.KL(cfg.RefDirection, mb.ref))
-			mb.refTerm = b.do(newLossOp(scaledMeanFn{coef: &mb.refCoef, f32: dt == tensor.Float32}, refKL))
-			add(mb.refTerm)
-		}
-	}
+	loss := buildLoss(&b, net, mb, cfg, dt, p.Spec.ActDim, actor, critic)
 	mb.loss = loss
 	if b.err != nil {
 		return nil, fmt.Errorf("agent: building the loss: %w", b.err)

@@ -9,7 +9,6 @@ import (
 
 	"ppo/configs"
 	"ppo/internal/detmath"
-	"ppo/internal/gorgoniax"
 	"ppo/kl"
 	"ppo/policy"
 )
@@ -70,8 +69,9 @@ func (s *stepStats) add(o stepStats) {
 	s.clip += o.clip
 }
 
-// step runs the loss graph on the minibatch rows idx and takes one Adam
-// step, unless the early-stopping rule says to stop first.
+// step runs the loss graph on the minibatch rows idx with the run's
+// runner and takes one Adam step, unless the early-stopping rule says to
+// stop first.
 func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) {
 	if t.Phases != nil {
 		defer t.Phases.add(&t.Phases.Learn, time.Now())
@@ -80,51 +80,14 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	var st stepStats
 	p := t.cfg.PPO
 	adv := t.advantages(idx)
-	// The actor and the critic on two goroutines, unless another run in
-	// this process needs the second core (split.go).
-	split := t.split && running.Load() <= 1
-	var (
-		logr             []float64
-		loss, pg, v, ent float64
-	)
-	if p.Shards > 1 && len(idx) >= p.Shards {
-		mbs, err := t.runShards(idx, adv, beta, refCoef)
-		if err != nil {
-			return st, err
-		}
-		for _, mb := range mbs {
-			defer mb.vm.Reset()
-		}
-		defer t.upd.zeroGrads()
-		logr, loss, pg, v, ent = t.shardResults(mbs, len(idx))
-	} else if split {
-		sp, err := t.splitGraphs(len(idx))
-		if err != nil {
-			return st, err
-		}
-		defer sp.actor.vm.Reset()
-		defer sp.critic.vm.Reset()
-		defer t.upd.zeroGrads()
-		if logr, loss, pg, v, ent, err = t.runSplit(sp, idx, adv, beta, refCoef); err != nil {
-			return st, err
-		}
-	} else {
-		mb, err := t.graph(len(idx))
-		if err != nil {
-			return st, err
-		}
-		t.fill(mb, idx, adv, beta, refCoef)
-		defer mb.vm.Reset()
-		if err := gorgoniax.Run(mb.vm); err != nil {
-			return st, fmt.Errorf("running the loss graph: %w", err)
-		}
-		if err := t.upd.loadGrads(mb); err != nil {
-			return st, err
-		}
-		defer t.upd.zeroGrads()
-		logr = valuesOf(mb.logrVal)
-		loss, pg, v, ent = scalarOf(mb.lossVal), scalarOf(mb.pgVal), scalarOf(mb.vVal), scalarOf(mb.entVal)
+	out, done, err := t.runner.run(t, idx, adv, beta, refCoef)
+	if done != nil {
+		defer done()
 	}
+	if err != nil {
+		return st, err
+	}
+	logr, loss, pg, v, ent := out.logr, out.loss, out.pg, out.v, out.ent
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return st, fmt.Errorf("loss is %v", loss)
 	}
@@ -150,12 +113,8 @@ func (t *Trainer) step(idx []int, lr, beta, refCoef float64) (stepStats, error) 
 	if math.IsNaN(st.gradNorm) || math.IsInf(st.gradNorm, 0) {
 		return st, fmt.Errorf("gradient norm is %v", st.gradNorm)
 	}
-	if split {
-		if err := t.upd.stepSplit(lr, t.helper, t.critic); err != nil {
-			return st, err
-		}
-	} else {
-		t.upd.step(lr)
+	if err := t.runner.step(t, lr); err != nil {
+		return st, err
 	}
 	st.pg, st.v, st.ent = pg, v, ent
 	st.clip = float64(clipped) / float64(len(logr))

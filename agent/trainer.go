@@ -48,19 +48,21 @@ type Trainer struct {
 	// parts of the loss graph on two goroutines (split.go).
 	split      bool
 	splitGraph map[int]*splitPair
-	helper     *helper
-	critic     []bool // critic[i]: Policy.Params()[i] is the critic's
-	buf        *rollout
-	window     []env.Episode // the last episodeWindow finished episodes
-	update     int
-	timesteps  int
-	updates    int // total planned
-	lastObs    []float64
-	box        *env.Box     // action bounds for Box spaces; nil for Discrete
-	maskers    []env.Masker // each env's action masks, with policy.action_masking; else nil
-	watch      watch
-	sched      scheduled // this update's scheduled hyperparameters
-	klObs      []float64 // staging for exactKL on minibatch rows
+	// runner runs each minibatch's loss graph and Adam step (runner.go).
+	runner    runner
+	helper    *helper
+	critic    []bool // critic[i]: Policy.Params()[i] is the critic's
+	buf       *rollout
+	window    []env.Episode // the last episodeWindow finished episodes
+	update    int
+	timesteps int
+	updates   int // total planned
+	lastObs   []float64
+	box       *env.Box     // action bounds for Box spaces; nil for Discrete
+	maskers   []env.Masker // each env's action masks, with policy.action_masking; else nil
+	watch     watch
+	sched     scheduled // this update's scheduled hyperparameters
+	klObs     []float64 // staging for exactKL on minibatch rows
 
 	// Phases, if set, accumulates the wall time of each phase of training.
 	Phases *Phases
@@ -121,6 +123,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	}
 	t.fwd = policy.NewForwarder(t.pol)
 	t.split = canSplit(t.pol, cfg.PPO.Shards)
+	t.runner = newRunner(t)
 	if t.upd, err = newUpdater(t.pol, cfg.PPO.AdamEpsilon); err != nil {
 		return nil, err
 	}
