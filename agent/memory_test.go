@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"ppo/configs"
+	"ppo/internal/memory"
 )
 
 // memoryChildEnv, when set, makes TestMemoryChild build and run the config
@@ -103,16 +104,16 @@ func TestMemoryEstimate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := estimateMemory(cfg, spec, 0)
+		e := memory.Of(cfg, spec, 0)
 		got := measureHeap(t, sets)
 		// The heap's growth beyond the live bytes depends on when the
 		// collector runs; a factor of 2 either way is what the limit
 		// needs to be useful.
-		r := e.total / got
+		r := e.Total / got
 		t.Logf("%s: estimate %s, measured %s, ratio %.2f; largest part %s: %s",
-			strings.Join(sets, " "), formatBytes(e.total), formatBytes(got), r, e.parts[0].what, formatBytes(e.parts[0].bytes))
+			strings.Join(sets, " "), memory.FormatBytes(e.Total), memory.FormatBytes(got), r, e.Parts[0].What, memory.FormatBytes(e.Parts[0].Bytes))
 		if r < 0.5 || r > 2 {
-			t.Errorf("%s: estimate %s is not within a factor 2 of the measured %s", strings.Join(sets, " "), formatBytes(e.total), formatBytes(got))
+			t.Errorf("%s: estimate %s is not within a factor 2 of the measured %s", strings.Join(sets, " "), memory.FormatBytes(e.Total), memory.FormatBytes(got))
 		}
 	}
 }
@@ -157,7 +158,7 @@ func TestMemoryLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := estimateMemory(cfg, spec, 0)
+	e := memory.Of(cfg, spec, 0)
 	if err := Check(cfg); err != nil {
 		t.Fatalf("the embedded config under the auto limit: %v", err)
 	}
@@ -166,9 +167,9 @@ func TestMemoryLimit(t *testing.T) {
 		ok    bool
 	}{
 		{"1MB", false},
-		{sizeAbove(e.total), true},
-		{fmt.Sprintf("%.0fB", e.total-1), false},
-		{fmt.Sprintf("%.0fB", e.total+1), true},
+		{memory.SizeAbove(e.Total), true},
+		{fmt.Sprintf("%.0fB", e.Total-1), false},
+		{fmt.Sprintf("%.0fB", e.Total+1), true},
 		{"1TiB", true},
 	} {
 		c, _ := configs.Embedded()
@@ -177,49 +178,10 @@ func TestMemoryLimit(t *testing.T) {
 		}
 		err := Check(c)
 		if (err == nil) != tc.ok {
-			t.Errorf("limit %s (estimate %.0f bytes): Check = %v, want ok %v", tc.limit, e.total, err, tc.ok)
+			t.Errorf("limit %s (estimate %.0f bytes): Check = %v, want ok %v", tc.limit, e.Total, err, tc.ok)
 		}
 		if err != nil && !strings.Contains(err.Error(), "resources.max_memory: "+tc.limit) {
 			t.Errorf("limit %s: message does not name the limit: %v", tc.limit, err)
-		}
-	}
-}
-
-func TestMemoryLimitAuto(t *testing.T) {
-	ram, ok := physicalMemory()
-	limit, from, err := memoryLimit(configs.Default().Resources)
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch {
-	case ok && limit != autoMemoryFraction*ram:
-		t.Errorf("auto limit %v, want %v of RAM %v", limit, autoMemoryFraction, ram)
-	case !ok && limit != fallbackMemoryLimit:
-		t.Errorf("auto limit %v without /proc/meminfo, want %v", limit, fallbackMemoryLimit)
-	}
-	if !strings.Contains(from, "auto") {
-		t.Errorf("limit described as %q", from)
-	}
-}
-
-func TestFormatBytes(t *testing.T) {
-	for _, tc := range []struct {
-		b           float64
-		text, above string
-	}{
-		{0, "0.00 B", "0B"},
-		{999, "999 B", "999B"},
-		{1000, "1.00 kB", "1kB"},
-		{19.74e9, "19.7 GB", "20GB"},
-		{1.6e12, "1.60 TB", "2TB"},
-		{1.6e17, "160 PB", "160PB"},
-		{3e19, "30000 PB", "30000PB"},
-	} {
-		if got := formatBytes(tc.b); got != tc.text {
-			t.Errorf("formatBytes(%g) = %q, want %q", tc.b, got, tc.text)
-		}
-		if got := sizeAbove(tc.b); got != tc.above {
-			t.Errorf("sizeAbove(%g) = %q, want %q", tc.b, got, tc.above)
 		}
 	}
 }
@@ -236,11 +198,11 @@ func TestTowerDims(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := estimateMemory(cfg, tr.pol.Spec, 0)
+		e := memory.Of(cfg, tr.pol.Spec, 0)
 		d := 4.0
-		for _, p := range e.parts {
-			if p.what == "weights" && p.bytes != d*float64(tr.pol.NumParams()) {
-				t.Errorf("%v: weights %v bytes, policy has %d float32 parameters", sets, p.bytes, tr.pol.NumParams())
+		for _, p := range e.Parts {
+			if p.What == "weights" && p.Bytes != d*float64(tr.pol.NumParams()) {
+				t.Errorf("%v: weights %v bytes, policy has %d float32 parameters", sets, p.Bytes, tr.pol.NumParams())
 			}
 		}
 	}

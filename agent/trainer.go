@@ -14,6 +14,7 @@ import (
 	"ppo/configs"
 	"ppo/dist"
 	"ppo/env"
+	"ppo/internal/memory"
 	"ppo/internal/normalize"
 	"ppo/kl"
 	"ppo/policy"
@@ -91,7 +92,7 @@ func New(cfg *configs.Config) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMemory(cfg, spec); err != nil {
+	if err := memory.Check(cfg, spec); err != nil {
 		return nil, err
 	}
 	if t.vec, err = makeVec(cfg.Env, cfg.Env.NumEnvs, cfg.Seed, opts...); err != nil {

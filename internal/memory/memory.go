@@ -1,4 +1,7 @@
-package agent
+// Package memory estimates a run's memory from its config before anything
+// in proportion to it is allocated, and refuses a run over
+// resources.max_memory in one line.
+package memory
 
 import (
 	"bufio"
@@ -56,16 +59,16 @@ const envBytes = 2 << 10
 // transient (GOGC=100).
 const gcFactor = 2
 
-// memoryPart is one term of a memory estimate.
-type memoryPart struct {
-	what  string
-	bytes float64
+// Part is one term of a memory estimate.
+type Part struct {
+	What  string
+	Bytes float64
 }
 
-// memoryEstimate is a run's estimated peak memory in bytes and its terms.
-type memoryEstimate struct {
-	total float64      // the sum of the parts
-	parts []memoryPart // largest first
+// Estimate is a run's estimated peak memory in bytes and its terms.
+type Estimate struct {
+	Total float64 // the sum of the parts
+	Parts []Part  // largest first
 }
 
 // towerDims is a stack of dense layers as the graph builds it.
@@ -99,9 +102,9 @@ func (s towerDims) bufFloats(n float64) float64 {
 	return n*sum + 2*n*maxW + maxWt + (maxW+n)*8 + n + s.params() + n*float64(s.in) + n*out
 }
 
-// estimateMemory estimates the peak memory of a run of cfg whose network is
+// Of estimates the peak memory of a run of cfg whose network is
 // spec; refFile is the size of the reference checkpoint (0 without one).
-func estimateMemory(cfg *configs.Config, spec policy.Spec, refFile float64) memoryEstimate {
+func Of(cfg *configs.Config, spec policy.Spec, refFile float64) Estimate {
 	d := 4.0
 	if spec.Float64 {
 		d = 8
@@ -156,7 +159,7 @@ func estimateMemory(cfg *configs.Config, spec policy.Spec, refFile float64) memo
 		forwarders *= 2
 	}
 	weights := p * d
-	parts := []memoryPart{
+	parts := []Part{
 		{"weights", weights},
 		{"Adam moments", 2 * p * 8},
 		{"gradients", p * d * float64(len(sizes))},
@@ -168,7 +171,7 @@ func estimateMemory(cfg *configs.Config, spec policy.Spec, refFile float64) memo
 		{"environments", float64(cfg.Env.NumEnvs) * envBytes},
 	}
 	if hasRef {
-		parts = append(parts, memoryPart{"reference policy", 2*refFile + weights})
+		parts = append(parts, Part{"reference policy", 2*refFile + weights})
 	}
 
 	// The largest transient: orthogonal initialisation of the widest layer
@@ -193,23 +196,23 @@ func estimateMemory(cfg *configs.Config, spec policy.Spec, refFile float64) memo
 	}
 	ckpt := 3 * (weights + 16*p)
 	if ckpt > ortho {
-		parts = append(parts, memoryPart{"writing a checkpoint", gcFactor * ckpt})
+		parts = append(parts, Part{"writing a checkpoint", gcFactor * ckpt})
 	} else {
-		parts = append(parts, memoryPart{orthoWhat, gcFactor * ortho})
+		parts = append(parts, Part{orthoWhat, gcFactor * ortho})
 	}
 
-	e := memoryEstimate{parts: parts}
+	e := Estimate{Parts: parts}
 	for _, pt := range parts {
-		e.total += pt.bytes
+		e.Total += pt.Bytes
 	}
-	sort.SliceStable(e.parts, func(i, j int) bool { return e.parts[i].bytes > e.parts[j].bytes })
+	sort.SliceStable(e.Parts, func(i, j int) bool { return e.Parts[i].Bytes > e.Parts[j].Bytes })
 	return e
 }
 
-// memoryLimit is resources.max_memory in bytes, with auto resolved to
+// Limit is resources.max_memory in bytes, with auto resolved to
 // autoMemoryFraction of the machine's RAM, and a description of where the
 // limit comes from for messages.
-func memoryLimit(r configs.ResourcesConfig) (float64, string, error) {
+func Limit(r configs.ResourcesConfig) (float64, string, error) {
 	b, ok, err := r.MaxMemoryBytes()
 	if err != nil {
 		return 0, "", err
@@ -217,9 +220,9 @@ func memoryLimit(r configs.ResourcesConfig) (float64, string, error) {
 	if ok {
 		return b, "resources.max_memory: " + r.MaxMemory, nil
 	}
-	if ram, ok := physicalMemory(); ok {
+	if ram, ok := PhysicalMemory(); ok {
 		return autoMemoryFraction * ram, fmt.Sprintf("resources.max_memory: auto, %.0f%% of this machine's %s of RAM",
-			100*autoMemoryFraction, formatBytes(ram)), nil
+			100*autoMemoryFraction, FormatBytes(ram)), nil
 	}
 	return fallbackMemoryLimit, "resources.max_memory: auto, and this machine's RAM is unknown", nil
 }
@@ -232,8 +235,8 @@ const (
 	fallbackMemoryLimit = 8 << 30
 )
 
-// physicalMemory reads MemTotal from /proc/meminfo.
-func physicalMemory() (float64, bool) {
+// PhysicalMemory reads MemTotal from /proc/meminfo.
+func PhysicalMemory() (float64, bool) {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0, false
@@ -253,10 +256,10 @@ func physicalMemory() (float64, bool) {
 	return 0, false
 }
 
-// checkMemory refuses a config whose estimated memory exceeds the limit,
+// Check refuses a config whose estimated memory exceeds the limit,
 // in one line naming the estimate, its largest terms and how to raise it.
-func checkMemory(cfg *configs.Config, spec policy.Spec) error {
-	limit, from, err := memoryLimit(cfg.Resources)
+func Check(cfg *configs.Config, spec policy.Spec) error {
+	limit, from, err := Limit(cfg.Resources)
 	if err != nil {
 		return err
 	}
@@ -266,28 +269,28 @@ func checkMemory(cfg *configs.Config, spec policy.Spec) error {
 			refFile = float64(st.Size())
 		} // a missing file is reported when the reference is loaded
 	}
-	e := estimateMemory(cfg, spec, refFile)
-	if e.total <= limit {
+	e := Of(cfg, spec, refFile)
+	if e.Total <= limit {
 		return nil
 	}
 	var top []string
-	for _, p := range e.parts[:3] {
-		top = append(top, p.what+": "+formatBytes(p.bytes))
+	for _, p := range e.Parts[:3] {
+		top = append(top, p.What+": "+FormatBytes(p.Bytes))
 	}
 	return &configs.Error{Problem: fmt.Sprintf(
 		"the run needs about %s of memory (%s), over the limit of %s (%s); raise it with --set resources.max_memory=%s",
-		formatBytes(e.total), strings.Join(top, ", "), formatBytes(limit), from, sizeAbove(e.total))}
+		FormatBytes(e.Total), strings.Join(top, ", "), FormatBytes(limit), from, SizeAbove(e.Total))}
 }
 
-// byteUnits are the SI units of formatBytes, in ascending order.
+// byteUnits are the SI units of FormatBytes, in ascending order.
 var byteUnits = []struct {
 	name string
 	size float64
 }{{"B", 1}, {"kB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"PB", 1e15}}
 
-// formatBytes writes b with three significant digits in the largest SI
+// FormatBytes writes b with three significant digits in the largest SI
 // unit not above it, such as "19.7 GB" or "160 PB".
-func formatBytes(b float64) string {
+func FormatBytes(b float64) string {
 	u := byteUnits[0]
 	for _, v := range byteUnits {
 		if b >= v.size {
@@ -305,9 +308,9 @@ func formatBytes(b float64) string {
 	return strconv.FormatFloat(x, 'f', prec, 64) + " " + u.name
 }
 
-// sizeAbove is a round resources.max_memory value of at least b, such as
+// SizeAbove is a round resources.max_memory value of at least b, such as
 // "2TB" for 1.6 TB.
-func sizeAbove(b float64) string {
+func SizeAbove(b float64) string {
 	u := byteUnits[0]
 	for _, v := range byteUnits {
 		if b >= v.size {
