@@ -76,9 +76,9 @@ func (Categorical) KL(dir kl.Direction, old, cur Params) float64 {
 	return kl.CategoricalLogits(p.Head, q.Head)
 }
 
-// KLNode is kl.CategoricalKL on the two batches' logits.
+// KLNode is kl.CategoricalNode on the two batches' logits.
 func (Categorical) KLNode(dir kl.Direction, old, cur Batch) (*G.Node, error) {
-	return kl.CategoricalKL(dir, old.Head, cur.Head)
+	return kl.CategoricalNode(dir, old.Head, cur.Head)
 }
 
 // rows returns the shape of a [batch, k] head.

@@ -131,7 +131,7 @@ func (DiagGaussian) EntropyNode(b Batch) (*G.Node, error) {
 	return kl.DiagGaussianEntropyNode(b.LogStd)
 }
 
-// KLNode is kl.DiagGaussianKL on the two batches' means and log-stds.
+// KLNode is kl.DiagGaussianNode on the two batches' means and log-stds.
 func (DiagGaussian) KLNode(dir kl.Direction, old, cur Batch) (*G.Node, error) {
 	if err := hasLogStd(old); err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func (DiagGaussian) KLNode(dir kl.Direction, old, cur Batch) (*G.Node, error) {
 	if err := hasLogStd(cur); err != nil {
 		return nil, err
 	}
-	return kl.DiagGaussianKL(dir, old.Head, old.LogStd, cur.Head, cur.LogStd)
+	return kl.DiagGaussianNode(dir, old.Head, old.LogStd, cur.Head, cur.LogStd)
 }
 
 func hasLogStd(b Batch) error {

@@ -78,12 +78,12 @@ func (m MultiCategorical) EntropyNode(b Batch) (*G.Node, error) {
 	return G.ApplyOp(newRowOp(rowEntropy, n, k, m.Nvec, b.Head.Dtype()), b.Head)
 }
 
-// KLNode is kl.MultiCategoricalKL on the two batches' heads.
+// KLNode is kl.MultiCategoricalNode on the two batches' heads.
 func (m MultiCategorical) KLNode(dir kl.Direction, old, cur Batch) (*G.Node, error) {
 	if old.Head == nil || cur.Head == nil {
 		return nil, fmt.Errorf("dist: head node is nil")
 	}
-	return kl.MultiCategoricalKL(dir, old.Head, cur.Head, m.Nvec)
+	return kl.MultiCategoricalNode(dir, old.Head, cur.Head, m.Nvec)
 }
 
 // rows is rows checked against Σ Nvec.

@@ -57,7 +57,7 @@ func (d Direction) String() string {
 //	                    policies, but heavy-tailed when r can be large.
 //
 // Exact is not a sample estimator: it means the closed-form KL of the two
-// distributions (CategoricalKL, DiagGaussianKL).
+// distributions (CategoricalNode, DiagGaussianNode).
 type Estimator int
 
 const (

@@ -26,17 +26,17 @@ func ExpNode(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(expOp{}, x)
 }
 
-// Expm1Node is the elementwise e^x - 1 of x. For Float64 nodes its value is
+// expm1Node is the elementwise e^x - 1 of x. For Float64 nodes its value is
 // math.Expm1 (pure Go on every architecture but s390x) and its gradient
 // grad·ExpNode(x): gorgonia's own Expm1 differentiates through math.Exp.
-func Expm1Node(x *G.Node) (*G.Node, error) {
+func expm1Node(x *G.Node) (*G.Node, error) {
 	if x.Dtype() != tensor.Float64 {
 		return G.Expm1(x)
 	}
 	return G.ApplyOp(expOp{m1: true}, x)
 }
 
-// expOp is the float64 op of ExpNode, or with m1 of Expm1Node.
+// expOp is the float64 op of ExpNode, or with m1 of expm1Node.
 type expOp struct{ m1 bool }
 
 func (o expOp) f(x float64) float64 {

@@ -12,7 +12,7 @@ import (
 )
 
 // TestExpNode: float64 values are detmath.Exp's bits (math.Expm1's for
-// Expm1Node), and the gradient of Σ f(x) is exp(x) exactly, for a matrix and
+// expm1Node), and the gradient of Σ f(x) is exp(x) exactly, for a matrix and
 // a vector; float32 nodes are gorgonia's own.
 func TestExpNode(t *testing.T) {
 	for _, m1 := range []bool{false, true} {
@@ -31,7 +31,7 @@ func TestExpNode(t *testing.T) {
 				G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), x...)))))
 			node := ExpNode
 			if m1 {
-				node = Expm1Node
+				node = expm1Node
 			}
 			e, err := node(xn)
 			if err != nil {

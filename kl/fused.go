@@ -10,7 +10,7 @@ import (
 	"ppo/internal/graphop"
 )
 
-// The KL nodes CategoricalNode and DiagGaussianNode are fused ops: one
+// The KL nodes categoricalNode and diagGaussianNode are fused ops: one
 // forward op, and one gradient op per input, instead of the thirty-odd
 // gorgonia ops (and as many more for the gradient) of the composed
 // expressions categoricalComposed and diagGaussianComposed, which remain
@@ -45,7 +45,7 @@ func newMath(dt tensor.Dtype) mathOf {
 			}
 		}
 	}
-	// ExpNode and Expm1Node's float64 values; gorgonia's float64 Log is math.Log.
+	// ExpNode and expm1Node's float64 values; gorgonia's float64 Log is math.Log.
 	return mathOf{each(detmath.Exp), each(math.Expm1), each(math.Log)}
 }
 

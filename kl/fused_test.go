@@ -72,11 +72,11 @@ func TestFusedMatchesComposed(t *testing.T) {
 			{"masked", []input{masked, m(3, 3, 1, MaskBias-2, 0.5, MaskBias, 1, -1, 0.7, 0.2, MaskBias+5)}},
 		} {
 			cases = append(cases, pair{fmt.Sprintf("categorical/%v/%s", dir, c.name), c.ins,
-				around(cat(dir, CategoricalNode)), around(cat(dir, categoricalComposed))})
+				around(cat(dir, categoricalPQ)), around(cat(dir, categoricalComposed))})
 		}
 		for _, n := range []int{1, 5} {
 			cases = append(cases, pair{fmt.Sprintf("gaussian/%v/n=%d", dir, n), gauss(n),
-				around(gs(dir, DiagGaussianNode)), around(gs(dir, diagGaussianComposed))})
+				around(gs(dir, diagGaussianPQ)), around(gs(dir, diagGaussianComposed))})
 		}
 	}
 	for ci, c := range cases {

@@ -39,15 +39,15 @@ func MaskLogits(dst, logits []float64, mask []bool) []float64 {
 	return dst
 }
 
-// MaskedCategoricalLogits returns KL(P||Q) between the masked categoricals P = softmax over the
+// maskedCategoricalLogits returns KL(P||Q) between the masked categoricals P = softmax over the
 // allowed actions of pLogits and Q likewise, both under the same mask: the KL over the allowed
 // actions alone.
-func MaskedCategoricalLogits(pLogits, qLogits []float64, mask []bool) float64 {
+func maskedCategoricalLogits(pLogits, qLogits []float64, mask []bool) float64 {
 	return CategoricalLogits(MaskLogits(nil, pLogits, mask), MaskLogits(nil, qLogits, mask))
 }
 
-// MaskedCategoricalEntropyLogits is the entropy of softmax over the allowed actions of logits.
-func MaskedCategoricalEntropyLogits(logits []float64, mask []bool) float64 {
+// maskedCategoricalEntropyLogits is the entropy of softmax over the allowed actions of logits.
+func maskedCategoricalEntropyLogits(logits []float64, mask []bool) float64 {
 	return CategoricalEntropyLogits(MaskLogits(nil, logits, mask))
 }
 
@@ -61,8 +61,8 @@ func MaskNode(logits, bias *G.Node) (*G.Node, error) {
 	return G.Add(logits, bias)
 }
 
-// MaskedCategoricalKL is CategoricalKL between the old and new logits under one mask bias.
-func MaskedCategoricalKL(dir Direction, oldLogits, newLogits, bias *G.Node) (*G.Node, error) {
+// maskedCategoricalNode is CategoricalNode between the old and new logits under one mask bias.
+func maskedCategoricalNode(dir Direction, oldLogits, newLogits, bias *G.Node) (*G.Node, error) {
 	o, err := MaskNode(oldLogits, bias)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func MaskedCategoricalKL(dir Direction, oldLogits, newLogits, bias *G.Node) (*G.
 	if err != nil {
 		return nil, err
 	}
-	return CategoricalKL(dir, o, n)
+	return CategoricalNode(dir, o, n)
 }
 
 // MultiCategoricalLogits returns KL(P||Q) for products of independent categoricals, the
@@ -116,10 +116,10 @@ func sum(nvec []int) int {
 	return s
 }
 
-// MultiCategoricalKL is the per-row [batch] KL between products of categoricals with [batch,
-// Σnvec] logits, in direction dir: the sum over components of CategoricalKL on each segment
+// MultiCategoricalNode is the per-row [batch] KL between products of categoricals with [batch,
+// Σnvec] logits, in direction dir: the sum over components of CategoricalNode on each segment
 // of columns.
-func MultiCategoricalKL(dir Direction, oldLogits, newLogits *G.Node, nvec []int) (*G.Node, error) {
+func MultiCategoricalNode(dir Direction, oldLogits, newLogits *G.Node, nvec []int) (*G.Node, error) {
 	if err := checkSame("old logits", oldLogits, "new logits", newLogits); err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func MultiCategoricalKL(dir Direction, oldLogits, newLogits *G.Node, nvec []int)
 		if b.err != nil {
 			break
 		}
-		d, err := CategoricalKL(dir, o, c)
+		d, err := CategoricalNode(dir, o, c)
 		if err != nil {
 			return nil, err
 		}

@@ -39,11 +39,11 @@ func maskedGradCases(rng *rand.Rand) []gradCase {
 	}
 	var cs []gradCase
 	for _, d := range []Direction{OldNew, NewOld} {
-		cs = append(cs, gradCase{fmt.Sprintf("MaskedCategoricalKL/%v", d), ins(), func(n []*G.Node) (*G.Node, error) {
-			return MaskedCategoricalKL(d, n[0], n[1], biasConst(n[0]))
+		cs = append(cs, gradCase{fmt.Sprintf("maskedCategoricalNode/%v", d), ins(), func(n []*G.Node) (*G.Node, error) {
+			return maskedCategoricalNode(d, n[0], n[1], biasConst(n[0]))
 		}, oldData(2)})
-		cs = append(cs, gradCase{fmt.Sprintf("MultiCategoricalKL/%v", d), ins(), func(n []*G.Node) (*G.Node, error) {
-			return MultiCategoricalKL(d, n[0], n[1], []int{2, 3})
+		cs = append(cs, gradCase{fmt.Sprintf("MultiCategoricalNode/%v", d), ins(), func(n []*G.Node) (*G.Node, error) {
+			return MultiCategoricalNode(d, n[0], n[1], []int{2, 3})
 		}, oldData(2)})
 	}
 	cs = append(cs, gradCase{"MaskedCategoricalEntropy", ins()[:1], func(n []*G.Node) (*G.Node, error) {
@@ -51,7 +51,7 @@ func maskedGradCases(rng *rand.Rand) []gradCase {
 		if err != nil {
 			return nil, err
 		}
-		return CategoricalEntropyNode(m)
+		return categoricalEntropyNode(m)
 	}, nil})
 	return cs
 }
@@ -82,11 +82,11 @@ func TestMaskedPlain(t *testing.T) {
 			mask[i] = rng.IntN(2) == 0
 		}
 		mask[rng.IntN(k)] = true
-		got, want := MaskedCategoricalLogits(p, q, mask), CategoricalLogits(allowed(p, mask), allowed(q, mask))
+		got, want := maskedCategoricalLogits(p, q, mask), CategoricalLogits(allowed(p, mask), allowed(q, mask))
 		if math.Abs(got-want) > 1e-14*(1+math.Abs(want)) || math.IsNaN(got) {
 			t.Fatalf("trial %d: masked KL %v, KL over the allowed actions %v", trial, got, want)
 		}
-		gotH, wantH := MaskedCategoricalEntropyLogits(p, mask), CategoricalEntropyLogits(allowed(p, mask))
+		gotH, wantH := maskedCategoricalEntropyLogits(p, mask), CategoricalEntropyLogits(allowed(p, mask))
 		if math.Abs(gotH-wantH) > 1e-14*(1+math.Abs(wantH)) {
 			t.Fatalf("trial %d: masked entropy %v, entropy over the allowed actions %v", trial, gotH, wantH)
 		}
@@ -134,17 +134,17 @@ func TestMaskedNodesMatchPlain(t *testing.T) {
 	for _, dt := range dtypes {
 		x := round(dt, ins)
 		masked := evalNode(t, dt, x, func(n []*G.Node) (*G.Node, error) {
-			return MaskedCategoricalKL(OldNew, n[0], n[1], biasConst(n[0]))
+			return maskedCategoricalNode(OldNew, n[0], n[1], biasConst(n[0]))
 		})
 		multi := evalNode(t, dt, x, func(n []*G.Node) (*G.Node, error) {
-			return MultiCategoricalKL(NewOld, n[0], n[1], []int{2, 3})
+			return MultiCategoricalNode(NewOld, n[0], n[1], []int{2, 3})
 		})
 		// One-action components (KL 0, skipped), alone or with others.
 		ones := evalNode(t, dt, x, func(n []*G.Node) (*G.Node, error) {
-			return MultiCategoricalKL(NewOld, n[0], n[1], []int{1, 1, 1, 1, 1})
+			return MultiCategoricalNode(NewOld, n[0], n[1], []int{1, 1, 1, 1, 1})
 		})
 		mixed := evalNode(t, dt, x, func(n []*G.Node) (*G.Node, error) {
-			return MultiCategoricalKL(OldNew, n[0], n[1], []int{1, 3, 1})
+			return MultiCategoricalNode(OldNew, n[0], n[1], []int{1, 3, 1})
 		})
 		tol := 1e-12
 		if dt == tensor.Float32 {
@@ -152,7 +152,7 @@ func TestMaskedNodesMatchPlain(t *testing.T) {
 		}
 		for r := range 3 {
 			p, q := x[0].vals[r*5:(r+1)*5], x[1].vals[r*5:(r+1)*5]
-			if want := MaskedCategoricalLogits(p, q, testMask[r]); math.Abs(masked[r]-want) > tol*math.Max(1, want) {
+			if want := maskedCategoricalLogits(p, q, testMask[r]); math.Abs(masked[r]-want) > tol*math.Max(1, want) {
 				t.Errorf("%v row %d: masked KL node %v, plain %v", dt, r, masked[r], want)
 			}
 			if want := MultiCategoricalLogits(q, p, []int{2, 3}); math.Abs(multi[r]-want) > tol*math.Max(1, want) {

@@ -44,16 +44,16 @@ func logSoftmax(x *G.Node) (*G.Node, error) {
 	return out, nil
 }
 
-// CategoricalNode returns KL(P||Q) = Σ_j p_j (log p_j - log q_j) per row for
+// categoricalPQ returns KL(P||Q) = Σ_j p_j (log p_j - log q_j) per row for
 // P = softmax(pLogits) and Q = softmax(qLogits), both [batch, k]; the result
 // is [batch]. It is one fused op with hand-written gradients in both
 // arguments (fused.go), bit-identical to the same expression composed of
 // gorgonia ops.
-func CategoricalNode(pLogits, qLogits *G.Node) (*G.Node, error) {
+func categoricalPQ(pLogits, qLogits *G.Node) (*G.Node, error) {
 	return categoricalNode(pLogits, qLogits, []int{0, 1, 2, 3})
 }
 
-// categoricalNode is CategoricalNode with the op's gradient pieces for its
+// categoricalNode is categoricalPQ with the op's gradient pieces for its
 // inputs p, q, p, q (-1: none).
 func categoricalNode(pLogits, qLogits *G.Node, pieces []int) (*G.Node, error) {
 	if err := checkSame("p logits", pLogits, "q logits", qLogits); err != nil {
@@ -69,7 +69,7 @@ func categoricalNode(pLogits, qLogits *G.Node, pieces []int) (*G.Node, error) {
 	return applyFused("catkl", kern, pieces, pLogits, qLogits, pLogits, qLogits)
 }
 
-// categoricalComposed is CategoricalNode built from gorgonia ops: the
+// categoricalComposed is categoricalNode built from gorgonia ops: the
 // definition the fused op repeats.
 func categoricalComposed(pLogits, qLogits *G.Node) (*G.Node, error) {
 	lp, err := logSoftmax(pLogits)
@@ -89,9 +89,9 @@ func categoricalComposed(pLogits, qLogits *G.Node) (*G.Node, error) {
 	return kl, nil
 }
 
-// CategoricalEntropyNode returns the entropy -Σ_j p_j log p_j per row of
+// categoricalEntropyNode returns the entropy -Σ_j p_j log p_j per row of
 // P = softmax(logits) for [batch, k] logits; the result is [batch].
-func CategoricalEntropyNode(logits *G.Node) (*G.Node, error) {
+func categoricalEntropyNode(logits *G.Node) (*G.Node, error) {
 	if _, err := checkMatrix("logits", logits); err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func CategoricalEntropyNode(logits *G.Node) (*G.Node, error) {
 	return h, nil
 }
 
-// DiagGaussianNode returns KL(P||Q) per row for diagonal Gaussians given by
+// diagGaussianPQ returns KL(P||Q) per row for diagonal Gaussians given by
 // means and log standard deviations, all four [batch, d]; the KL is summed
 // over the d dimensions and the result is [batch]. Per dimension, with
 // u = log σp - log σq,
@@ -116,13 +116,13 @@ func CategoricalEntropyNode(logits *G.Node) (*G.Node, error) {
 //	   = ½(expm1(2u) - 2u) + ½(μp-μq)² e^{-2 log σq}.
 //
 // Log standard deviations are what policy networks output; they keep σ
-// positive without a constraint. Like CategoricalNode it is one fused op,
+// positive without a constraint. Like categoricalNode it is one fused op,
 // bit-identical to the expression composed of gorgonia ops.
-func DiagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
+func diagGaussianPQ(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
 	return diagGaussianNode(pMean, pLogStd, qMean, qLogStd, []int{0, 1, 2, 3, 4})
 }
 
-// diagGaussianNode is DiagGaussianNode with the op's gradient pieces for
+// diagGaussianNode is diagGaussianPQ with the op's gradient pieces for
 // its inputs pMean, pLogStd, qMean, qLogStd, qLogStd (-1: none).
 func diagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node, pieces []int) (*G.Node, error) {
 	for _, c := range []struct {
@@ -143,7 +143,7 @@ func diagGaussianNode(pMean, pLogStd, qMean, qLogStd *G.Node, pieces []int) (*G.
 	return applyFused("gausskl", kern, pieces, pMean, pLogStd, qMean, qLogStd, qLogStd)
 }
 
-// diagGaussianComposed is DiagGaussianNode built from gorgonia ops: the
+// diagGaussianComposed is diagGaussianPQ built from gorgonia ops: the
 // definition the fused op repeats.
 func diagGaussianComposed(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, error) {
 	dt := pMean.Dtype()
@@ -151,7 +151,7 @@ func diagGaussianComposed(pMean, pLogStd, qMean, qLogStd *G.Node) (*G.Node, erro
 	two := scalar(dt, 2)
 	half := scalar(dt, 0.5)
 	u2 := b.bin(G.HadamardProd, b.bin(G.Sub, pLogStd, qLogStd), two)
-	scale := b.bin(G.Sub, b.un(Expm1Node, u2), u2)
+	scale := b.bin(G.Sub, b.un(expm1Node, u2), u2)
 	d := b.bin(G.Sub, pMean, qMean)
 	loc := b.bin(G.HadamardProd, b.un(G.Square, d), b.un(ExpNode, b.bin(G.HadamardProd, qLogStd, scalar(dt, -2))))
 	kl := b.do(G.Sum(b.bin(G.HadamardProd, b.bin(G.Add, scale, loc), half), 1))
@@ -177,12 +177,12 @@ func DiagGaussianEntropyNode(logStd *G.Node) (*G.Node, error) {
 	return h, nil
 }
 
-// CategoricalKL returns the per-row KL between the categorical policies with
+// CategoricalNode returns the per-row KL between the categorical policies with
 // [batch, k] logits oldLogits and newLogits in direction dir: KL(old||new)
 // for OldNew, KL(new||old) for NewOld. The old policy is data, as in a
-// penalty: only newLogits receive a gradient (CategoricalNode has both),
+// penalty: only newLogits receive a gradient (categoricalPQ has both),
 // which spares the gradient pieces nothing would read.
-func CategoricalKL(dir Direction, oldLogits, newLogits *G.Node) (*G.Node, error) {
+func CategoricalNode(dir Direction, oldLogits, newLogits *G.Node) (*G.Node, error) {
 	switch dir {
 	case OldNew:
 		return categoricalNode(oldLogits, newLogits, []int{-1, 1, -1, 3})
@@ -192,11 +192,11 @@ func CategoricalKL(dir Direction, oldLogits, newLogits *G.Node) (*G.Node, error)
 	return nil, fmt.Errorf("kl: unknown direction %d", int(dir))
 }
 
-// DiagGaussianKL returns the per-row KL between the diagonal Gaussian
+// DiagGaussianNode returns the per-row KL between the diagonal Gaussian
 // policies (mean and log-std, each [batch, d]) in direction dir:
-// KL(old||new) for OldNew, KL(new||old) for NewOld. As for CategoricalKL,
+// KL(old||new) for OldNew, KL(new||old) for NewOld. As for CategoricalNode,
 // only the new policy's nodes receive a gradient.
-func DiagGaussianKL(dir Direction, oldMean, oldLogStd, newMean, newLogStd *G.Node) (*G.Node, error) {
+func DiagGaussianNode(dir Direction, oldMean, oldLogStd, newMean, newLogStd *G.Node) (*G.Node, error) {
 	switch dir {
 	case OldNew:
 		return diagGaussianNode(oldMean, oldLogStd, newMean, newLogStd, []int{-1, -1, 2, 3, 4})
@@ -238,13 +238,13 @@ func EstimateNode(e Estimator, dir Direction, logr *G.Node) (*G.Node, error) {
 		}
 	case K3:
 		if dir == OldNew {
-			out = b.bin(G.Sub, b.un(Expm1Node, logr), logr)
+			out = b.bin(G.Sub, b.un(expm1Node, logr), logr)
 		} else {
 			rl := b.bin(G.HadamardProd, b.un(ExpNode, logr), logr)
-			out = b.bin(G.Sub, rl, b.un(Expm1Node, logr))
+			out = b.bin(G.Sub, rl, b.un(expm1Node, logr))
 		}
 	case Exact:
-		return nil, errors.New("kl: Exact is not a sample estimator; use CategoricalKL or DiagGaussianKL")
+		return nil, errors.New("kl: Exact is not a sample estimator; use CategoricalNode or DiagGaussianNode")
 	default:
 		return nil, fmt.Errorf("kl: unknown estimator %d", int(e))
 	}

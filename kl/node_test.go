@@ -208,19 +208,19 @@ func gradCases() []gradCase {
 		{"LogSoftmax", []input{randInput(rng, tensor.Shape{3, 4}, 0, 2)}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }, nil},
 		{"LogSoftmax/extreme", []input{extP}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }, nil},
 		{"LogSoftmax/batch1", []input{randInput(rng, tensor.Shape{1, 5}, 0, 1)}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) }, nil},
-		{"Categorical", []input{randInput(rng, tensor.Shape{4, 5}, 0, 1.5), randInput(rng, tensor.Shape{4, 5}, 0, 1.5)}, cat(CategoricalNode), nil},
-		{"Categorical/extreme", []input{extP, extQ}, cat(CategoricalNode), nil},
-		{"CategoricalEntropy", []input{randInput(rng, tensor.Shape{4, 5}, 0, 1.5)}, func(n []*G.Node) (*G.Node, error) { return CategoricalEntropyNode(n[0]) }, nil},
-		{"CategoricalEntropy/extreme", []input{extQ}, func(n []*G.Node) (*G.Node, error) { return CategoricalEntropyNode(n[0]) }, nil},
-		{"CategoricalKL/old_new", []input{randInput(rng, tensor.Shape{2, 3}, 0, 1), randInput(rng, tensor.Shape{2, 3}, 0, 1)},
-			func(n []*G.Node) (*G.Node, error) { return CategoricalKL(OldNew, n[0], n[1]) }, oldData(2)},
-		{"CategoricalKL/new_old", []input{randInput(rng, tensor.Shape{2, 3}, 0, 1), randInput(rng, tensor.Shape{2, 3}, 0, 1)},
-			func(n []*G.Node) (*G.Node, error) { return CategoricalKL(NewOld, n[0], n[1]) }, oldData(2)},
-		{"DiagGaussian", gIns(), gauss(DiagGaussianNode), nil},
-		{"DiagGaussian/wide", []input{m(1, 2, 5, -5), m(1, 2, 3, -3), m(1, 2, -5, 5), m(1, 2, -2, 2)}, gauss(DiagGaussianNode), nil},
+		{"Categorical", []input{randInput(rng, tensor.Shape{4, 5}, 0, 1.5), randInput(rng, tensor.Shape{4, 5}, 0, 1.5)}, cat(categoricalPQ), nil},
+		{"Categorical/extreme", []input{extP, extQ}, cat(categoricalPQ), nil},
+		{"CategoricalEntropy", []input{randInput(rng, tensor.Shape{4, 5}, 0, 1.5)}, func(n []*G.Node) (*G.Node, error) { return categoricalEntropyNode(n[0]) }, nil},
+		{"CategoricalEntropy/extreme", []input{extQ}, func(n []*G.Node) (*G.Node, error) { return categoricalEntropyNode(n[0]) }, nil},
+		{"CategoricalNode/old_new", []input{randInput(rng, tensor.Shape{2, 3}, 0, 1), randInput(rng, tensor.Shape{2, 3}, 0, 1)},
+			func(n []*G.Node) (*G.Node, error) { return CategoricalNode(OldNew, n[0], n[1]) }, oldData(2)},
+		{"CategoricalNode/new_old", []input{randInput(rng, tensor.Shape{2, 3}, 0, 1), randInput(rng, tensor.Shape{2, 3}, 0, 1)},
+			func(n []*G.Node) (*G.Node, error) { return CategoricalNode(NewOld, n[0], n[1]) }, oldData(2)},
+		{"DiagGaussian", gIns(), gauss(diagGaussianPQ), nil},
+		{"DiagGaussian/wide", []input{m(1, 2, 5, -5), m(1, 2, 3, -3), m(1, 2, -5, 5), m(1, 2, -2, 2)}, gauss(diagGaussianPQ), nil},
 		{"DiagGaussianEntropy", []input{randInput(rng, tensor.Shape{3, 4}, 0, 1)}, func(n []*G.Node) (*G.Node, error) { return DiagGaussianEntropyNode(n[0]) }, nil},
-		{"DiagGaussianKL/old_new", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianKL(OldNew, a, b, c, d) }), oldData(4)},
-		{"DiagGaussianKL/new_old", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianKL(NewOld, a, b, c, d) }), oldData(4)},
+		{"DiagGaussianNode/old_new", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianNode(OldNew, a, b, c, d) }), oldData(4)},
+		{"DiagGaussianNode/new_old", gIns(), gauss(func(a, b, c, d *G.Node) (*G.Node, error) { return DiagGaussianNode(NewOld, a, b, c, d) }), oldData(4)},
 	}
 	cs = append(cs, maskedGradCases(rng)...)
 	logr := input{tensor.Shape{7}, []float64{-2, -0.7, -0.05, 1e-3, 0.3, 0.9, 1.8}}
@@ -342,17 +342,17 @@ func TestNodeGolden(t *testing.T) {
 			// Two rows, [p; q] against [q; p]: both directions at once.
 			pq := input{tensor.Shape{2, k}, append(append([]float64(nil), c.PLogits...), c.QLogits...)}
 			qp := input{tensor.Shape{2, k}, append(append([]float64(nil), c.QLogits...), c.PLogits...)}
-			kl := evalNode(t, dt, []input{pq, qp}, func(n []*G.Node) (*G.Node, error) { return CategoricalNode(n[0], n[1]) })
-			h := evalNode(t, dt, []input{pq}, func(n []*G.Node) (*G.Node, error) { return CategoricalEntropyNode(n[0]) })
-			// CategoricalKL(dir, old, new) with old = p, new = q.
-			on := evalNode(t, dt, []input{pq, qp}, func(n []*G.Node) (*G.Node, error) { return CategoricalKL(OldNew, n[0], n[1]) })
-			no := evalNode(t, dt, []input{pq, qp}, func(n []*G.Node) (*G.Node, error) { return CategoricalKL(NewOld, n[0], n[1]) })
+			kl := evalNode(t, dt, []input{pq, qp}, func(n []*G.Node) (*G.Node, error) { return categoricalPQ(n[0], n[1]) })
+			h := evalNode(t, dt, []input{pq}, func(n []*G.Node) (*G.Node, error) { return categoricalEntropyNode(n[0]) })
+			// CategoricalNode(dir, old, new) with old = p, new = q.
+			on := evalNode(t, dt, []input{pq, qp}, func(n []*G.Node) (*G.Node, error) { return CategoricalNode(OldNew, n[0], n[1]) })
+			no := evalNode(t, dt, []input{pq, qp}, func(n []*G.Node) (*G.Node, error) { return CategoricalNode(NewOld, n[0], n[1]) })
 			for _, chk := range []struct {
 				name      string
 				got, want float64
 			}{
 				{"KL(p||q)", kl[0], c.KLPQ}, {"KL(q||p)", kl[1], c.KLQP}, {"H(p)", h[0], c.EntropyP},
-				{"CategoricalKL old_new", on[0], c.KLPQ}, {"CategoricalKL new_old", no[0], c.KLQP},
+				{"CategoricalNode old_new", on[0], c.KLPQ}, {"CategoricalNode new_old", no[0], c.KLQP},
 			} {
 				if d := math.Abs(chk.got - chk.want); !(d <= nodeTol(dt, chk.want)) {
 					t.Errorf("%v categorical case %d: %s = %.17g, scipy %.17g", dt, i, chk.name, chk.got, chk.want)
@@ -371,17 +371,17 @@ func TestNodeGolden(t *testing.T) {
 				return input{tensor.Shape{1, d}, x}
 			}
 			ins := []input{row(c.PMean, false), row(c.PStd, true), row(c.QMean, false), row(c.QStd, true)}
-			kl := evalNode(t, dt, ins, func(n []*G.Node) (*G.Node, error) { return DiagGaussianNode(n[0], n[1], n[2], n[3]) })
-			on := evalNode(t, dt, ins, func(n []*G.Node) (*G.Node, error) { return DiagGaussianKL(OldNew, n[0], n[1], n[2], n[3]) })
-			no := evalNode(t, dt, ins, func(n []*G.Node) (*G.Node, error) { return DiagGaussianKL(NewOld, n[0], n[1], n[2], n[3]) })
+			kl := evalNode(t, dt, ins, func(n []*G.Node) (*G.Node, error) { return diagGaussianPQ(n[0], n[1], n[2], n[3]) })
+			on := evalNode(t, dt, ins, func(n []*G.Node) (*G.Node, error) { return DiagGaussianNode(OldNew, n[0], n[1], n[2], n[3]) })
+			no := evalNode(t, dt, ins, func(n []*G.Node) (*G.Node, error) { return DiagGaussianNode(NewOld, n[0], n[1], n[2], n[3]) })
 			h := evalNode(t, dt, ins[1:2], func(n []*G.Node) (*G.Node, error) { return DiagGaussianEntropyNode(n[0]) })
 			rev := DiagGaussian(c.QMean, c.QStd, c.PMean, c.PStd) // checked against scipy's forward values elsewhere
 			for _, chk := range []struct {
 				name      string
 				got, want float64
 			}{
-				{"KL(p||q)", kl[0], c.KLPQ}, {"DiagGaussianKL old_new", on[0], c.KLPQ},
-				{"DiagGaussianKL new_old", no[0], rev}, {"H(p)", h[0], c.EntropyP},
+				{"KL(p||q)", kl[0], c.KLPQ}, {"DiagGaussianNode old_new", on[0], c.KLPQ},
+				{"DiagGaussianNode new_old", no[0], rev}, {"H(p)", h[0], c.EntropyP},
 			} {
 				if d := math.Abs(chk.got - chk.want); !(d <= nodeTol(dt, chk.want)) {
 					t.Errorf("%v Gaussian case %d: %s = %.17g, want %.17g", dt, i, chk.name, chk.got, chk.want)
@@ -425,8 +425,8 @@ func TestNodeExtremeValues(t *testing.T) {
 	p := input{tensor.Shape{1, 3}, []float64{1000, 0, -1000}}
 	q := input{tensor.Shape{1, 3}, []float64{-1000, 0, 1000}}
 	for _, dt := range dtypes {
-		kl := evalNode(t, dt, []input{p, q}, func(n []*G.Node) (*G.Node, error) { return CategoricalNode(n[0], n[1]) })
-		h := evalNode(t, dt, []input{p}, func(n []*G.Node) (*G.Node, error) { return CategoricalEntropyNode(n[0]) })
+		kl := evalNode(t, dt, []input{p, q}, func(n []*G.Node) (*G.Node, error) { return categoricalPQ(n[0], n[1]) })
+		h := evalNode(t, dt, []input{p}, func(n []*G.Node) (*G.Node, error) { return categoricalEntropyNode(n[0]) })
 		ls := evalNode(t, dt, []input{p}, func(n []*G.Node) (*G.Node, error) { return LogSoftmaxNode(n[0]) })
 		if kl[0] != 2000 || h[0] != 0 {
 			t.Errorf("%v: KL = %v, H = %v; want 2000, 0", dt, kl[0], h[0])
@@ -446,16 +446,16 @@ func TestNodeErrors(t *testing.T) {
 	vec := G.NewVector(g, tensor.Float64, G.WithShape(3))
 	other := G.NewMatrix(G.NewGraph(), tensor.Float64, G.WithShape(2, 3))
 	for name, f := range map[string]func() (*G.Node, error){
-		"shape mismatch":       func() (*G.Node, error) { return CategoricalNode(a, b) },
-		"dtype mismatch":       func() (*G.Node, error) { return CategoricalNode(a, f32) },
+		"shape mismatch":       func() (*G.Node, error) { return categoricalPQ(a, b) },
+		"dtype mismatch":       func() (*G.Node, error) { return categoricalPQ(a, f32) },
 		"int dtype":            func() (*G.Node, error) { return LogSoftmaxNode(ints) },
-		"vector logits":        func() (*G.Node, error) { return CategoricalEntropyNode(vec) },
+		"vector logits":        func() (*G.Node, error) { return categoricalEntropyNode(vec) },
 		"nil logits":           func() (*G.Node, error) { return LogSoftmaxNode(nil) },
-		"other graph":          func() (*G.Node, error) { return CategoricalNode(a, other) },
-		"gaussian mismatch":    func() (*G.Node, error) { return DiagGaussianNode(a, a, a, b) },
+		"other graph":          func() (*G.Node, error) { return categoricalPQ(a, other) },
+		"gaussian mismatch":    func() (*G.Node, error) { return diagGaussianPQ(a, a, a, b) },
 		"gaussian entropy vec": func() (*G.Node, error) { return DiagGaussianEntropyNode(vec) },
-		"bad direction":        func() (*G.Node, error) { return CategoricalKL(Direction(9), a, a) },
-		"bad direction gauss":  func() (*G.Node, error) { return DiagGaussianKL(Direction(9), a, a, a, a) },
+		"bad direction":        func() (*G.Node, error) { return CategoricalNode(Direction(9), a, a) },
+		"bad direction gauss":  func() (*G.Node, error) { return DiagGaussianNode(Direction(9), a, a, a, a) },
 		"exact estimator":      func() (*G.Node, error) { return EstimateNode(Exact, OldNew, vec) },
 		"unknown estimator":    func() (*G.Node, error) { return EstimateNode(Estimator(9), OldNew, vec) },
 		"estimate direction":   func() (*G.Node, error) { return EstimateNode(K1, Direction(9), vec) },
@@ -477,9 +477,9 @@ func TestKLOldIsData(t *testing.T) {
 			n     int
 			build func(dir Direction, in []*G.Node) (*G.Node, error)
 		}{
-			{"categorical", 2, func(dir Direction, in []*G.Node) (*G.Node, error) { return CategoricalKL(dir, in[0], in[1]) }},
+			{"categorical", 2, func(dir Direction, in []*G.Node) (*G.Node, error) { return CategoricalNode(dir, in[0], in[1]) }},
 			{"gaussian", 4, func(dir Direction, in []*G.Node) (*G.Node, error) {
-				return DiagGaussianKL(dir, in[0], in[1], in[2], in[3])
+				return DiagGaussianNode(dir, in[0], in[1], in[2], in[3])
 			}},
 		} {
 			for old := range c.n / 2 {
