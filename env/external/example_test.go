@@ -27,7 +27,7 @@ func ExampleMakeVec() {
 		return
 	}
 	obs := append([]float64(nil), first...) // the Vec reuses its buffer
-	st, err := v.Step([]float64{2, 0}) // copy 0 moves right, copy 1 left
+	st, err := v.Step([]float64{2, 0})      // copy 0 moves right, copy 1 left
 	if err != nil {
 		fmt.Println(err)
 		return
