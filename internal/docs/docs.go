@@ -129,8 +129,8 @@ func Files(root string) ([]string, error) {
 	return out, nil
 }
 
-// Regions reads the regions of the file rel (relative to root) and runs their generators.
-func Regions(root, rel string, gens Generators) ([]Region, error) {
+// regions reads the regions of the file rel (relative to root) and runs their generators.
+func regions(root, rel string, gens Generators) ([]Region, error) {
 	data, err := os.ReadFile(filepath.Join(root, rel))
 	if err != nil {
 		return nil, err
@@ -247,7 +247,7 @@ func render(rel string, data []byte, regions []Region, spans []span) []byte {
 func Check(root string, files []string, gens Generators) ([]Region, error) {
 	var stale []Region
 	for _, f := range files {
-		rs, err := Regions(root, f, gens)
+		rs, err := regions(root, f, gens)
 		if err != nil {
 			return nil, err
 		}

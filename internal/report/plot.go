@@ -46,7 +46,7 @@ func CheckMetrics(metrics []string, runs ...*Run) error {
 	if len(metrics) == 0 {
 		return errors.New("no metrics to plot")
 	}
-	known := MetricNames(runs...)
+	known := metricNames(runs...)
 	for _, m := range metrics {
 		i := sort.SearchStrings(known, m)
 		if i == len(known) || known[i] != m {

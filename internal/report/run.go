@@ -289,10 +289,10 @@ func (r *Run) Series(metric string) (steps, values []float64, ok bool) {
 	return steps, values, len(values) > 0
 }
 
-// MetricNames lists the metrics a chart can show: the numeric and boolean
+// metricNames lists the metrics a chart can show: the numeric and boolean
 // fields of agent.Metrics and any other numeric field found in runs' rows,
 // sorted.
-func MetricNames(runs ...*Run) []string {
+func metricNames(runs ...*Run) []string {
 	set := map[string]bool{}
 	t := reflect.TypeOf(agent.Metrics{})
 	for i := 0; i < t.NumField(); i++ {

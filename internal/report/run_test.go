@@ -177,14 +177,14 @@ func TestLoadNulls(t *testing.T) {
 	if _, _, ok := r.Series("extra"); ok {
 		t.Error("a string field became a series")
 	}
-	names := strings.Join(MetricNames(r), ",")
+	names := strings.Join(metricNames(r), ",")
 	for _, want := range []string{"custom", "kl", "kl_ref", "early_stopped", "wall_seconds"} {
 		if !strings.Contains(","+names+",", ","+want+",") {
-			t.Errorf("MetricNames lacks %s: %s", want, names)
+			t.Errorf("metricNames lacks %s: %s", want, names)
 		}
 	}
 	if strings.Contains(names, "extra") {
-		t.Errorf("MetricNames lists the string field: %s", names)
+		t.Errorf("metricNames lists the string field: %s", names)
 	}
 }
 

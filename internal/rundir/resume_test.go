@@ -32,7 +32,7 @@ func interruptAt(t *testing.T, dir string, k int, sets ...string) {
 		t.Fatal(err)
 	}
 	y, _ := cfg.YAML()
-	rd, err := CreateRunDir(dir, y, false)
+	rd, err := createRunDir(dir, y, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestNonFiniteStops(t *testing.T) {
 	}
 	y, _ := cfg.YAML()
 	dir := filepath.Join(t.TempDir(), "run")
-	rd, err := CreateRunDir(dir, y, false)
+	rd, err := createRunDir(dir, y, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,9 +87,9 @@ func CheckNew(dir string) error {
 	return nil
 }
 
-// CreateRunDir makes dir (it must not exist or must be empty) and writes
+// createRunDir makes dir (it must not exist or must be empty) and writes
 // the resolved config into it.
-func CreateRunDir(dir string, configYAML []byte, withRef bool, extra ...string) (*RunDir, error) {
+func createRunDir(dir string, configYAML []byte, withRef bool, extra ...string) (*RunDir, error) {
 	if err := CheckNew(dir); err != nil {
 		return nil, err
 	}

@@ -143,7 +143,7 @@ func TestResumeRefusesChangedReference(t *testing.T) {
 // save, so the run stops.
 func TestSaverInOrder(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	rd, err := CreateRunDir(dir, []byte("name: x\n"), false)
+	rd, err := createRunDir(dir, []byte("name: x\n"), false)
 	if err != nil {
 		t.Fatal(err)
 	}

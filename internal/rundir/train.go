@@ -60,7 +60,7 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*S
 	if err != nil {
 		return nil, err
 	}
-	rd, err := CreateRunDir(dir, y, t.HasReference(), logLayout(cfg)...)
+	rd, err := createRunDir(dir, y, t.HasReference(), logLayout(cfg)...)
 	if err != nil {
 		return nil, &agent.InputError{Err: err}
 	}

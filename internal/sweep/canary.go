@@ -124,7 +124,7 @@ func (c *Canary) Write(dir string) error {
 // CellConfig is the config of the canary's cell of the study in dir:
 // from the study's sweep.json, or from c.Config (under root) and c.Sets.
 func (c *Canary) CellConfig(root, dir string) (*configs.Config, error) {
-	if _, err := os.Stat(filepath.Join(dir, SpecFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, specFile)); err == nil {
 		s, err := ReadSpec(dir)
 		if err != nil {
 			return nil, err
@@ -134,10 +134,10 @@ func (c *Canary) CellConfig(root, dir string) (*configs.Config, error) {
 				return s.Config(j)
 			}
 		}
-		return nil, fmt.Errorf("%s has no cell %s seed %d", filepath.Join(dir, SpecFile), c.Label, c.Seed)
+		return nil, fmt.Errorf("%s has no cell %s seed %d", filepath.Join(dir, specFile), c.Label, c.Seed)
 	}
 	if c.Config == "" {
-		return nil, fmt.Errorf("%s: no %s and no config named", dir, SpecFile)
+		return nil, fmt.Errorf("%s: no %s and no config named", dir, specFile)
 	}
 	cfg, err := configs.Load(filepath.Join(root, c.Config))
 	if err != nil {
@@ -532,7 +532,7 @@ func CheckCanary(ctx context.Context, root, dir string, fullSteps int, tmp strin
 	case Exempt:
 		return rep, nil
 	case Stale:
-		readme, err := StaleBanner(root, dir)
+		readme, err := staleBanner(root, dir)
 		if err != nil {
 			return nil, err
 		}
@@ -596,9 +596,9 @@ func checkStamp(dir string) error {
 	return nil
 }
 
-// StaleBanner returns the README.md (relative to root) at or above the
+// staleBanner returns the README.md (relative to root) at or above the
 // study dir, up to experiments/, that carries dir's staleness banner, or "".
-func StaleBanner(root, dir string) (string, error) {
+func staleBanner(root, dir string) (string, error) {
 	marker := "ppo docs canary "
 	for d := dir; d != "." && d != string(filepath.Separator); d = filepath.Dir(d) {
 		readme := filepath.Join(d, "README.md")

@@ -25,7 +25,7 @@ func TestCommittedSweepsResume(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: base config: %v", p, err)
 		}
-		now, err := New(old.ConfigPath, old.Sets, base, old.Grid, old.Seeds)
+		now, err := newSpec(old.ConfigPath, old.Sets, base, old.Grid, old.Seeds)
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}

@@ -124,9 +124,9 @@ func (s StudySetting) Means() (x, y, kl float64) {
 	return x / n, y / n, kl / n
 }
 
-// Spearman is the rank correlation of a and b (ties get their mean rank): Pearson's
+// spearman is the rank correlation of a and b (ties get their mean rank): Pearson's
 // correlation of the ranks.
-func Spearman(a, b []float64) float64 {
+func spearman(a, b []float64) float64 {
 	return pearson(ranks(a), ranks(b))
 }
 
@@ -168,7 +168,7 @@ func pearson(a, b []float64) float64 {
 	return sab / math.Sqrt(saa*sbb)
 }
 
-// StudyCorrelation is the Spearman correlation, over all runs, of KL(A′ ‖ A) on X's
+// StudyCorrelation is the spearman correlation, over all runs, of KL(A′ ‖ A) on X's
 // states with the return on X, and the number of runs.
 func StudyCorrelation(settings []StudySetting) (rho float64, n int) {
 	var kl, ret []float64
@@ -178,7 +178,7 @@ func StudyCorrelation(settings []StudySetting) (rho float64, n int) {
 			ret = append(ret, r.XReturn)
 		}
 	}
-	return Spearman(kl, ret), len(kl)
+	return spearman(kl, ret), len(kl)
 }
 
 // StudyMarkdown is a table with a row per setting: mean ± sd of the returns on X and Y

@@ -100,7 +100,7 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 	}
 	failed := runAll(ctx, s, dir, todo, resume, opt, p)
 
-	sum := Summarize(s, jobs, []string{dir})
+	sum := summarize(s, jobs, []string{dir})
 	if !opt.Shard.Whole() {
 		sum.Shard = opt.Shard.String()
 	}
@@ -117,7 +117,7 @@ func Run(ctx context.Context, s *Spec, dir string, opt Options) (*Summary, error
 		}
 	}
 	if failed > 0 {
-		return sum, fmt.Errorf("%d of %d runs failed (see %s in their directories)", failed, len(jobs), ErrorFile)
+		return sum, fmt.Errorf("%d of %d runs failed (see %s in their directories)", failed, len(jobs), rundir.ErrorFile)
 	}
 	if p.busy.Load() > 0 {
 		// Runs another process had in hand: an error while any is unfinished.

@@ -27,7 +27,7 @@ import (
 // outside.
 func tinySpec(t *testing.T) *Spec {
 	t.Helper()
-	s, err := New("tiny.yaml", nil, tinyBase(t, "ppo.learning_rate=0.01", "ppo.lr_schedule=constant"),
+	s, err := newSpec("tiny.yaml", nil, tinyBase(t, "ppo.learning_rate=0.01", "ppo.lr_schedule=constant"),
 		axes(t, "kl.controller.target=0.001,0.01"), []uint64{1, 2})
 	if err != nil {
 		t.Fatal(err)
@@ -328,7 +328,7 @@ func TestParallelShardsCollect(t *testing.T) {
 	}
 
 	// Shards of different sweeps are refused.
-	other, _ := New("tiny.yaml", nil, tinyBase(t, "ppo.learning_rate=0.01", "ppo.lr_schedule=constant"),
+	other, _ := newSpec("tiny.yaml", nil, tinyBase(t, "ppo.learning_rate=0.01", "ppo.lr_schedule=constant"),
 		axes(t, "kl.controller.target=0.001,0.01"), []uint64{1, 2, 3})
 	od := filepath.Join(tmp, "other")
 	if err := other.Claim(od); err != nil {
@@ -403,7 +403,7 @@ func TestInterrupt(t *testing.T) {
 // machine.
 func TestInterruptMidRun(t *testing.T) {
 	// 32 updates per run, a checkpoint after each.
-	s, err := New("tiny.yaml", nil, tinyBase(t, "total_timesteps=4096", "log.checkpoint_every=1"),
+	s, err := newSpec("tiny.yaml", nil, tinyBase(t, "total_timesteps=4096", "log.checkpoint_every=1"),
 		axes(t, "ppo.learning_rate=0.001,0.003"), []uint64{1})
 	if err != nil {
 		t.Fatal(err)
@@ -547,7 +547,7 @@ func files(t *testing.T, dir string) map[string]string {
 // the other runs go on.
 func TestFailedRuns(t *testing.T) {
 	tmp := t.TempDir()
-	first, err := New("tiny.yaml", nil, tinyBase(t), nil, []uint64{1})
+	first, err := newSpec("tiny.yaml", nil, tinyBase(t), nil, []uint64{1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -558,7 +558,7 @@ func TestFailedRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(ref, b, 0o644)
-	s, err := New("tiny.yaml", nil, tinyBase(t), axes(t, "kl.reference.checkpoint='',"+ref), []uint64{1, 2})
+	s, err := newSpec("tiny.yaml", nil, tinyBase(t), axes(t, "kl.reference.checkpoint='',"+ref), []uint64{1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -574,7 +574,7 @@ func TestFailedRuns(t *testing.T) {
 	}
 	for i, m := range sum.Missing {
 		j := s.Jobs()[2+i]
-		b, _ := os.ReadFile(filepath.Join(dir, j.Dir(), ErrorFile))
+		b, _ := os.ReadFile(filepath.Join(dir, j.Dir(), rundir.ErrorFile))
 		if m.Job != j.Index || !strings.HasPrefix(m.State, "failed: kl.reference.checkpoint") || m.State != "failed: "+strings.TrimSpace(string(b)) {
 			t.Errorf("missing %+v; error.txt %q", m, b)
 		}

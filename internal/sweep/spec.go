@@ -20,10 +20,10 @@ import (
 	"ppo/internal/atomicfile"
 )
 
-// SpecFile is the file in a sweep directory that describes the sweep.
-const SpecFile = "sweep.json"
+// specFile is the file in a sweep directory that describes the sweep.
+const specFile = "sweep.json"
 
-// specVersion is the format of SpecFile.
+// specVersion is the format of specFile.
 const specVersion = 1
 
 // Combo is one point of the grid: the overrides it applies, in grid order,
@@ -59,7 +59,7 @@ type Spec struct {
 	Grid  []Axis   `json:"grid"`
 	Seeds []uint64 `json:"seeds"`
 	// Variants, from a study file, are named override sets; each is run
-	// with every grid combination (CombosOf).
+	// with every grid combination (combosOf).
 	Variants []Variant `json:"variants,omitempty"`
 	Combos   []Combo   `json:"combos"`
 }
@@ -69,7 +69,7 @@ type Spec struct {
 // combination's config is built and checked here, including what only
 // constructing a trainer checks (environment id and parameters, the
 // reference checkpoint), so that a bad value is refused before any run.
-func New(configPath string, sets []string, base *configs.Config, grid []Axis, seeds []uint64) (*Spec, error) {
+func newSpec(configPath string, sets []string, base *configs.Config, grid []Axis, seeds []uint64) (*Spec, error) {
 	return NewWithVariants(configPath, sets, base, nil, grid, seeds)
 }
 
@@ -117,7 +117,7 @@ func NewWithVariants(configPath string, sets []string, base *configs.Config, var
 		return nil, err
 	}
 	s := &Spec{Version: specVersion, ConfigPath: configPath, Sets: append([]string{}, sets...), Base: string(y),
-		Grid: grid, Seeds: seeds, Variants: variants, Combos: CombosOf(variants, grid)}
+		Grid: grid, Seeds: seeds, Variants: variants, Combos: combosOf(variants, grid)}
 	s.normalize()
 	// Each value alone first, so that an unknown path or a value of the
 	// wrong type is named as such rather than as a bad combination.
@@ -190,12 +190,12 @@ func Combos(grid []Axis) []Combo {
 	return out
 }
 
-// CombosOf lists the combinations of a sweep with variants: each variant
+// combosOf lists the combinations of a sweep with variants: each variant
 // in order, and within it every grid combination (Combos), its overrides
 // after the variant's. A combination is labelled by the variant's name,
 // followed by a comma and the grid combination's label when there is a
 // grid. Without variants it is Combos(grid).
-func CombosOf(variants []Variant, grid []Axis) []Combo {
+func combosOf(variants []Variant, grid []Axis) []Combo {
 	g := Combos(grid)
 	if len(variants) == 0 {
 		return g
@@ -379,10 +379,10 @@ func gridString(g []Axis) string {
 
 // ReadSpec reads the sweep.json of a sweep directory.
 func ReadSpec(dir string) (*Spec, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SpecFile))
+	b, err := os.ReadFile(filepath.Join(dir, specFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s is not a sweep directory (no %s)", dir, SpecFile)
+			return nil, fmt.Errorf("%s is not a sweep directory (no %s)", dir, specFile)
 		}
 		return nil, err
 	}
@@ -390,17 +390,17 @@ func ReadSpec(dir string) (*Spec, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SpecFile), err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, specFile), err)
 	}
 	if s.Version != specVersion {
-		return nil, fmt.Errorf("%s: version %d, want %d", filepath.Join(dir, SpecFile), s.Version, specVersion)
+		return nil, fmt.Errorf("%s: version %d, want %d", filepath.Join(dir, specFile), s.Version, specVersion)
 	}
 	s.normalize()
 	if len(s.Seeds) == 0 || len(s.Combos) == 0 {
-		return nil, fmt.Errorf("%s: no seeds or no combinations", filepath.Join(dir, SpecFile))
+		return nil, fmt.Errorf("%s: no seeds or no combinations", filepath.Join(dir, specFile))
 	}
-	if !reflect.DeepEqual(CombosOf(s.Variants, s.Grid), s.Combos) {
-		return nil, fmt.Errorf("%s: combinations do not match the grid", filepath.Join(dir, SpecFile))
+	if !reflect.DeepEqual(combosOf(s.Variants, s.Grid), s.Combos) {
+		return nil, fmt.Errorf("%s: combinations do not match the grid", filepath.Join(dir, specFile))
 	}
 	return &s, nil
 }
@@ -447,15 +447,15 @@ func (s *Spec) Claim(dir string) error {
 	}
 	for _, e := range entries {
 		// Another claimer may have just created sweep.json, or be about to.
-		if e.Name() != SpecFile && !strings.HasPrefix(e.Name(), "."+SpecFile+".") {
-			return &agent.InputError{Err: fmt.Errorf("%s exists and is not a sweep directory (no %s); choose another --out", dir, SpecFile)}
+		if e.Name() != specFile && !strings.HasPrefix(e.Name(), "."+specFile+".") {
+			return &agent.InputError{Err: fmt.Errorf("%s exists and is not a sweep directory (no %s); choose another --out", dir, specFile)}
 		}
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteNew(filepath.Join(dir, SpecFile), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteNew(filepath.Join(dir, specFile), append(b, '\n')); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return s.sameAs(dir) // another shard won the race
 		}
@@ -467,7 +467,7 @@ func (s *Spec) Claim(dir string) error {
 // sameAs compares s with dir's sweep.json; the error wraps fs.ErrNotExist
 // when there is none.
 func (s *Spec) sameAs(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, SpecFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, specFile)); err != nil {
 		return err
 	}
 	o, err := ReadSpec(dir)

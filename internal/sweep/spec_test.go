@@ -148,18 +148,18 @@ func TestNewRefusals(t *testing.T) {
 		{append(axes(t, "ppo.epochs=1,2"), axes(t, "ppo.epochs=3")...), "--grid ppo.epochs given twice"},
 		{axes(t, "kl.reference.checkpoint=/nonexistent/x.ckpt"), "kl.reference.checkpoint"},
 	} {
-		_, err := New("c.yaml", nil, base, tc.grid, []uint64{1})
+		_, err := newSpec("c.yaml", nil, base, tc.grid, []uint64{1})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("grid %v: error %v, want one line naming %q", tc.grid, err, tc.want)
 		}
 	}
-	if _, err := New("c.yaml", nil, base, nil, nil); err == nil {
+	if _, err := newSpec("c.yaml", nil, base, nil, nil); err == nil {
 		t.Error("no seeds accepted")
 	}
 	big := axes(t, "ppo.epochs=1,2,3,4,5,6,7,8,9,10", "ppo.gamma=0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95",
 		"ppo.gae_lambda=0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95", "ppo.value_coef=0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95",
 		"ppo.entropy_coef=0,0.1")
-	if _, err := New("c.yaml", nil, base, big, []uint64{1}); err == nil || !strings.Contains(err.Error(), "more than 10000 combinations") {
+	if _, err := newSpec("c.yaml", nil, base, big, []uint64{1}); err == nil || !strings.Contains(err.Error(), "more than 10000 combinations") {
 		t.Errorf("20000 combinations: %v", err)
 	}
 }
@@ -167,7 +167,7 @@ func TestNewRefusals(t *testing.T) {
 // TestSpecConfig: a job's config is the base with the combination's
 // overrides and the job's seed, and sweep.json round-trips.
 func TestSpecConfig(t *testing.T) {
-	s, err := New("c.yaml", []string{"ppo.epochs=2"}, tinyBase(t), axes(t, "ppo.learning_rate=0.001,0.003", "kl.controller.target=0.02"), []uint64{4, 9})
+	s, err := newSpec("c.yaml", []string{"ppo.epochs=2"}, tinyBase(t), axes(t, "ppo.learning_rate=0.001,0.003", "kl.controller.target=0.02"), []uint64{4, 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestSpecConfig(t *testing.T) {
 		t.Errorf("sweep.json read back as %+v, want %+v", r, s)
 	}
 	// Without a grid: one combination, "base", and the same round trip.
-	s, err = New("c.yaml", nil, tinyBase(t), nil, []uint64{1})
+	s, err = newSpec("c.yaml", nil, tinyBase(t), nil, []uint64{1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestSpecConfig(t *testing.T) {
 // tampered sweep.json refused.
 func TestClaim(t *testing.T) {
 	base := tinyBase(t)
-	s1, err := New("a.yaml", nil, base, axes(t, "ppo.epochs=1,2"), []uint64{1, 2})
+	s1, err := newSpec("a.yaml", nil, base, axes(t, "ppo.epochs=1,2"), []uint64{1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestClaim(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, _ := New("elsewhere/a.yaml", nil, base, axes(t, "ppo.epochs=1,2"), []uint64{1, 2})
+			s, _ := newSpec("elsewhere/a.yaml", nil, base, axes(t, "ppo.epochs=1,2"), []uint64{1, 2})
 			errs[i] = s.Claim(dir)
 		}()
 	}
@@ -231,7 +231,7 @@ func TestClaim(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 || entries[0].Name() != SpecFile {
+	if len(entries) != 1 || entries[0].Name() != specFile {
 		t.Errorf("after concurrent claims the directory holds %v", entries)
 	}
 	for _, tc := range []struct {
@@ -242,7 +242,7 @@ func TestClaim(t *testing.T) {
 		{axes(t, "ppo.epochs=1,2"), []uint64{1, 2, 3}, "seeds differ (1-3 vs 1,2)"},
 		{axes(t, "ppo.epochs=1,3"), []uint64{1, 2}, "grids differ"},
 	} {
-		s2, err := New("a.yaml", nil, base, tc.grid, tc.seeds)
+		s2, err := newSpec("a.yaml", nil, base, tc.grid, tc.seeds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestClaim(t *testing.T) {
 			t.Errorf("claiming with %v %v: %v", tc.grid, tc.seeds, err)
 		}
 	}
-	s3, _ := New("a.yaml", nil, tinyBase(t, "ppo.gamma=0.9"), axes(t, "ppo.epochs=1,2"), []uint64{1, 2})
+	s3, _ := newSpec("a.yaml", nil, tinyBase(t, "ppo.gamma=0.9"), axes(t, "ppo.epochs=1,2"), []uint64{1, 2})
 	if err := s3.Claim(dir); err == nil || !strings.Contains(err.Error(), `base configs differ: ppo.gamma (0.9 vs 0.99)`) {
 		t.Errorf("other base config: %v", err)
 	}
@@ -262,11 +262,11 @@ func TestClaim(t *testing.T) {
 		t.Errorf("claiming a non-sweep directory: %v", err)
 	}
 	var m map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, SpecFile))
+	b, _ := os.ReadFile(filepath.Join(dir, specFile))
 	json.Unmarshal(b, &m)
 	m["combos"].([]any)[0].(map[string]any)["label"] = "x"
 	b, _ = json.Marshal(m)
-	os.WriteFile(filepath.Join(dir, SpecFile), b, 0o644)
+	os.WriteFile(filepath.Join(dir, specFile), b, 0o644)
 	if err := s1.Claim(dir); err == nil || !strings.Contains(err.Error(), "combinations do not match the grid") {
 		t.Errorf("tampered sweep.json: %v", err)
 	}

@@ -64,7 +64,7 @@ func LoadStudy(path string) (*Study, error) {
 	if err != nil {
 		return nil, fmt.Errorf("study: %w", err)
 	}
-	s, err := ParseStudy(b)
+	s, err := parseStudy(b)
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", path, err)
 	}
@@ -72,11 +72,11 @@ func LoadStudy(path string) (*Study, error) {
 	return s, nil
 }
 
-// ParseStudy decodes a study file's contents strictly: unknown keys, wrong
+// parseStudy decodes a study file's contents strictly: unknown keys, wrong
 // types and a second YAML document are refused, and the required keys
 // (config, seeds) must be there. The seed list and grid axes are parsed
 // here too, so that a typo is reported before anything runs.
-func ParseStudy(b []byte) (*Study, error) {
+func parseStudy(b []byte) (*Study, error) {
 	var s Study
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -185,7 +185,7 @@ func (s *Study) Publish(dir string) error {
 	if err := os.MkdirAll(res, 0o777); err != nil {
 		return err
 	}
-	for _, f := range []string{SpecFile, "summary.json", "summary.md"} {
+	for _, f := range []string{specFile, "summary.json", "summary.md"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			return err

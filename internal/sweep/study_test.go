@@ -72,19 +72,19 @@ func TestShippedStudies(t *testing.T) {
 // variant alone; without variants it is Combos.
 func TestCombosOf(t *testing.T) {
 	vs := []Variant{{Name: "a", Set: []string{"x=1"}}, {Name: "b", Set: []string{"x=2", "y=3"}}}
-	got := CombosOf(vs, []Axis{{Path: "z", Values: []string{"4", "5"}}})
+	got := combosOf(vs, []Axis{{Path: "z", Values: []string{"4", "5"}}})
 	want := []Combo{
 		{Label: "a,z=4", Sets: []string{"x=1", "z=4"}}, {Label: "a,z=5", Sets: []string{"x=1", "z=5"}},
 		{Label: "b,z=4", Sets: []string{"x=2", "y=3", "z=4"}}, {Label: "b,z=5", Sets: []string{"x=2", "y=3", "z=5"}},
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("CombosOf = %v, want %v", got, want)
+		t.Errorf("combosOf = %v, want %v", got, want)
 	}
-	if got := CombosOf(vs, nil); got[0].Label != "a" || got[1].Label != "b" || len(got) != 2 {
+	if got := combosOf(vs, nil); got[0].Label != "a" || got[1].Label != "b" || len(got) != 2 {
 		t.Errorf("without a grid: %v", got)
 	}
 	g := []Axis{{Path: "z", Values: []string{"4"}}}
-	if !reflect.DeepEqual(CombosOf(nil, g), Combos(g)) {
-		t.Errorf("without variants: %v", CombosOf(nil, g))
+	if !reflect.DeepEqual(combosOf(nil, g), Combos(g)) {
+		t.Errorf("without variants: %v", combosOf(nil, g))
 	}
 }

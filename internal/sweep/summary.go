@@ -21,10 +21,6 @@ import (
 	"ppo/internal/rundir"
 )
 
-// ErrorFile is written into a run directory whose run failed, so that the
-// failure is reported by later summaries and the run is not retried.
-const ErrorFile = rundir.ErrorFile
-
 // Stat is a mean and sample standard deviation (n-1 denominator) across
 // seeds. Mean is nil without values and Std with fewer than two.
 type Stat struct {
@@ -201,10 +197,10 @@ type Summary struct {
 	Stamp *rundir.Stamp `json:"stamp,omitempty"`
 }
 
-// Summarize reads the runs of jobs (a subset of s.Jobs, in order) from the
+// summarize reads the runs of jobs (a subset of s.Jobs, in order) from the
 // sweep directories dirs, taking each job's run from the first directory
 // that holds it finished.
-func Summarize(s *Spec, jobs []Job, dirs []string) *Summary {
+func summarize(s *Spec, jobs []Job, dirs []string) *Summary {
 	sum := &Summary{Config: s.ConfigPath, Seeds: FormatSeeds(s.Seeds), Shard: "all", Jobs: len(jobs), Missing: []Missing{}}
 	idx := map[int]int{} // combination -> position in sum.Combos
 	for _, j := range jobs {
@@ -349,7 +345,7 @@ func runState(path string) (string, error) {
 	if _, err := os.Stat(filepath.Join(path, rundir.EvalFile)); err == nil {
 		return "", nil
 	}
-	if b, err := os.ReadFile(filepath.Join(path, ErrorFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(path, rundir.ErrorFile)); err == nil {
 		return "failed: " + strings.TrimSpace(string(b)), nil
 	}
 	entries, err := os.ReadDir(path)
@@ -608,7 +604,7 @@ func Collect(dirs []string) (*Spec, *Summary, error) {
 			return nil, nil, &agent.InputError{Err: fmt.Errorf("%s and %s hold different sweeps: %w", dirs[0], d, err)}
 		}
 	}
-	sum := Summarize(spec, spec.Jobs(), dirs)
+	sum := summarize(spec, spec.Jobs(), dirs)
 	counts := map[int]bool{}
 	for _, d := range dirs {
 		entries, _ := os.ReadDir(d)

@@ -49,8 +49,8 @@ func TestSpearman(t *testing.T) {
 		{[]float64{1, 2, 3}, []float64{5, 1, 0}, -1},
 		{[]float64{10, 20, 20, 40}, []float64{1, 2, 3, 4}, 4.5 / math.Sqrt(22.5)},
 	} {
-		if got := Spearman(tc.a, tc.b); math.Abs(got-tc.want) > 1e-15 {
-			t.Errorf("Spearman(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		if got := spearman(tc.a, tc.b); math.Abs(got-tc.want) > 1e-15 {
+			t.Errorf("spearman(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

@@ -262,10 +262,10 @@ func CompareKL(p, q Policy, visits []float64) (KLStats, error) {
 	return st, nil
 }
 
-// Greedy is the stationary policy acting greedily on v: in each state the (allowed, if mask)
+// greedy is the stationary policy acting greedily on v: in each state the (allowed, if mask)
 // action maximising Σ_o p (r + γ [not terminated] v(s')), the first on ties. With v the
 // converged optimal values it is an optimal stationary policy of the unlimited task.
-func Greedy(t *env.Table, v []float64, gamma float64, mask bool) []int {
+func greedy(t *env.Table, v []float64, gamma float64, mask bool) []int {
 	acts := make([]int, t.States)
 	for s, row := range t.P {
 		best := math.Inf(-1)

@@ -113,7 +113,7 @@ func TestOptima(t *testing.T) {
 	if err != nil || math.Abs(inf.Return-14.0/17) > 1e-9 {
 		t.Errorf("4x4 without a limit: optimum %v (%v), want 14/17", inf.Return, err)
 	}
-	st, _ := Evaluate(tab, Deterministic(Greedy(tab, inf.V, 1, false), tab.Actions), 1, 100)
+	st, _ := Evaluate(tab, Deterministic(greedy(tab, inf.V, 1, false), tab.Actions), 1, 100)
 	opt, _ := Optimal(tab, 1, 100, false)
 	if !(st.Return < opt.Return && st.Return > 0.7) {
 		t.Errorf("4x4 stationary greedy policy within 100 steps: %v, step-dependent optimum %v", st.Return, opt.Return)
@@ -132,7 +132,7 @@ func TestMatchesSampling(t *testing.T) {
 	}
 	tab, _ := env.TableOf(e)
 	inf, _ := Optimal(tab, 1, 0, false)
-	acts := Greedy(tab, inf.V, 1, false)
+	acts := greedy(tab, inf.V, 1, false)
 	pi := Deterministic(acts, tab.Actions)
 	exact, _ := Evaluate(tab, pi, 1, 100)
 	visits, _ := Visitation(tab, pi, 100)
