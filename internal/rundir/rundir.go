@@ -39,7 +39,8 @@ const (
 
 // RunDir writes a run's logs. Each row is appended with a single write, so
 // a process that dies leaves complete rows only. Rows are synced before
-// each checkpoint rather than each update (that cost 2-4 ms an update), so
+// each checkpoint rather than each update (a sync per update costs a large
+// part of an update; experiments/perf/README.md), so
 // an OS crash loses at most the rows after the newest checkpoint, which a
 // resume drops and recomputes anyway.
 type RunDir struct {
