@@ -4,15 +4,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
+
+	"ppo/internal/rundir"
 )
 
 // version is this release of ppo.
 const version = "0.2.0-dev"
 
-// cmdVersion prints the version, the Go toolchain and the commit the
-// binary was built from (go build records it; go run and go test do not).
+// cmdVersion prints the version, the Go toolchain and the stamp this
+// binary puts on what it trains (rundir.CurrentStamp: the commit, from the
+// binary's VCS stamp or the work tree it runs in, and the kernel path).
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ppo version", flag.ContinueOnError)
 	if done, code := parse(fs, args, stdout, stderr); done {
@@ -22,25 +23,7 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ppo version: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	commit := "unknown (built without VCS information, e.g. by go run)"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev, at, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.time":
-				at = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = ", with uncommitted changes"
-				}
-			}
-		}
-		if rev != "" {
-			commit = rev + " (" + at + dirty + ")"
-		}
-	}
-	fmt.Fprintf(stdout, "ppo %s\ngo %s %s/%s\ncommit %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, commit)
+	st := rundir.CurrentStamp()
+	fmt.Fprintf(stdout, "ppo %s\ngo %s\n%s\n", version, st.Go, st)
 	return 0
 }
