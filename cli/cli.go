@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -119,4 +121,15 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// self is the name to give this program in the commands a message
+// suggests: the binary's own name (a program built on Main has its own),
+// "ppo" under go test.
+func self() string {
+	name := filepath.Base(os.Args[0])
+	if name == "." || strings.HasSuffix(name, ".test") {
+		return "ppo"
+	}
+	return name
 }

@@ -290,3 +290,32 @@ func csvWithoutTiming(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestHintsPointTheRightWay: a config file given without --config is named
+// as one; --out into a directory that is not a run does not suggest
+// --resume (which would refuse it); --resume of a finished run is a no-op,
+// exit 0.
+func TestHintsPointTheRightWay(t *testing.T) {
+	cfg := filepath.Join("..", "configs", "cartpole-clip.yaml")
+	code, _, errs := runCLI("train", cfg)
+	if code != 2 || !strings.Contains(errs, "a config file goes after --config (ppo train --config "+cfg+")") {
+		t.Errorf("a config file as argument: exit %d, %q", code, errs)
+	}
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o666)
+	code, _, errs = runCLI(append([]string{"train", "--out", other}, tiny...)...)
+	if code != 2 || strings.Contains(errs, "--resume") || !strings.Contains(errs, "holds no run") {
+		t.Errorf("--out into a directory that is not a run: exit %d, %q", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(other, "notes.txt")); string(b) != "mine" {
+		t.Error("the directory's file was touched")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errs := runCLI(append([]string{"train", "--out", dir}, tiny...)...); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := runCLI("train", "--resume", dir)
+	if code != 0 || !strings.Contains(out, "has already finished") || errs != "" {
+		t.Errorf("--resume of a finished run: exit %d, %q %q; want 0 and a note", code, out, errs)
+	}
+}

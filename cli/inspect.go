@@ -35,11 +35,11 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 		for _, s := range sums {
 			switch s.State {
 			case report.StateInterrupted:
-				fmt.Fprintf(stdout, "%s: interrupted; resume with: ppo train --resume %s\n", s.Run, s.Dir)
+				fmt.Fprintf(stdout, "%s: interrupted; resume with: %s train --resume %s\n", s.Run, self(), s.Dir)
 			case report.StateStopped:
-				fmt.Fprintf(stdout, "%s: stopped before its first checkpoint; ppo train --resume %s starts it again\n", s.Run, s.Dir)
+				fmt.Fprintf(stdout, "%s: stopped before its first checkpoint; %s train --resume %s starts it again\n", s.Run, self(), s.Dir)
 			case report.StateFailed:
-				fmt.Fprintf(stdout, "%s: failed; ppo train --resume %s tries again from its last checkpoint\n", s.Run, s.Dir)
+				fmt.Fprintf(stdout, "%s: failed; %s train --resume %s tries again from its last checkpoint\n", s.Run, self(), s.Dir)
 			}
 		}
 	}

@@ -61,7 +61,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		if len(pos) > 0 {
-			fmt.Fprintf(stderr, "ppo train: unexpected argument %q (a run directory goes after --out, or after --resume to continue it)\n", pos[0])
+			if ext := filepath.Ext(pos[0]); ext == ".yaml" || ext == ".yml" {
+				fmt.Fprintf(stderr, "ppo train: unexpected argument %q: a config file goes after --config (%s train --config %s)\n", pos[0], self(), pos[0])
+			} else {
+				fmt.Fprintf(stderr, "ppo train: unexpected argument %q (a run directory goes after --out, or after --resume to continue it)\n", pos[0])
+			}
 			return 2
 		}
 		var err error
@@ -122,7 +126,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		cancel()
 		select {
 		case <-sigs:
-			fmt.Fprintf(stderr, "ppo train: quitting at once; the last checkpoint and the logged rows are intact (ppo train --resume %s continues)\n", dir)
+			fmt.Fprintf(stderr, "ppo train: quitting at once; the last checkpoint and the logged rows are intact (%s train --resume %s continues)\n", self(), dir)
 			os.Exit(130)
 		case <-finished:
 		}
@@ -157,14 +161,18 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		var in *agent.InputError
 		switch {
+		case errors.Is(err, rundir.ErrFinished):
+			// A resume with nothing left to do is not an error.
+			fmt.Fprintf(stdout, "%v; %s inspect %s shows it\n", err, self(), dir)
+			return 0
 		case errors.As(err, &in):
 			fmt.Fprintln(stderr, "ppo train:", err)
 			return 2
 		case errors.Is(err, context.Canceled):
 			if ckpts, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.ckpt")); len(ckpts) == 0 {
-				fmt.Fprintf(stderr, "ppo train: interrupted before the first update ended; no checkpoint was written (ppo train --resume %s starts the run again)\n", dir)
+				fmt.Fprintf(stderr, "ppo train: interrupted before the first update ended; no checkpoint was written (%s train --resume %s starts the run again)\n", self(), dir)
 			} else {
-				fmt.Fprintf(stderr, "ppo train: interrupted; checkpoint and logs are in %s; continue with: ppo train --resume %s\n", dir, dir)
+				fmt.Fprintf(stderr, "ppo train: interrupted; checkpoint and logs are in %s; continue with: %s train --resume %s\n", dir, self(), dir)
 			}
 			return 130
 		}

@@ -20,6 +20,10 @@ func Lock(dir string) (release func(), err error) {
 	return lockDir(dir)
 }
 
+// ErrFinished is Resume's error for a run that has nothing left to do: it
+// has its final checkpoint and evaluation.
+var ErrFinished = errors.New("nothing to resume")
+
 // Running says whether a process holds dir's lock: a run training into it
 // now (or a sweep resuming it). Where directories cannot be locked it is
 // false.

@@ -83,7 +83,14 @@ func CheckNew(dir string) error {
 		if _, err := os.Stat(filepath.Join(dir, FinalCkpt)); err == nil {
 			return fmt.Errorf("run directory %s already holds a finished run", dir)
 		}
-		return fmt.Errorf("run directory %s already exists and is not empty (ppo train --resume %s continues it)", dir, dir)
+		if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err != nil {
+			// Not a run: --resume would refuse it too.
+			return fmt.Errorf("%s already exists, is not empty and holds no run; give --out a new or empty directory", dir)
+		}
+		if Running(dir) {
+			return fmt.Errorf("run directory %s holds a run that another ppo process is training; give --out another directory", dir)
+		}
+		return fmt.Errorf("run directory %s already holds an unfinished run (ppo train --resume %s continues it)", dir, dir)
 	}
 	return nil
 }

@@ -69,8 +69,9 @@ func TestResumeRefusesWithoutIntactCheckpoint(t *testing.T) {
 	var notes strings.Builder
 	_, err := Resume(context.Background(), dir, nil, &notes)
 	var in *agent.InputError
-	if !errors.As(err, &in) || !strings.Contains(err.Error(), "no intact checkpoint") {
-		t.Fatalf("got %v, want a refusal naming the lack of an intact checkpoint", err)
+	if !errors.As(err, &in) || !strings.Contains(err.Error(), "no intact checkpoint (the newest: "+filepath.Join(dir, "ckpt-000003.ckpt")) ||
+		!strings.Contains(err.Error(), "; 1 older one is unreadable too") || strings.Contains(err.Error(), "ckpt-000002") {
+		t.Fatalf("got %v, want a refusal naming the newest checkpoint and counting the others", err)
 	}
 	if notes.Len() > 0 {
 		t.Errorf("a refused resume also wrote notes: %q", notes.String())

@@ -99,7 +99,7 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 	_, err = os.Stat(filepath.Join(dir, FinalCkpt))
 	evalOnly := err == nil // stopped after final.ckpt, before eval.json
 	if _, err := os.Stat(filepath.Join(dir, EvalFile)); err == nil && evalOnly {
-		return nil, &agent.InputError{Err: fmt.Errorf("run %s has already finished (it has %s)", dir, FinalCkpt)}
+		return nil, fmt.Errorf("run %s has already finished (it has %s and %s): %w", dir, FinalCkpt, EvalFile, ErrFinished)
 	}
 	cfg, err := configs.Load(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -163,7 +163,16 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 		return nil, refuse("the logs hold rows up to update %d but the oldest checkpoint is at update %d: rows %d-%d are missing (lost in a crash?), so the run cannot continue with whole logs",
 			covered, oldest, covered+1, oldest)
 	case restored == "" && len(broken) > 0:
-		return nil, refuse("no intact checkpoint (%s); nothing was changed", strings.Join(broken, "; "))
+		// broken runs newest first: name that one and count the rest, so
+		// the line stays one line however many checkpoints there are.
+		more := ""
+		switch n := len(broken) - 1; {
+		case n == 1:
+			more = "; 1 older one is unreadable too"
+		case n > 1:
+			more = fmt.Sprintf("; %d older ones are unreadable too", n)
+		}
+		return nil, refuse("no intact checkpoint (the newest: %s%s); nothing was changed", broken[0], more)
 	}
 	if notes != nil {
 		for _, n := range skipped {
