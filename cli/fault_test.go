@@ -314,7 +314,13 @@ func TestHintsPointTheRightWay(t *testing.T) {
 	if code, _, errs := runCLI(append([]string{"train", "--out", dir}, tiny...)...); code != 0 {
 		t.Fatal(errs)
 	}
-	code, out, errs := runCLI("train", "--resume", dir)
+	// Uneven minibatches are noted (256 rows in minibatches of 100).
+	_, out, _ := runCLI("train", "--out", filepath.Join(t.TempDir(), "uneven"), "--set", "total_timesteps=256", "--set", "env.num_envs=2",
+		"--set", "ppo.rollout_steps=128", "--set", "ppo.minibatch_size=100", "--set", "ppo.epochs=1", "--set", "eval.episodes=1")
+	if !strings.Contains(out, "note: ppo.minibatch_size 100 does not divide the batch (num_envs × rollout_steps = 256): each epoch has 2 minibatches of 100 rows and one of 56") {
+		t.Errorf("uneven minibatches not noted:\n%s", out)
+	}
+	code, out, errs = runCLI("train", "--resume", dir)
 	if code != 0 || !strings.Contains(out, "has already finished") || errs != "" {
 		t.Errorf("--resume of a finished run: exit %d, %q %q; want 0 and a note", code, out, errs)
 	}

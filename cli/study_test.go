@@ -114,6 +114,7 @@ func TestSweepStudyRefusals(t *testing.T) {
 	writeTiny(t, dir)
 	for _, c := range []struct{ name, text, want string }{
 		{"unknown key", "config: tiny.yaml\nseeds: 1\nseed: 2\n", "field seed not found"},
+		{"key typo", "config: tiny.yaml\nseeds: 1\nvarients: []\n", `field varients not found (did you mean "variants"?)`},
 		{"missing config", "seeds: 1-2\n", "config: missing"},
 		{"missing seeds", "config: tiny.yaml\n", "seeds: missing"},
 		{"bad seeds", "config: tiny.yaml\nseeds: 3-1\n", "seeds:"},
@@ -122,7 +123,7 @@ func TestSweepStudyRefusals(t *testing.T) {
 		{"variant without name", "config: tiny.yaml\nseeds: 1\nvariants: [{set: [ppo.epochs=2]}]\n", "missing name"},
 		{"variant name", "config: tiny.yaml\nseeds: 1\nvariants: [{name: a/b}]\n", "letters, digits"},
 		{"variant twice", "config: tiny.yaml\nseeds: 1\nvariants: [{name: a}, {name: a}]\n", "given twice"},
-		{"variant value", "config: tiny.yaml\nseeds: 1\nvariants: [{name: a, set: [ppo.epochs=0]}]\n", "ppo.epochs"},
+		{"variant value", "config: tiny.yaml\nseeds: 1\nvariants: [{name: a, set: [ppo.epochs=0]}]\n", "variant a (ppo.epochs=0): config: ppo.epochs"},
 		{"variant path", "config: tiny.yaml\nseeds: 1\nvariants: [{name: a, set: [ppo.epoch=2]}]\n", "variant a: ppo.epoch=2"},
 		{"same config", "config: tiny.yaml\nseeds: 1\nvariants: [{name: a}, {name: b}]\n", "give the same config"},
 		{"no config file", "config: nope.yaml\nseeds: 1\n", "study " + filepath.Join(dir, "bad.yaml") + ": config: open"},

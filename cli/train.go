@@ -151,6 +151,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "ppo train: note:", n)
 		}
 		fmt.Fprintf(stdout, "run %s: %s, %s, %d steps\n", dir, cfg.Env.ID, cfg.PPO.Objective, cfg.TotalTimesteps)
+		if b, m := cfg.BatchSize(), cfg.PPO.MinibatchSize; b%m != 0 && !*quiet {
+			// As SB3 warns: the last minibatch of each epoch is smaller.
+			fmt.Fprintf(stdout, "note: ppo.minibatch_size %d does not divide the batch (num_envs × rollout_steps = %d): each epoch has %d minibatches of %d rows and one of %d\n",
+				m, b, b/m, m, b%m)
+		}
 		if b := cfg.BatchSize(); cfg.TotalTimesteps%b != 0 && !*quiet {
 			u := cfg.TotalTimesteps / b
 			fmt.Fprintf(stdout, "note: total_timesteps %d is not a multiple of the batch (num_envs × rollout_steps = %d): the run makes %s, %d steps\n",

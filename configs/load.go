@@ -445,21 +445,29 @@ func yamlName(f reflect.StructField) string {
 
 // unknownField reports a key that struct t lacks, suggesting a close match.
 func unknownField(path, key string, t reflect.Type) error {
-	// Suggest a name only when it is a few edits away and the key is more than those edits.
-	best, bestDist := "", min(2+len(key)/5, len(key))
+	var names []string
 	for i := 0; i < t.NumField(); i++ {
-		name := yamlName(t.Field(i))
-		if d := editDistance(key, name); d < bestDist {
-			best, bestDist = name, d
-		}
+		names = append(names, yamlName(t.Field(i)))
 	}
-	if best != "" {
+	if best := Closest(key, names); best != "" {
 		return errorf(path, "unknown field %q (did you mean %q?)", key, best)
 	}
 	return errorf(path, "unknown field %q", key)
 }
 
-// editDistance is the Levenshtein distance between a and b.
+// Closest is the name among names a few edits from key, for a
+// did-you-mean: only when it is at most 2 + len(key)/5 edits away and key
+// is longer than those edits; "" otherwise.
+func Closest(key string, names []string) string {
+	best, bestDist := "", min(2+len(key)/5, len(key))
+	for _, name := range names {
+		if d := editDistance(key, name); d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	return best
+}
+
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)

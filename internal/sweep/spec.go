@@ -152,10 +152,10 @@ func NewWithVariants(configPath string, sets []string, base *configs.Config, var
 		labels[c.Label] = true
 		cfg, err := s.config(c, seeds[0])
 		if err != nil {
-			return nil, fmt.Errorf("--grid combination %s: %w", strings.Join(c.Sets, " "), err)
+			return nil, fmt.Errorf("%s: %w", s.describe(c), err)
 		}
 		if err := agent.Check(cfg); err != nil {
-			return nil, fmt.Errorf("--grid combination %s: %w", strings.Join(c.Sets, " "), err)
+			return nil, fmt.Errorf("%s: %w", s.describe(c), err)
 		}
 		cy, err := cfg.YAML()
 		if err != nil {
@@ -295,6 +295,19 @@ func (s *Spec) config(c Combo, seed uint64) (*configs.Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// describe names combination c in a message: its study variant and grid
+// overrides, or its --grid overrides.
+func (s *Spec) describe(c Combo) string {
+	if len(s.Variants) == 0 {
+		return "--grid combination " + strings.Join(c.Sets, " ")
+	}
+	name, grid, _ := strings.Cut(c.Label, ",")
+	if grid == "" {
+		return fmt.Sprintf("variant %s (%s)", name, strings.Join(c.Sets, " "))
+	}
+	return fmt.Sprintf("variant %s, grid combination %s (%s)", name, grid, strings.Join(c.Sets, " "))
 }
 
 // Compare returns nil if o describes the same sweep as s, otherwise an

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -84,7 +86,7 @@ func parseStudy(b []byte) (*Study, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty file")
 		}
-		return nil, oneLine(err)
+		return nil, didYouMean(oneLine(err))
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -115,6 +117,30 @@ func parseStudy(b []byte) (*Study, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// unknownKey finds the key of yaml's "field X not found" error.
+var unknownKey = regexp.MustCompile(`field (\S+) not found`)
+
+// didYouMean adds the closest known key of a study file (or of a variant)
+// to an unknown-key error, as config typos get.
+func didYouMean(err error) error {
+	m := unknownKey.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	var names []string
+	for _, t := range []reflect.Type{reflect.TypeOf(Study{}), reflect.TypeOf(Variant{})} {
+		for i := 0; i < t.NumField(); i++ {
+			if n, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); n != "" && n != "-" {
+				names = append(names, n)
+			}
+		}
+	}
+	if best := configs.Closest(m[1], names); best != "" {
+		return fmt.Errorf("%w (did you mean %q?)", err, best)
+	}
+	return err
 }
 
 // checkVariants refuses unnamed, badly named or repeated variants, and
