@@ -201,10 +201,19 @@ func TestReferenceSettingWithoutReference(t *testing.T) {
 	if code, _, errs := runCLI(append([]string{"train", "--out", ref}, tiny...)...); code != 0 {
 		t.Fatal(errs)
 	}
-	code, _, errs := runCLI(append([]string{"train", "--out", filepath.Join(t.TempDir(), "b"), "--set", "kl.reference.checkpoint=" + filepath.Join(ref, "final.ckpt"),
+	b := filepath.Join(t.TempDir(), "b")
+	code, _, errs := runCLI(append([]string{"train", "--out", b, "--set", "kl.reference.checkpoint=" + filepath.Join(ref, "final.ckpt"),
+		"--set", "init.checkpoint=" + filepath.Join(ref, "final.ckpt"),
 		"--set", "kl.reference.placement=reward", "--set", "kl.reference.controller.init_beta=0"}, tiny...)...)
 	if code != 0 || strings.Count(errs, "note: kl.reference.placement is reward but kl.reference.controller.init_beta is 0") != 1 {
 		t.Errorf("exit %d, %q; want 0 and one note", code, errs)
+	}
+	// ppo inspect tells a fine-tuned, penalised run from its reference.
+	_, out, _ := runCLI("inspect", ref, b)
+	for _, want := range []string{"init from", "a/final.ckpt", "reference", "reward, old_new, coef 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, out)
+		}
 	}
 }
 

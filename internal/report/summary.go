@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,6 +66,16 @@ type Summary struct {
 	// KLRefMean is the mean over updates of kl_ref, the KL to the
 	// reference policy, when the run has one (kl.reference.checkpoint).
 	KLRefMean *float64 `json:"kl_ref_mean"`
+	// Init is the checkpoint the run started from (init.checkpoint), ""
+	// for random weights. Reference is the frozen reference policy's
+	// checkpoint (kl.reference.checkpoint), with its placement and
+	// direction resolved and RefCoef the last update's coefficient, so that
+	// a plain and a penalised fine-tuning can be told apart.
+	Init         string   `json:"init,omitempty"`
+	Reference    string   `json:"reference,omitempty"`
+	RefPlacement string   `json:"reference_placement,omitempty"`
+	RefDirection string   `json:"reference_direction,omitempty"`
+	RefCoef      *float64 `json:"ref_coef,omitempty"`
 
 	BetaMin    *float64 `json:"beta_min"`
 	BetaMax    *float64 `json:"beta_max"`
@@ -124,6 +135,10 @@ func Summarize(r *Run) Summary {
 	for k, v := range c.Env.Params {
 		s.EnvParams[k] = v
 	}
+	s.Init = c.Init.Checkpoint
+	if r := c.KL.Reference; r.Checkpoint != "" {
+		s.Reference, s.RefPlacement, s.RefDirection = r.Checkpoint, r.Placement, c.KL.ReferenceDirection()
+	}
 	lo, hi := KLBand(c.KL.Controller)
 	if s.KLPenalty {
 		s.Controller = c.KL.Controller.Kind
@@ -144,6 +159,9 @@ func Summarize(r *Run) Summary {
 	}
 	last := r.Rows[len(r.Rows)-1]
 	s.Steps = last.Timesteps
+	if last.RefCoef != nil {
+		s.RefCoef = ptr(*last.RefCoef)
+	}
 	if last.EpisodeReturnMean != nil {
 		s.FinalReturn = ptr(*last.EpisodeReturnMean)
 	}
@@ -224,6 +242,15 @@ func stateOf(r *Run) string {
 // the generated docs.
 func Percent(frac float64) string {
 	return strconv.FormatFloat(100*frac, 'f', 0, 64) + "%"
+}
+
+// shortPath is a checkpoint path as a table cell: its last two elements
+// (run directory and file), "-" for none.
+func shortPath(p string) string {
+	if p == "" {
+		return "-"
+	}
+	return filepath.Join(filepath.Base(filepath.Dir(p)), filepath.Base(p))
 }
 
 // noPenalty is the cell of a controller quantity for a run whose objective
@@ -328,13 +355,14 @@ type tableRow struct {
 func tableRows(sums []Summary) []tableRow {
 	rows := []tableRow{{"env", func(s Summary) string { return s.Env }}}
 	params := map[string]bool{}
-	hasRef, failed := false, false
+	hasRef, failed, fromCkpt := false, false, false
 	for _, s := range sums {
 		for k := range s.EnvParams {
 			params[k] = true
 		}
 		hasRef = hasRef || s.KLRefMean != nil
 		failed = failed || s.Failed != ""
+		fromCkpt = fromCkpt || s.Init != "" || s.Reference != ""
 	}
 	names := make([]string, 0, len(params))
 	for k := range params {
@@ -407,6 +435,17 @@ func tableRows(sums []Summary) []tableRow {
 			return fmt.Sprintf("%.3g–%.3g", *s.BetaMin, *s.BetaMax)
 		})},
 	}...)
+	if fromCkpt {
+		rows = append(rows,
+			tableRow{"init from", func(s Summary) string { return shortPath(s.Init) }},
+			tableRow{"reference", func(s Summary) string { return shortPath(s.Reference) }},
+			tableRow{"  penalty", func(s Summary) string {
+				if s.Reference == "" {
+					return "-"
+				}
+				return fmt.Sprintf("%s, %s, coef %s", s.RefPlacement, s.RefDirection, fmtOpt(s.RefCoef, "%.4g"))
+			}})
+	}
 	if hasRef {
 		rows = append(rows, tableRow{"kl_ref mean", func(s Summary) string { return fmtOpt(s.KLRefMean, "%.4g") }})
 	}
