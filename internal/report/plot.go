@@ -278,7 +278,7 @@ func drawPanel(metric string, groups [][]*Run) (*panel, error) {
 	for gi, g := range groups {
 		c, col := curves[gi], palette(gi)
 		line := &plotter.Line{XYs: xys(c.xs, c.mid)}
-		line.Color, line.Width = col, vg.Points(1.6)
+		line.Color, line.Width, line.Dashes = col, vg.Points(1.6), dashes(gi)
 		pn.entries[gi] = legendEntry{g[0].Name, []plot.Thumbnailer{line}}
 		if len(g) > 1 {
 			seeds := map[uint64]bool{}
@@ -534,8 +534,9 @@ func bandXYs(xs, lo, hi []float64) plotter.XYs {
 	return pts
 }
 
-// palette is a colour-blind-friendly qualitative palette (Okabe and Ito
-// 2008), cycled.
+// palette is a colour-blind-friendly qualitative palette of 12: Okabe and
+// Ito's 8 (2008) and 4 of Paul Tol's muted scheme (teal, olive, wine,
+// indigo), cycled; dashes tells the cycles apart.
 func palette(i int) color.NRGBA {
 	cs := [...]color.NRGBA{
 		{0, 114, 178, 255},   // blue
@@ -546,8 +547,30 @@ func palette(i int) color.NRGBA {
 		{86, 180, 233, 255},  // sky blue
 		{0, 0, 0, 255},       // black
 		{240, 228, 66, 255},  // yellow
+		{68, 170, 153, 255},  // teal
+		{153, 153, 51, 255},  // olive
+		{136, 34, 85, 255},   // wine
+		{51, 34, 136, 255},   // indigo
 	}
 	return cs[i%len(cs)]
+}
+
+// paletteSize is how many colours palette has before it cycles.
+const paletteSize = 12
+
+// dashes is the line style of group i: solid for the palette's first
+// cycle, then dashed, dotted and dash-dotted, so that no two of the first
+// 48 groups share both colour and style.
+func dashes(i int) []vg.Length {
+	switch (i / paletteSize) % 4 {
+	case 1:
+		return []vg.Length{vg.Points(6), vg.Points(3)}
+	case 2:
+		return []vg.Length{vg.Points(1.5), vg.Points(2.5)}
+	case 3:
+		return []vg.Length{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}
+	}
+	return nil
 }
 
 func withAlpha(c color.NRGBA, a uint8) color.NRGBA {

@@ -3,7 +3,9 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"math"
@@ -583,5 +585,26 @@ func TestPlotEmptyPanel(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	if !strings.Contains(string(b), "no data") {
 		t.Error("empty panel is not marked")
+	}
+}
+
+// TestPaletteDistinct: the first 12 groups get 12 different colours, and
+// no two of the first 48 share both colour and line style (Table 1's 11
+// settings each get their own colour).
+func TestPaletteDistinct(t *testing.T) {
+	colours := map[color.NRGBA]bool{}
+	for i := range paletteSize {
+		colours[palette(i)] = true
+	}
+	if len(colours) != paletteSize {
+		t.Errorf("%d distinct colours among the first %d", len(colours), paletteSize)
+	}
+	seen := map[string]int{}
+	for i := range 4 * paletteSize {
+		k := fmt.Sprint(palette(i), dashes(i))
+		if j, ok := seen[k]; ok {
+			t.Errorf("groups %d and %d share colour and style %s", j, i, k)
+		}
+		seen[k] = i
 	}
 }
