@@ -36,6 +36,7 @@ func init() {
 		{"tabular", "RUN_DIR...", "exact returns and optimum of tabular-env runs; KL between runs over every state", cmdTabular},
 		{"kl", "categorical|normal|gaussian", "compute KL divergences between distributions", cmdKL},
 		{"envs", "[ID...]", "list the registered environments", cmdEnvs},
+		{"config", "[--defaults | PATH [--set path=value]...]", "the config schema with defaults and docs, the defaults as a file, or a config resolved", cmdConfig},
 		{"canary", "[STUDY_DIR...]", "check that the code still gives the committed studies' numbers, or write a study's canary", cmdCanary},
 		{"docs", "", "regenerate the figures in README, configs and experiments", cmdDocs},
 		{"version", "", "print the version, Go version and commit", cmdVersion},

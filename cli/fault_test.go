@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"ppo/configs"
 	"ppo/env"
 	"ppo/internal/rundir"
 )
@@ -332,5 +333,29 @@ func TestHintsPointTheRightWay(t *testing.T) {
 	code, out, errs = runCLI("train", "--resume", dir)
 	if code != 0 || !strings.Contains(out, "has already finished") || errs != "" {
 		t.Errorf("--resume of a finished run: exit %d, %q %q; want 0 and a note", code, out, errs)
+	}
+}
+
+// TestConfigCommand: ppo config lists every field with its default and
+// doc; --defaults is the schema's defaults as a file that loads back to
+// them; PATH with --set is the config resolved; bad input exits 2.
+func TestConfigCommand(t *testing.T) {
+	code, out, _ := runCLI("config")
+	if code != 0 || strings.Count(out, "\n    ") != len(configs.Fields()) || !strings.Contains(out, "ppo.learning_rate  (float, default 0.0003)") {
+		t.Errorf("schema: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI("config", "--defaults")
+	c, err := configs.Parse([]byte(out))
+	if code != 0 || err != nil || len(configs.Diff(c, configs.Default())) != 0 {
+		t.Errorf("--defaults: exit %d, %v, differs from the defaults: %v", code, err, configs.Diff(c, configs.Default()))
+	}
+	code, out, _ = runCLI("config", filepath.Join("..", "configs", "cartpole-clip.yaml"), "--set", "seed=3")
+	if c, err := configs.Parse([]byte(out)); code != 0 || err != nil || c.Seed != 3 || c.PPO.Objective != configs.ObjectiveClip {
+		t.Errorf("resolved: exit %d, %v\n%s", code, err, out)
+	}
+	for _, args := range [][]string{{"config", "a", "b"}, {"config", "--defaults", "x.yaml"}, {"config", "--set", "seed=3"}, {"config", "nope.yaml"}} {
+		if code, _, errs := runCLI(args...); code != 2 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%v: exit %d, %q", args, code, errs)
+		}
 	}
 }
