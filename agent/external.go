@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"ppo/configs"
@@ -65,11 +66,12 @@ func (t *Trainer) Close() error {
 // exactly as an uninterrupted one would.
 func (t *Trainer) EnvRestarted() bool { return t.vec.Restarted() }
 
-// envErr is an env's error as the trainer returns it: an env.Fault names
-// the env itself; another error gets the prefix "env: ".
+// envErr is an env's error as the trainer returns it: one that names the
+// env already (an env.Fault, or the env package's "env: ..." errors) as it
+// is; another with the prefix "env: ", said once.
 func envErr(err error) error {
 	var f *env.Fault
-	if errors.As(err, &f) {
+	if errors.As(err, &f) || strings.HasPrefix(err.Error(), "env") {
 		return err
 	}
 	return fmt.Errorf("env: %w", err)

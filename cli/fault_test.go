@@ -39,6 +39,8 @@ func (f *faulty) Step(a []float64) (env.StepResult, error) {
 			r.Obs[2] = math.NaN()
 		case "inf":
 			r.Reward = math.Inf(1)
+		case "err":
+			return r, errors.New("env: the simulator diverged")
 		}
 	}
 	return r, err
@@ -58,7 +60,7 @@ func (f *faulty) UnmarshalBinary(b []byte) error {
 }
 
 func init() {
-	for kind, id := range map[string]string{"panic": "FaultPanic-v0", "nan": "FaultNaN-v0", "inf": "FaultInf-v0"} {
+	for kind, id := range map[string]string{"panic": "FaultPanic-v0", "nan": "FaultNaN-v0", "inf": "FaultInf-v0", "err": "FaultErr-v0"} {
 		err := env.Register(env.Spec{ID: id, Doc: "CartPole-v1 failing at step 'after' (a test env)",
 			Params: []env.Param{{Name: "after", Default: 300, Doc: "the copy's step that fails"}},
 			New: func(c env.Config) (env.Env, error) {
@@ -125,6 +127,17 @@ func TestEnvFaultsNamed(t *testing.T) {
 				t.Errorf("resume: exit %d, %q; want the same fault again", code, errs)
 			}
 		})
+	}
+}
+
+// TestEnvErrorSaidOnce: an env's own error reaches the user with the
+// copy named and the "env:" prefix said once.
+func TestEnvErrorSaidOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, errs := runCLI(append([]string{"train", "--out", dir, "--set", "env.id=FaultErr-v0", "--set", "env.params.after=50"}, faultArgs...)...)
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if last := lines[len(lines)-1]; code != 1 || last != "ppo train: update 1: env: vector env 0: the simulator diverged" && last != "ppo train: env: vector env 0: the simulator diverged" {
+		t.Errorf("exit %d, last line %q", code, last)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -200,8 +201,22 @@ func vecErr(i int, err error) error {
 	if errors.As(err, &f) {
 		return err
 	}
-	return fmt.Errorf("env: vector env %d: %w", i, err)
+	return &copyErr{copy: i, err: err}
 }
+
+// copyErr is copy i's error, said once with the package's prefix: "env:
+// vector env 3: invalid action ..." rather than "env: vector env 3: env:
+// invalid action ...".
+type copyErr struct {
+	copy int
+	err  error
+}
+
+func (e *copyErr) Error() string {
+	return fmt.Sprintf("env: vector env %d: %s", e.copy, strings.TrimPrefix(e.err.Error(), "env: "))
+}
+
+func (e *copyErr) Unwrap() error { return e.err }
 
 // Step applies actions (n*actDim, row i for env i; a Discrete action is its index as float64).
 // On an error the Vec's state is undefined: Reset it.
