@@ -28,7 +28,8 @@ An observation is a sequence of floats (Box), an int (Discrete) or a sequence of
 arrives as a float list (Box), an int (Discrete) or an int list (MultiDiscrete).
 
     python3 ppoenv.py gym:CartPole-v1     serves a Gymnasium environment by id
-    python3 ppoenv.py module:Class        serves Class from module (importable from the cwd)
+    python3 ppoenv.py module:Class        serves Class from module (importable from the cwd), written
+                                          to the interface above or to Gymnasium's (see serve_class)
 
 The protocol is described in ppo's README ("The protocol"); this file is its reference.
 """
@@ -350,6 +351,155 @@ class _GymEnv:
         return self.np.asarray(obs, dtype=float).flatten()
 
 
+# --- Gymnasium-style classes, duck-typed ---------------------------------------------------------
+
+def _gym_style(cls):
+    """Whether cls is written to Gymnasium's API: reset takes a seed keyword (and returns (obs, info),
+    and step returns five values), as gymnasium.Env's subclasses do, with Gymnasium installed or not."""
+    import inspect
+    reset = getattr(cls, "reset", None)
+    if reset is None:
+        return False
+    try:
+        return "seed" in inspect.signature(reset).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _duck_space(s, what):
+    """Reads a Gymnasium-style space from its attributes: Discrete (n, start 0), MultiDiscrete (nvec),
+    Box (low, high) and Tuple of those (spaces); others (Dict, Text, Graph, ...) are refused."""
+    kind = type(s).__name__
+    flat = lambda v: v.flatten().tolist() if hasattr(v, "flatten") else list(v) if hasattr(v, "__iter__") else [v]
+    if kind == "Tuple" or (isinstance(getattr(s, "spaces", None), (list, tuple))):
+        return Tuple([_duck_space(c, what) for c in s.spaces])
+    if hasattr(s, "nvec"):
+        return MultiDiscrete([int(n) for n in flat(s.nvec)])
+    if hasattr(s, "n") and not hasattr(s, "low"):
+        if int(getattr(s, "start", 0)) != 0:
+            raise TypeError("%s: Discrete spaces must start at 0, this one starts at %d" % (what, s.start))
+        return Discrete(int(s.n))
+    if hasattr(s, "low") and hasattr(s, "high"):
+        low, high = flat(s.low), flat(s.high)
+        shape = getattr(s, "shape", None)
+        if shape is not None and len(shape) > 0 and len(low) == 1:  # a scalar bound broadcast to the shape
+            size = 1
+            for d in shape:
+                size *= int(d)
+            low, high = low * size, high * size
+        return Box(low, high)
+    raise TypeError("%s: %s spaces are not supported (Box, Discrete, MultiDiscrete and Tuple of Discrete are)"
+                    % (what, kind))
+
+
+def _flatten(o):
+    """An observation as a flat list (numpy arrays, nested lists and tuples)."""
+    if hasattr(o, "tolist"):
+        o = o.tolist()
+    if isinstance(o, (list, tuple)):
+        out = []
+        for x in o:
+            out.extend(_flatten(x) if isinstance(x, (list, tuple)) or hasattr(x, "tolist") else [x])
+        return out
+    return o
+
+
+class _DuckGymEnv:
+    """A Gymnasium-style class behind the interface serve expects. The instance is made with the
+    run's env.params and env.text_params as keyword arguments (render_mode is not passed); the first
+    reset seeds it with reset(seed=...); info["action_mask"] gives the masks when present."""
+
+    def __init__(self, cls, seed, params, text, limit):
+        kwargs = {k: int(v) if isinstance(_default(cls, k), int) and float(v).is_integer() else v
+                  for k, v in params.items()}
+        kwargs.update(text)
+        self.env = cls(**kwargs)
+        self.observation_space = _duck_space(self.env.observation_space, "observation_space")
+        self.action_space = _duck_space(self.env.action_space, "action_space")
+        self.discrete_obs = isinstance(self.observation_space, (Discrete, Tuple))
+        # The first episode starts now, so that its info tells whether masks come with it.
+        obs, info = self.env.reset(seed=seed % (1 << 63))
+        self.first = obs
+        self.mask = None
+        if isinstance(info, dict) and "action_mask" in info:
+            self.mask = info["action_mask"]
+            self.action_mask = lambda: [bool(m) for m in _flatten(self.mask)]
+
+    def _obs(self, o):
+        if self.discrete_obs:
+            return o if isinstance(self.observation_space, Discrete) else tuple(_flatten(o))
+        return [float(x) for x in _flatten(o)]
+
+    def reset(self):
+        if self.first is not None:
+            o, self.first = self.first, None
+            return self._obs(o)
+        o, info = self.env.reset()
+        self._info(info)
+        return self._obs(o)
+
+    def step(self, action):
+        o, r, term, trunc, info = self.env.step(action)
+        self._info(info)
+        return self._obs(o), float(r), bool(term), bool(trunc)
+
+    def _info(self, info):
+        if self.mask is not None and isinstance(info, dict) and "action_mask" in info:
+            self.mask = info["action_mask"]
+
+
+def _default(cls, name):
+    """The default of cls's constructor argument name, or None."""
+    import inspect
+    try:
+        p = inspect.signature(cls.__init__).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    return None if p is None or p.default is p.empty else p.default
+
+
+def _duck_meta(cls):
+    """The hello's attributes of a Gymnasium-style class: id from an id attribute or spec.id, else
+    Name-v0 from the class name; the time limit from max_episode_steps or spec.max_episode_steps
+    (ppo's env.max_episode_steps, when set, replaces it, as for every env)."""
+    spec = getattr(cls, "spec", None)
+    env_id = getattr(cls, "id", None) or getattr(spec, "id", None) or ("%s-v0" % cls.__name__)
+    limit = getattr(cls, "max_episode_steps", None) or getattr(spec, "max_episode_steps", None) or 0
+    doc = getattr(cls, "doc", None) or ((cls.__doc__ or "").strip().split("\n")[0])
+
+    # The constructor's keyword parameters with a number or a string for default are the env's
+    # parameters (env.params, env.text_params), passed back as keyword arguments.
+    import inspect
+    params, text = {}, {}
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        sig = None
+    for name, p in (sig.parameters.items() if sig else ()):
+        if name in ("self", "render_mode") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if isinstance(p.default, bool) or p.default is p.empty:
+            continue
+        if isinstance(p.default, (int, float)):
+            params[name] = (float(p.default), "constructor argument %s" % name)
+        elif isinstance(p.default, str):
+            text[name] = (p.default, "constructor argument %s" % name)
+
+    class Meta:
+        pass
+    Meta.id, Meta.doc, Meta.max_episode_steps = env_id, doc, int(limit)
+    Meta.params, Meta.text_params = params, text
+    Meta.reward_threshold = getattr(cls, "reward_threshold", None) or getattr(spec, "reward_threshold", None)
+    return Meta
+
+
+def serve_class(cls):
+    """Serves cls, written to ppoenv's interface or to Gymnasium's (duck-typed); never returns."""
+    if _gym_style(cls):
+        serve(lambda seed, params, text, limit: _DuckGymEnv(cls, seed, params, text, limit), _duck_meta(cls))
+    serve(cls)
+
+
 def serve_gymnasium(env_id):
     """Serves the Gymnasium environment registered as env_id; never returns."""
     import gymnasium
@@ -372,4 +522,4 @@ if __name__ == "__main__":
         serve_gymnasium(name)
     sys.path.insert(0, os.getcwd())
     import importlib
-    serve(getattr(importlib.import_module(mod), name))
+    serve_class(getattr(importlib.import_module(mod), name))

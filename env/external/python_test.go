@@ -1,6 +1,7 @@
 package external_test
 
 import (
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,5 +154,108 @@ ppoenv.serve(Bad)
 	defer v.Close()
 	if _, err := v.Reset(); err == nil || !strings.Contains(err.Error(), "an observation of 3 values; its observation_space has 2") {
 		t.Errorf("reset with a 3-value observation in a 2-value space: %v", err)
+	}
+}
+
+// gymStyle is a class written to Gymnasium's documented API without
+// Gymnasium: spaces with shape/low/high/n, reset(seed=None,
+// options=None) -> (obs, info), step(a) -> (obs, reward, terminated,
+// truncated, info), keyword constructor arguments, info["action_mask"].
+const gymStyle = `
+import random
+
+class Box:
+    def __init__(self, low, high, shape):
+        self.low, self.high, self.shape = low, high, shape
+
+class Discrete:
+    def __init__(self, n):
+        self.n, self.start, self.shape = n, 0, ()
+
+class Corridor:
+    """walk right to the end of a corridor"""
+    metadata = {"render_modes": []}
+    max_episode_steps = 30
+
+    def __init__(self, length=5, render_mode=None):
+        self.length = length
+        self.observation_space = Box([0.0], [float(length)], (1,))
+        self.action_space = Discrete(3)
+        self.rng = random.Random()
+
+    def reset(self, seed=None, options=None):
+        if seed is not None:
+            self.rng.seed(seed)
+        self.pos = self.rng.randrange(self.length)
+        return [float(self.pos)], {"action_mask": self._mask()}
+
+    def _mask(self):
+        return [self.pos > 0, True, True]
+
+    def step(self, action):
+        self.pos = max(0, self.pos + action - 1)
+        done = self.pos >= self.length
+        return [float(min(self.pos, self.length))], (1.0 if done else -0.1), done, False, {"action_mask": self._mask()}
+`
+
+// TestPythonGymnasiumStyleClass: module:Class serves a class written to
+// Gymnasium's API as it is: its id made from the class name, its time
+// limit from max_episode_steps, its constructor's keyword arguments as
+// parameters (render_mode left out), seeding through reset(seed=...),
+// info["action_mask"] as the masks; the env contract holds; and an
+// unsupported space is refused in one line.
+func TestPythonGymnasiumStyleClass(t *testing.T) {
+	py := python(t)
+	lib, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "corridor.py"), []byte(gymStyle), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PYTHONPATH", dir)
+	c := external.Command{Argv: []string{py, filepath.Join(lib, "ppoenv.py"), "corridor:Corridor"}}
+	h, err := external.Describe(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.ID != "Corridor-v0" || h.MaxEpisodeSteps != 30 || len(h.Params) != 1 || h.Params[0].Name != "length" || h.Params[0].Default != 5 {
+		t.Fatalf("hello %+v", h)
+	}
+	spec, err := external.Spec(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	envtest.CheckSpec(t, spec, env.WithParams(map[string]float64{"length": 8}))
+	v, err := external.MakeVec(c, 2, 3, env.WithParams(map[string]float64{"length": 8}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	obs, err := v.Reset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := append([]float64(nil), obs...)
+	v2, err := external.MakeVec(c, 2, 3, env.WithParams(map[string]float64{"length": 8}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	again, _ := v2.Reset()
+	if !slices.Equal(first, again) {
+		t.Errorf("the same seeds gave first observations %v and %v", first, again)
+	}
+	for _, o := range first {
+		if o < 0 || o >= 8 || o != math.Trunc(o) {
+			t.Errorf("first observation %v: length 8 did not reach the constructor", first)
+		}
+	}
+	// A Dict space is refused in one line naming it.
+	bad := strings.Replace(gymStyle, "self.action_space = Discrete(3)", "self.action_space = type('Dict', (), {})()", 1)
+	os.WriteFile(filepath.Join(dir, "corridor.py"), []byte(bad), 0o644)
+	if _, err := external.MakeVec(c, 1, 1); err == nil || !strings.Contains(err.Error(), "action_space: Dict spaces are not supported") {
+		t.Errorf("a Dict action space: %v", err)
 	}
 }
