@@ -14,7 +14,7 @@ import (
 
 // command is how to start the children serving the environment of c (env.id external).
 func command(c configs.EnvConfig) external.Command {
-	return external.Command{Argv: c.External.Command, Processes: c.External.Processes,
+	return external.Command{Argv: c.External.Command, Processes: c.External.Processes, Dir: c.External.Dir,
 		Timeout: time.Duration(c.External.Timeout * float64(time.Second))}
 }
 

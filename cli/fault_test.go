@@ -372,3 +372,52 @@ func TestConfigCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestExternalEnvDirRemembered: a run records the directory its env
+// program was started in (env.external.dir), so ppo eval (and resume) from
+// any other directory start it there; when that directory is gone, one
+// line says which and how to point elsewhere.
+func TestExternalEnvDirRemembered(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not on PATH")
+	}
+	lib, _ := filepath.Abs(filepath.Join("..", "env", "external"))
+	envDir := filepath.Join(t.TempDir(), "myenv")
+	os.MkdirAll(envDir, 0o777)
+	src := `import sys
+sys.path.insert(0, ` + strconv.Quote(lib) + `)
+import ppoenv
+
+class Walk:
+    id = "Walk-v0"
+    max_episode_steps = 20
+    observation_space = ppoenv.Box([-10.0], [10.0])
+    action_space = ppoenv.Discrete(2)
+    def __init__(self, seed, params, text_params): self.x = 0
+    def reset(self):
+        self.x = 0
+        return [0.0]
+    def step(self, a):
+        self.x += 1 if a == 1 else -1
+        return [float(self.x)], float(a), abs(self.x) >= 5, False
+
+ppoenv.serve(Walk)
+`
+	os.WriteFile(filepath.Join(envDir, "walk.py"), []byte(src), 0o644)
+	run := filepath.Join(t.TempDir(), "run")
+	t.Chdir(envDir)
+	args := []string{"train", "--out", run, "--set", "env.id=external", "--set", "env.external.command=[" + py + ", walk.py]"}
+	if code, _, errs := runCLI(append(args, faultArgs...)...); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	t.Chdir(t.TempDir())
+	if code, out, errs := runCLI("eval", run, "--episodes", "2"); code != 0 {
+		t.Fatalf("eval from another directory: exit %d\n%s%s", code, out, errs)
+	}
+	os.Rename(envDir, envDir+"-moved")
+	code, _, errs := runCLI("eval", run, "--episodes", "2")
+	if code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "its directory "+envDir+" is gone") || !strings.Contains(errs, "env.external.dir") {
+		t.Errorf("eval with the env's directory gone: exit %d, %q", code, errs)
+	}
+}

@@ -114,6 +114,7 @@ type ExternalConfig struct {
 	Command   []string `yaml:"command" doc:"Program and arguments serving the environment, such as [python3, my_env.py] (required when env.id is external). Default [] (none)."`
 	Processes int      `yaml:"processes" doc:"Child processes sharing the env.num_envs copies (>= 1, <= env.num_envs). Default 1."`
 	Timeout   float64  `yaml:"timeout" doc:"Seconds to wait for each reply of a child before ending the run (> 0). Default 30."`
+	Dir       string   `yaml:"dir" path:"dir" doc:"Working directory the program is started in; empty = the directory ppo train runs from, which the run records here (in its config.yaml) so that resume and eval start the program there from anywhere. Default \"\"."`
 }
 
 // PolicyConfig shapes the actor-critic network.

@@ -746,7 +746,7 @@ func TestErrorPath(t *testing.T) {
 func TestFields(t *testing.T) {
 	want := strings.Fields(`name seed total_timesteps
 		env.id env.num_envs env.params env.normalize_obs env.normalize_reward env.clip_obs env.clip_reward
-		env.text_params env.max_episode_steps env.nan_check env.external.command env.external.processes env.external.timeout
+		env.text_params env.max_episode_steps env.nan_check env.external.command env.external.processes env.external.timeout env.external.dir
 		policy.hidden policy.activation policy.shared policy.dtype policy.init_log_std policy.action_masking
 		init.checkpoint init.freeze_obs_stats
 		ppo.objective ppo.rollout_steps ppo.epochs ppo.minibatch_size ppo.gamma ppo.gae_lambda

@@ -23,7 +23,7 @@ func (ch *checker) checkEffect(c *Config) {
 	}
 	if c.Env.ID != ExternalEnv {
 		if path, v, ok := firstSet(c, func(d *Config) {
-			d.Env.External.Processes, d.Env.External.Timeout = c.Env.External.Processes, c.Env.External.Timeout
+			d.Env.External.Processes, d.Env.External.Timeout, d.Env.External.Dir = c.Env.External.Processes, c.Env.External.Timeout, c.Env.External.Dir
 		}, "env.external."); ok {
 			ch.fail(path, "is %s but env.id is %s: only an external env has child processes; set env.id to %s or remove %s", v, c.Env.ID, ExternalEnv, path)
 		}

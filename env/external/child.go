@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,8 +51,16 @@ func start(c Command) (*child, error) {
 		inW.Close()
 		return nil, fmt.Errorf("external env (%s): %w", label, err)
 	}
+	if err := checkDir(c); err != nil {
+		inR.Close()
+		inW.Close()
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("external env (%s): %w", label, err)
+	}
 	ch := &child{in: inW, out: outR, stderr: &tail{}, label: label, timeout: c.Timeout, max: c.MaxMessage}
 	ch.cmd = exec.Command(c.Argv[0], c.Argv[1:]...)
+	ch.cmd.Dir = c.Dir
 	ch.cmd.Stdin, ch.cmd.Stdout, ch.cmd.Stderr = inR, outW, ch.stderr
 	ch.cmd.SysProcAttr = procAttr()
 	ch.cmd.WaitDelay = time.Second // a grandchild holding stderr open cannot stall Wait
@@ -251,4 +260,34 @@ func oneLine(s string, limit int) string {
 		s = s[:limit] + "..."
 	}
 	return s
+}
+
+// scriptExt are the extensions of program files a command may name.
+var scriptExt = map[string]bool{".py": true, ".js": true, ".mjs": true, ".ts": true, ".rb": true, ".jl": true,
+	".r": true, ".R": true, ".sh": true, ".pl": true, ".lua": true, ".jar": true}
+
+// checkDir refuses, in one line naming it, a working directory that is
+// gone or a program file the command names that is not in it (a script
+// given by a relative path, such as python3's pointmass.py): what a run
+// recorded where it started cannot be found from where it resumes.
+func checkDir(c Command) error {
+	dir := c.Dir
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("its directory %s is gone (the run's env.external.dir: edit it in the run's config.yaml to point elsewhere)", dir)
+		}
+	}
+	for _, a := range c.Argv[1:] {
+		if strings.HasPrefix(a, "-") || filepath.IsAbs(a) || !scriptExt[filepath.Ext(a)] {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, a)); err != nil {
+			where := dir
+			if where == "" {
+				where, _ = os.Getwd()
+			}
+			return fmt.Errorf("its program file %s is not in %s (set env.external.dir to the directory it is in)", a, where)
+		}
+	}
+	return nil
 }

@@ -31,6 +31,8 @@ type Command struct {
 	Processes int
 	// MaxMessage is the largest message accepted from a child, in bytes; 0 means DefaultMaxMessage.
 	MaxMessage int
+	// Dir is the working directory the program starts in; "" is the caller's.
+	Dir string
 }
 
 func (c Command) withDefaults() Command {

@@ -51,6 +51,15 @@ func Train(ctx context.Context, cfg *configs.Config, dir string, p Progress) (*S
 			*p.path = abs
 		}
 	}
+	// An external env's program is started where the run starts; the
+	// run records that directory, so resume and eval start it there.
+	if cfg.Env.ID == configs.ExternalEnv && cfg.Env.External.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Env.External.Dir = wd
+	}
 	t, err := agent.New(cfg)
 	if err != nil {
 		return nil, &agent.InputError{Err: err}
@@ -143,7 +152,7 @@ func Resume(ctx context.Context, dir string, p Progress, notes io.Writer) (*Summ
 			return nil, refuse("%s: %w", filepath.Base(path), err)
 		}
 		if trained != nil {
-			if d := configs.Diff(trained, cfg); len(d) > 0 {
+			if d := trainedDiff(trained, cfg); len(d) > 0 {
 				return nil, refuse("%s differs from the config %s was trained with (checkpoint vs %s): %s; restore %s or train a new run",
 					ConfigFile, filepath.Base(path), ConfigFile, strings.Join(d, ", "), ConfigFile)
 			}
@@ -228,7 +237,7 @@ func sameRun(c *checkpoint.Checkpoint, cfg *configs.Config, t *agent.Trainer) bo
 		return false
 	}
 	if trained != nil {
-		return len(configs.Diff(trained, cfg)) == 0
+		return len(trainedDiff(trained, cfg)) == 0
 	}
 	pol, st, err := agent.FromCheckpoint(c)
 	return err == nil && st.EnvID == cfg.Env.ID && reflect.DeepEqual(pol.Spec, t.Policy().Spec)
@@ -665,4 +674,18 @@ func joinInts(xs []int) string {
 		s[len(xs)-1-i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// trainedDiff is configs.Diff of the config a checkpoint was trained with
+// and the run's config.yaml, but for env.external.dir: where the env's
+// program is started is not what the run trains, and a user moves it by
+// editing config.yaml.
+func trainedDiff(trained, cfg *configs.Config) []string {
+	var d []string
+	for _, f := range configs.Diff(trained, cfg) {
+		if !strings.HasPrefix(f, "env.external.dir ") {
+			d = append(d, f)
+		}
+	}
+	return d
 }
