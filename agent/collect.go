@@ -1,8 +1,10 @@
 package agent
 
 import (
+	"fmt"
 	"math"
 	"ppo/dist"
+	"ppo/env"
 	"ppo/kl"
 	"time"
 )
@@ -102,6 +104,7 @@ func (t *Trainer) collect() error {
 		if err != nil {
 			return envErr(err)
 		}
+		t.checkBounds(st.FinalObs, n)
 		t.timesteps += n
 		if t.obsStats != nil && !frozen {
 			t.obsStats.Update(st.Obs, n)
@@ -149,4 +152,26 @@ func (t *Trainer) collect() error {
 		b.logStd = append(b.logStd[:0], ls...)
 	}
 	return nil
+}
+
+// checkBounds warns, once a run, when an observation falls outside the
+// Box the env declares: the env's bounds are wrong, or its dynamics are,
+// and normalisation or clipping built on them would mislead. obs holds n
+// rows (each copy's observation after its step).
+func (t *Trainer) checkBounds(obs []float64, n int) {
+	box, ok := t.vec.ObservationSpace().(env.Box)
+	if !ok || t.outOfBox || t.Warn == nil {
+		return
+	}
+	d := len(box.Low)
+	for i := 0; i < n; i++ {
+		for j, v := range obs[i*d : (i+1)*d] {
+			if v < box.Low[j] || v > box.High[j] {
+				t.outOfBox = true
+				t.Warn(fmt.Sprintf("update %d: env %s copy %d: observation[%d] = %.6g is outside its declared Box [%.6g, %.6g] (warned once)",
+					t.update, t.cfg.Env.ID, i, j, v, box.Low[j], box.High[j]))
+				return
+			}
+		}
+	}
 }

@@ -50,7 +50,9 @@ type Trainer struct {
 	split      bool
 	splitGraph map[int]*splitPair
 	// runner runs each minibatch's loss graph and Adam step (runner.go).
-	runner    runner
+	runner runner
+	// outOfBox says an observation outside the declared Box was reported.
+	outOfBox  bool
 	helper    *helper
 	critic    []bool // critic[i]: Policy.Params()[i] is the critic's
 	buf       *rollout

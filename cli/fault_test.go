@@ -41,6 +41,8 @@ func (f *faulty) Step(a []float64) (env.StepResult, error) {
 			r.Reward = math.Inf(1)
 		case "err":
 			return r, errors.New("env: the simulator diverged")
+		case "oob":
+			r.Obs[0] = 100 // CartPole's Box bounds x to ±4.8
 		}
 	}
 	return r, err
@@ -60,7 +62,7 @@ func (f *faulty) UnmarshalBinary(b []byte) error {
 }
 
 func init() {
-	for kind, id := range map[string]string{"panic": "FaultPanic-v0", "nan": "FaultNaN-v0", "inf": "FaultInf-v0", "err": "FaultErr-v0"} {
+	for kind, id := range map[string]string{"panic": "FaultPanic-v0", "nan": "FaultNaN-v0", "inf": "FaultInf-v0", "err": "FaultErr-v0", "oob": "FaultBox-v0"} {
 		err := env.Register(env.Spec{ID: id, Doc: "CartPole-v1 failing at step 'after' (a test env)",
 			Params: []env.Param{{Name: "after", Default: 300, Doc: "the copy's step that fails"}},
 			New: func(c env.Config) (env.Env, error) {
@@ -127,6 +129,21 @@ func TestEnvFaultsNamed(t *testing.T) {
 				t.Errorf("resume: exit %d, %q; want the same fault again", code, errs)
 			}
 		})
+	}
+}
+
+// TestObservationOutsideBoxWarned: an observation outside the declared
+// Box is warned about once; the run goes on.
+func TestObservationOutsideBoxWarned(t *testing.T) {
+	args := []string{"train", "--out", filepath.Join(t.TempDir(), "run"), "--set", "env.id=FaultBox-v0", "--set", "env.params.after=50"}
+	for _, a := range faultArgs {
+		if a != "--quiet" {
+			args = append(args, a)
+		}
+	}
+	code, out, errs := runCLI(args...)
+	if code != 0 || strings.Count(out+errs, "observation[0] = 100 is outside its declared Box [-4.8, 4.8] (warned once)") != 1 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and one warning", code, out, errs)
 	}
 }
 
