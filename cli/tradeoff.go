@@ -66,6 +66,9 @@ func cmdTradeoff(args []string, stdout, stderr io.Writer) int {
 			i = len(trade.Groups)
 			groups[s.Placement] = i
 			label := "penalty in the " + s.Placement
+			if s.Placement == "" { // the sweeps do not vary the placement
+				label = "settings"
+			}
 			trade.Groups = append(trade.Groups, report.ScatterGroup{Label: label, Large: true, Names: []string{}})
 			forget.Groups = append(forget.Groups, report.ScatterGroup{Label: label})
 		}
@@ -87,6 +90,9 @@ func cmdTradeoff(args []string, stdout, stderr io.Writer) int {
 
 // short drops the placement from a setting's label, which the point's colour shows.
 func short(label, placement string) string {
+	if placement == "" {
+		return label
+	}
 	if len(label) > len(placement)+1 && label[:len(placement)] == placement {
 		return label[len(placement)+1:]
 	}

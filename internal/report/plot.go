@@ -608,6 +608,31 @@ func (decadeTicks) Ticks(amin, amax float64) []plot.Tick {
 			ticks = append(ticks, t)
 		}
 	}
+	// An axis spanning less than a decade has at most one power of ten
+	// in it: label the 1, 2 and 5 multiples instead (every tick, if
+	// those are fewer than two), so that it reads.
+	labelled := 0
+	for _, t := range ticks {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled < 2 {
+		mult := func(v float64) float64 { return v / math.Pow10(int(math.Floor(math.Log10(v)+1e-9))) }
+		for _, every := range []bool{false, true} {
+			n := 0
+			for i, t := range ticks {
+				m := math.Round(mult(t.Value))
+				if every || m == 1 || m == 2 || m == 5 {
+					ticks[i].Label = strconv.FormatFloat(t.Value, 'g', 3, 64)
+					n++
+				}
+			}
+			if n >= 2 {
+				break
+			}
+		}
+	}
 	return ticks
 }
 

@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 
 	"ppo/configs"
 )
@@ -606,5 +607,53 @@ func TestPaletteDistinct(t *testing.T) {
 			t.Errorf("groups %d and %d share colour and style %s", j, i, k)
 		}
 		seen[k] = i
+	}
+}
+
+// TestDecadeTicksWithinADecade: an axis spanning less than a decade still
+// gets at least two labelled ticks (its 1, 2, 5 multiples, or every tick).
+func TestDecadeTicksWithinADecade(t *testing.T) {
+	for _, r := range [][2]float64{{0.012, 0.09}, {0.3, 0.45}, {2, 40}} {
+		n := 0
+		for _, tk := range (decadeTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label != "" {
+				n++
+			}
+		}
+		if n < 2 {
+			t.Errorf("axis %v: %d labelled ticks", r, n)
+		}
+	}
+}
+
+// TestSpreadLabels: labels of points closer than a line are moved apart,
+// also across groups; labels of distant points stay at their points.
+func TestSpreadLabels(t *testing.T) {
+	pts := plotter.XYs{{X: 1, Y: 10}, {X: 1.01, Y: 10.01}, {X: 5, Y: 0}}
+	lp := newLabelPlacer(ScatterPanel{Groups: []ScatterGroup{{X: []float64{1, 1.01, 5}, Y: []float64{10, 10.01, 0}}}})
+	got := lp.place(pts)
+	if got[0] != pts[0] || got[2] != pts[2] {
+		t.Errorf("labels moved that needed not: %v", got)
+	}
+	if math.Abs(got[1].Y-got[0].Y) < 0.05*10*0.99 {
+		t.Errorf("close labels not spread: %v", got)
+	}
+	// Another group's label on the first point moves too.
+	if again := lp.place(plotter.XYs{{X: 1, Y: 10}}); again[0].Y == 10 {
+		t.Errorf("a second group's coinciding label was not moved: %v", again)
+	}
+}
+
+// TestSpreadCoincidingLabels: many labels on one point end one line apart
+// each (placing them once hung on rounding: a label exactly a line below
+// another counted as overlapping it).
+func TestSpreadCoincidingLabels(t *testing.T) {
+	pts := plotter.XYs{{X: 500, Y: 13.1}, {X: 500, Y: 13.1}, {X: 500, Y: 13.1}, {X: 500, Y: 13.1}, {X: 101, Y: 333.3}}
+	g := ScatterGroup{X: []float64{500, 500, 500, 500, 101}, Y: []float64{13.1, 13.1, 13.1, 13.1, 333.3}}
+	got := newLabelPlacer(ScatterPanel{Groups: []ScatterGroup{g}}).place(pts)
+	for i := 1; i < 4; i++ {
+		if d := got[i-1].Y - got[i].Y; math.Abs(d-0.05*(333.3-13.1)) > 1e-6 {
+			t.Errorf("labels %d and %d are %v apart, want a line", i-1, i, d)
+		}
 	}
 }
