@@ -27,6 +27,9 @@ type EvalResult struct {
 	// Cut counts the episodes stopped at EvalMaxSteps steps: an env with no
 	// time limit (CliffWalking-v0, say) where the policy never ends one.
 	Cut int `json:"cut_episodes,omitempty"`
+	// Served is the id an external env's program declares (env.id is
+	// external), so its runs are named by it; empty for a registered env.
+	Served string `json:"served,omitempty"`
 }
 
 // EvalMaxSteps is the length at which an evaluation episode is stopped,
@@ -69,7 +72,7 @@ func (e *Evaluator) Run(episodes int, seed uint64, deterministic bool) (EvalResu
 func (e *Evaluator) RunContext(ctx context.Context, episodes int, seed uint64, deterministic bool) (EvalResult, error) {
 	opts := append([]env.Option{env.WithSeed(seed)},
 		envOptions(configs.EnvConfig{Params: e.Params, TextParams: e.TextParams, MaxEpisodeSteps: e.MaxEpisodeSteps})...)
-	en, err := makeEnv(configs.EnvConfig{ID: e.EnvID, External: e.External}, opts...)
+	en, served, err := makeEnvID(configs.EnvConfig{ID: e.EnvID, External: e.External}, opts...)
 	if err != nil {
 		return EvalResult{}, err
 	}
@@ -97,6 +100,9 @@ func (e *Evaluator) RunContext(ctx context.Context, episodes int, seed uint64, d
 	x := make([]float64, spec.ObsDim)
 	box, isBox := en.ActionSpace().(env.Box)
 	res := EvalResult{Episodes: episodes}
+	if e.EnvID == configs.ExternalEnv {
+		res.Served = served
+	}
 	var lengths, klSum float64
 	var refHead, std, refStd []float64
 	if e.Ref != nil {

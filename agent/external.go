@@ -20,14 +20,24 @@ func command(c configs.EnvConfig) external.Command {
 
 // makeEnv makes one environment of c: registered, or served by a child process. Close it with closeEnv.
 func makeEnv(c configs.EnvConfig, opts ...env.Option) (env.Env, error) {
+	e, _, err := makeEnvID(c, opts...)
+	return e, err
+}
+
+// makeEnvID is makeEnv, with the id the environment declares: c.ID for a
+// registered one, the program's own (such as PointMass-v0) for an
+// external one.
+func makeEnvID(c configs.EnvConfig, opts ...env.Option) (env.Env, string, error) {
 	if c.ID != configs.ExternalEnv {
-		return env.Make(c.ID, opts...)
+		e, err := env.Make(c.ID, opts...)
+		return e, c.ID, err
 	}
 	s, err := external.Spec(command(c))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return s.Make(opts...)
+	e, err := s.Make(opts...)
+	return e, s.ID, err
 }
 
 // makeVec makes the n environments of a run of c.

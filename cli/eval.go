@@ -86,6 +86,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	on := ev.EnvID
+	if r.Served != "" {
+		on = r.Served + " (external)"
+	}
 	if ev.Task != "" {
 		on = fmt.Sprintf("task %s (%s)", ev.Task, ev.EnvID)
 	}

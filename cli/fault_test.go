@@ -393,7 +393,8 @@ func TestConfigCommand(t *testing.T) {
 // TestExternalEnvDirRemembered: a run records the directory its env
 // program was started in (env.external.dir), so ppo eval (and resume) from
 // any other directory start it there; when that directory is gone, one
-// line says which and how to point elsewhere.
+// line says which and how to point elsewhere. eval and inspect name the
+// run's env by the id its program serves.
 func TestExternalEnvDirRemembered(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
@@ -429,8 +430,12 @@ ppoenv.serve(Walk)
 		t.Fatalf("train: %s", errs)
 	}
 	t.Chdir(t.TempDir())
-	if code, out, errs := runCLI("eval", run, "--episodes", "2"); code != 0 {
+	if code, out, errs := runCLI("eval", run, "--episodes", "2"); code != 0 || !strings.Contains(out, "final.ckpt on Walk-v0 (external)") {
 		t.Fatalf("eval from another directory: exit %d\n%s%s", code, out, errs)
+	}
+	// The run is named by the id its program serves.
+	if _, out, _ := runCLI("inspect", run); !strings.Contains(out, "Walk-v0 (external)") {
+		t.Errorf("inspect does not name the served env:\n%s", out)
 	}
 	os.Rename(envDir, envDir+"-moved")
 	code, _, errs := runCLI("eval", run, "--episodes", "2")

@@ -150,6 +150,9 @@ func Summarize(r *Run) Summary {
 	}
 	if r.Eval != nil {
 		s.EvalReturn, s.EvalReturnStd = ptr(r.Eval.MeanReturn), ptr(r.Eval.StdReturn)
+		if r.Eval.Served != "" {
+			s.Env = r.Eval.Served + " (external)"
+		}
 	}
 	for _, t := range r.Tasks {
 		s.Tasks = append(s.Tasks, TaskSummary{Name: t.Name, Return: t.MeanReturn, KLRef: t.KLRef})
