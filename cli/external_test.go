@@ -206,3 +206,27 @@ func TestBenchExternal(t *testing.T) {
 		t.Fatalf("report %+v, overhead want %v: %s", r, want, out)
 	}
 }
+
+// TestSweepExternalAgain: a sweep of an external env run a second time
+// keeps its finished run, whose config.yaml records where the program was
+// started (env.external.dir), instead of calling it another config's.
+func TestSweepExternalAgain(t *testing.T) {
+	args, _ := externalArgs(t, "walk")
+	cfg := writeTiny(t, t.TempDir())
+	out := filepath.Join(t.TempDir(), "sweep")
+	var sets []string
+	for _, a := range args {
+		if a != "--quiet" {
+			sets = append(sets, a)
+		}
+	}
+	for run := range 2 {
+		code, stdout, stderr := sweepCLI(append([]string{"--config", cfg, "--seeds", "1", "--out", out}, sets...)...)
+		if code != 0 {
+			t.Fatalf("sweep %d: exit %d\n%s%s", run+1, code, stdout, stderr)
+		}
+		if run == 1 && !strings.Contains(stdout, "keeping 1 run") {
+			t.Errorf("second sweep did not keep its run:\n%s", stdout)
+		}
+	}
+}

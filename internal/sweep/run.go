@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"ppo/agent"
+	"ppo/configs"
 	"ppo/internal/rundir"
 )
 
@@ -140,11 +141,19 @@ func sameConfig(s *Spec, j Job, path string) error {
 	if err != nil {
 		return err
 	}
-	want, err := cfg.YAML()
+	got, err := os.ReadFile(filepath.Join(path, rundir.ConfigFile))
 	if err != nil {
 		return err
 	}
-	got, err := os.ReadFile(filepath.Join(path, rundir.ConfigFile))
+	// A run of an external env records where its program was started
+	// (env.external.dir, filled in when the sweep's config leaves it
+	// empty): that is not another config.
+	if cfg.Env.ID == configs.ExternalEnv && cfg.Env.External.Dir == "" {
+		if rc, err := configs.Parse(got); err == nil {
+			cfg.Env.External.Dir = rc.Env.External.Dir
+		}
+	}
+	want, err := cfg.YAML()
 	if err != nil {
 		return err
 	}
