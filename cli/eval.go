@@ -12,6 +12,7 @@ import (
 
 	"ppo/configs"
 	"ppo/env"
+	"ppo/env/external"
 	"ppo/internal/rundir"
 )
 
@@ -75,7 +76,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	r, err := ev.Run(n, seed.or(ev.Seed), *det)
 	if err != nil {
 		fmt.Fprintln(stderr, "ppo eval:", err)
-		if len(sets) > 0 || *task != "" || errors.Is(err, env.ErrUnknownEnv) {
+		if len(sets) > 0 || *task != "" || errors.Is(err, env.ErrUnknownEnv) || errors.Is(err, external.ErrMissing) {
 			return 2 // the env the flags (or the run) name cannot be made
 		}
 		return 1
@@ -109,19 +110,22 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// setEnv applies ppo eval's --set flags, which may name env.id and env.params only, to
-// the environment ev plays; the env package checks the names when it is made.
+// setEnv applies ppo eval's --set flags, which may name env.id, env.params
+// and env.external.dir (where an external env's program is started) only,
+// to the environment ev plays; the env package checks the names when it is
+// made.
 func setEnv(ev *rundir.Evaluation, sets []string) error {
 	c := configs.Default()
 	c.Env.ID = ev.EnvID
+	c.Env.External = ev.External
 	c.Env.Params = maps.Clone(ev.Params)
 	if c.Env.Params == nil {
 		c.Env.Params = map[string]float64{}
 	}
 	for _, s := range sets {
 		path, _, _ := strings.Cut(s, "=")
-		if p := strings.TrimSpace(path); p != "env.id" && p != "env.params" && !strings.HasPrefix(p, "env.params.") {
-			return fmt.Errorf("--set %s: only env.id and env.params.NAME choose the task to play", s)
+		if p := strings.TrimSpace(path); p != "env.id" && p != "env.params" && !strings.HasPrefix(p, "env.params.") && p != "env.external.dir" {
+			return fmt.Errorf("--set %s: only env.id, env.params.NAME and env.external.dir choose the task to play", s)
 		}
 		if err := c.Set(s); err != nil {
 			return err
@@ -130,7 +134,7 @@ func setEnv(ev *rundir.Evaluation, sets []string) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	ev.EnvID, ev.Params = c.Env.ID, c.Env.Params
+	ev.EnvID, ev.Params, ev.External = c.Env.ID, c.Env.Params, c.Env.External
 	return nil
 }
 

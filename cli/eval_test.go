@@ -121,7 +121,7 @@ func TestFineTuneCLI(t *testing.T) {
 		{[]string{"eval", b, "--task", "nope"}, `unknown task "nope" (the run's eval.tasks: original)`},
 		{[]string{"eval", a, "--task", "original"}, `unknown task "original": the run has no eval.tasks`},
 		{[]string{"eval", b, "--set", "env.params.lenght=1"}, "lenght"},
-		{[]string{"eval", b, "--set", "ppo.epochs=1"}, "only env.id and env.params.NAME"},
+		{[]string{"eval", b, "--set", "ppo.epochs=1"}, "only env.id, env.params.NAME and env.external.dir"},
 		{append([]string{"train", "--out", filepath.Join(tmp, "c"), "--set", "init.checkpoint=" + filepath.Join(tmp, "none.ckpt")}, tiny...), "init.checkpoint: "},
 		{append([]string{"train", "--out", filepath.Join(tmp, "c"), "--set", "init.checkpoint=" + ckpt, "--set", "policy.hidden=[8]"}, tiny...), "policy.hidden (checkpoint [64 64], run [8])"},
 		{append([]string{"train", "--out", filepath.Join(tmp, "c"), "--set", "kl.reference.placement=rewards"}, tiny...), `kl.reference.placement: unknown value "rewards"`},

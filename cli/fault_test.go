@@ -439,7 +439,17 @@ ppoenv.serve(Walk)
 	}
 	os.Rename(envDir, envDir+"-moved")
 	code, _, errs := runCLI("eval", run, "--episodes", "2")
-	if code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "its directory "+envDir+" is gone") || !strings.Contains(errs, "env.external.dir") {
+	if code != 2 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "its directory "+envDir+" is gone") || !strings.Contains(errs, "env.external.dir") {
 		t.Errorf("eval with the env's directory gone: exit %d, %q", code, errs)
+	}
+	// Pointed elsewhere, by --set or in config.yaml, it plays again.
+	if code, _, errs := runCLI("eval", run, "--episodes", "2", "--set", "env.external.dir="+envDir+"-moved"); code != 0 {
+		t.Errorf("eval --set env.external.dir: exit %d, %q", code, errs)
+	}
+	cy := filepath.Join(run, "config.yaml")
+	b, _ := os.ReadFile(cy)
+	os.WriteFile(cy, []byte(strings.ReplaceAll(string(b), "dir: "+envDir+"\n", "dir: "+envDir+"-moved\n")), 0o666)
+	if code, _, errs := runCLI("eval", run, "--episodes", "2"); code != 0 {
+		t.Errorf("eval after editing env.external.dir in config.yaml: exit %d, %q", code, errs)
 	}
 }

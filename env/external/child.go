@@ -262,6 +262,10 @@ func oneLine(s string, limit int) string {
 	return s
 }
 
+// ErrMissing is the error of a command whose working directory or program
+// file is not there: bad input, which another env.external.dir mends.
+var ErrMissing = errors.New("not found")
+
 // scriptExt are the extensions of program files a command may name.
 var scriptExt = map[string]bool{".py": true, ".js": true, ".mjs": true, ".ts": true, ".rb": true, ".jl": true,
 	".r": true, ".R": true, ".sh": true, ".pl": true, ".lua": true, ".jar": true}
@@ -274,7 +278,7 @@ func checkDir(c Command) error {
 	dir := c.Dir
 	if dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return fmt.Errorf("its directory %s is gone (the run's env.external.dir: edit it in the run's config.yaml to point elsewhere)", dir)
+			return fmt.Errorf("its directory %s is gone (%w: the run's env.external.dir; edit it in the run's config.yaml, or give ppo eval --set env.external.dir=DIR)", dir, ErrMissing)
 		}
 	}
 	for _, a := range c.Argv[1:] {
@@ -286,7 +290,7 @@ func checkDir(c Command) error {
 			if where == "" {
 				where, _ = os.Getwd()
 			}
-			return fmt.Errorf("its program file %s is not in %s (set env.external.dir to the directory it is in)", a, where)
+			return fmt.Errorf("its program file %s is not in %s (%w: set env.external.dir to the directory it is in)", a, where, ErrMissing)
 		}
 	}
 	return nil

@@ -31,7 +31,7 @@ arrives as a float list (Box), an int (Discrete) or an int list (MultiDiscrete).
     python3 ppoenv.py module:Class        serves Class from module (importable from the cwd), written
                                           to the interface above or to Gymnasium's (see serve_class)
 
-The protocol is described in ppo's README ("The protocol"); this file is its reference.
+The protocol is described in ppo's docs/extending.md ("The protocol"); this file is its reference.
 """
 
 import os

@@ -406,7 +406,14 @@ func tableRows(sums []Summary) []tableRow {
 		}},
 	}...)
 	if failed {
-		rows = append(rows, tableRow{"error", func(s Summary) string { return orDash(s.Failed) }})
+		// Cut to keep the table's columns readable; error.txt and --json
+		// have the whole line.
+		rows = append(rows, tableRow{"error", func(s Summary) string {
+			if r := []rune(s.Failed); len(r) > 60 {
+				return string(r[:57]) + "..."
+			}
+			return orDash(s.Failed)
+		}})
 	}
 	rows = append(rows, []tableRow{
 		{"return final", func(s Summary) string { return fmtOpt(s.FinalReturn, "%.2f") }},

@@ -617,6 +617,11 @@ func LoadEvaluator(path string) (*Evaluation, error) {
 		e.Evaluator.Masking = cfg.Policy.ActionMasking
 		e.Evaluator.External = cfg.Env.External
 		e.Evaluator.Check = cfg.Env.NaNCheck
+		// Where the program starts is the run directory's to say: a user
+		// who moved it edits env.external.dir in config.yaml.
+		if rc, err := configs.Load(filepath.Join(dir, ConfigFile)); err == nil && rc.Env.ID == configs.ExternalEnv && rc.Env.External.Dir != "" {
+			e.Evaluator.External.Dir = rc.Env.External.Dir
+		}
 	}
 	return e, nil
 }
