@@ -683,6 +683,7 @@ func TestSetRefusals(t *testing.T) {
 		{"ppo.epochs=", `config: ppo.epochs: must be an integer, got ""`},
 		{"ppo.learning_rate=fast", `config: ppo.learning_rate: must be a number, got "fast"`},
 		{"policy.hidden=128", "config: policy.hidden: must be a list of integers, got 128"},
+		{"env.external.command=python3 env.py", `config: env.external.command: must be a list of strings, such as [python3, my_env.py], got "python3 env.py"`},
 		{"policy.hidden=[128,", `config: policy.hidden: cannot read value "[128,": invalid YAML: line 1: did not find expected node content`},
 		{"policy.hidden=[128, x]", `config: policy.hidden[1]: must be an integer, got "x"`},
 		{"env.params.length=long", `config: env.params.length: must be a number, got "long"`},

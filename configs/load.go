@@ -295,8 +295,11 @@ func decode(node *yaml.Node, v reflect.Value, path string) error {
 				return errorf(path, "missing value")
 			}
 			what := "integers"
-			if v.Type().Elem().Kind() == reflect.Struct {
+			switch v.Type().Elem().Kind() {
+			case reflect.Struct:
 				what = "mappings"
+			case reflect.String:
+				what = "strings, such as [python3, my_env.py]"
 			}
 			return errorf(path, "must be a list of %s, got %s", what, describe(n))
 		}
