@@ -215,7 +215,7 @@ func loadConfig(path string, sets []string, seed seedFlag) (*configs.Config, err
 		return nil, err
 	}
 	if _, ok := env.Lookup(cfg.Env.ID); !ok && cfg.Env.ID != configs.ExternalEnv {
-		return nil, fmt.Errorf("config: env.id: unknown environment %q (see ppo envs)", cfg.Env.ID)
+		return nil, fmt.Errorf("config: env.id: unknown environment %q (see ppo envs; an environment served by a program is env.id: external with env.external.command)", cfg.Env.ID)
 	}
 	return cfg, nil
 }
