@@ -535,8 +535,9 @@ func bandXYs(xs, lo, hi []float64) plotter.XYs {
 }
 
 // palette is a colour-blind-friendly qualitative palette of 12: Okabe and
-// Ito's 8 (2008) and 4 of Paul Tol's muted scheme (teal, olive, wine,
-// indigo), cycled; dashes tells the cycles apart.
+// Ito's 8 (2008), then wine and indigo (Paul Tol's muted scheme), brown and
+// grey, chosen far from the first 8 (Tol's teal and olive were too near
+// bluish green and yellow); cycled, with dashes telling the cycles apart.
 func palette(i int) color.NRGBA {
 	cs := [...]color.NRGBA{
 		{0, 114, 178, 255},   // blue
@@ -547,10 +548,10 @@ func palette(i int) color.NRGBA {
 		{86, 180, 233, 255},  // sky blue
 		{0, 0, 0, 255},       // black
 		{240, 228, 66, 255},  // yellow
-		{68, 170, 153, 255},  // teal
-		{153, 153, 51, 255},  // olive
 		{136, 34, 85, 255},   // wine
 		{51, 34, 136, 255},   // indigo
+		{140, 86, 75, 255},   // brown
+		{120, 120, 120, 255}, // grey
 	}
 	return cs[i%len(cs)]
 }
