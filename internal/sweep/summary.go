@@ -94,6 +94,9 @@ type RunResult struct {
 	// accumulating the error of the sample estimators kl_k1..kl_k3 against
 	// it; absent for runs logged before those fields existed.
 	Estimators []EstimatorBin `json:"estimators,omitempty"`
+
+	// stamps is the run's stamp.json, for the summary's stamp.
+	stamps []rundir.RunStamp
 }
 
 // TaskResult is a run's final evaluation on one of its eval.tasks.
@@ -228,50 +231,37 @@ func summarize(s *Spec, jobs []Job, dirs []string) *Summary {
 	for i := range sum.Combos {
 		sum.Combos[i].aggregate()
 	}
-	sum.Stamp = runsStamp(jobs, dirs)
+	sum.Stamp = runsStamp(sum.Combos)
 	return sum
 }
 
-// runsStamp is the stamp the finished runs of jobs share, or this
-// process's with a note saying they do not share one.
-func runsStamp(jobs []Job, dirs []string) *rundir.Stamp {
-	seen := map[rundir.Stamp]bool{}
-	var first rundir.Stamp
+// runsStamp is the stamp the summarised runs share, or this process's with
+// a note saying they do not share one (several builds, or runs without a
+// stamp).
+func runsStamp(combos []ComboSummary) *rundir.Stamp {
+	builds := map[string]bool{}
+	var first *rundir.Stamp
 	unstamped := 0
-	for _, j := range jobs {
-		for _, d := range dirs {
-			path := filepath.Join(d, j.Dir())
-			if st, _ := runState(path); st != "" {
-				continue
-			}
-			stamps, err := rundir.ReadStamps(path)
-			if err != nil || len(stamps) == 0 {
+	for _, c := range combos {
+		for _, r := range c.Runs {
+			if len(r.stamps) == 0 {
 				unstamped++
-				break
 			}
-			for _, s := range stamps {
-				k := s.Stamp
-				k.Clean = nil // compared by value below
-				if len(seen) == 0 {
-					first = s.Stamp
+			for _, st := range r.stamps {
+				if first == nil {
+					first = &st.Stamp
 				}
-				if s.Clean != nil && !*s.Clean {
-					k.Note = "dirty"
-				}
-				seen[k] = true
+				builds[st.Stamp.String()] = true
 			}
-			break
 		}
 	}
-	switch {
-	case len(seen) == 1 && unstamped == 0:
-		return &first
-	case len(seen) == 0:
-		s := rundir.CurrentStamp()
-		return &s
-	}
 	s := rundir.CurrentStamp()
-	s.Note = fmt.Sprintf("the summarising process's stamp: the runs were trained by %d different builds (%d runs without a stamp); see each run's %s", len(seen), unstamped, rundir.StampFile)
+	switch {
+	case len(builds) == 1 && unstamped == 0:
+		return first
+	case len(builds) > 0:
+		s.Note = fmt.Sprintf("the summarising process's stamp: the runs were trained by %d different builds (%d runs without a stamp); see each run's %s", len(builds), unstamped, rundir.StampFile)
+	}
 	return &s
 }
 
@@ -321,6 +311,7 @@ func findRun(j Job, dirs []string) (*RunResult, string) {
 			r, err := ReadRun(path)
 			if err == nil {
 				r.Job, r.Seed, r.Dir = j.Index, j.Seed, j.Dir()
+				r.stamps, _ = rundir.ReadStamps(path)
 				return r, ""
 			}
 			st = "unreadable: " + err.Error()
