@@ -149,7 +149,7 @@ func TestEveryKLPath(t *testing.T) {
 					} else {
 						want = h.klOf(oh, newStd, rh, refStd)
 					}
-					if got := tr.stepKL(k); !near(got, want, rel) {
+					if got := tr.stepKL(k, dist.Std(tr.pol.Dist())); !near(got, want, rel) {
 						t.Fatalf("reward KL_t of row %d: %v, want %v", k, got, want)
 					}
 				}

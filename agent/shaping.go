@@ -40,8 +40,9 @@ func newShaping(cfg *configs.Config) (*shaping, error) {
 	return &shaping{estimator: est, direction: dir, acc: make([]float64, cfg.Env.NumEnvs)}, nil
 }
 
-// stepKL is KL_t of the rollout row k: head and logp are π_old's, refHead π_ref's.
-func (t *Trainer) stepKL(k int) float64 {
+// stepKL is KL_t of the rollout row k: head and logp are π_old's, refHead π_ref's;
+// std is π_old's standard deviations (dist.Std; nil for categorical heads).
+func (t *Trainer) stepKL(k int, std []float64) float64 {
 	b, sh := t.buf, t.shaping
 	pi := t.pol.Dist()
 	if sh.estimator == kl.K1 {
@@ -51,7 +52,7 @@ func (t *Trainer) stepKL(k int) float64 {
 	// The reference plays the old policy: old_new is KL(π_ref ‖ π_old),
 	// new_old KL(π_old ‖ π_ref).
 	ref := dist.Params{Head: b.refHead[k*b.actDim : (k+1)*b.actDim], Std: sh.refStd}
-	cur := dist.Params{Head: b.head[k*b.actDim : (k+1)*b.actDim], Std: dist.Std(pi)}
+	cur := dist.Params{Head: b.head[k*b.actDim : (k+1)*b.actDim], Std: std}
 	return pi.KL(sh.direction, ref, cur)
 }
 
@@ -60,8 +61,9 @@ func (t *Trainer) stepKL(k int) float64 {
 func (t *Trainer) shape(s int, rew []float64, ended []bool, coef float64) {
 	sh := t.shaping
 	n := len(rew)
+	std := dist.Std(t.pol.Dist()) // once a step, not once a row
 	for i := range rew {
-		d := t.stepKL(s*n + i)
+		d := t.stepKL(s*n+i, std)
 		sh.klSum += d
 		sh.klN++
 		rew[i] -= coef * d
