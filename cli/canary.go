@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -220,21 +219,15 @@ func canaryStale(ctx context.Context, root, dir, old, label string, seed uint64,
 		fmt.Fprintf(stderr, "ppo canary: %s: this code gives %s's %d rows bit for bit: the study is current (ppo canary --write)\n", dir, old, len(want))
 		return 1
 	}
-	var sum struct {
-		Stamp *rundir.Stamp `json:"stamp"`
-	}
-	b, err := os.ReadFile(filepath.Join(abs, "summary.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &sum)
-	}
-	if err != nil || sum.Stamp == nil {
-		fmt.Fprintf(stderr, "ppo canary: %s: summary.json has no stamp to say which code made it (%v)\n", dir, err)
+	made, err := sweep.SummaryStamp(abs)
+	if err != nil {
+		fmt.Fprintf(stderr, "ppo canary: %s: %v\n", dir, err)
 		return 2
 	}
 	n := min(sweep.CanaryUpdates, len(want))
 	st := rundir.CurrentStamp()
-	c := &sweep.Canary{Status: sweep.Stale, Label: label, Seed: seed, Rows: want[:n], Stamp: sum.Stamp,
-		Stale: &sweep.Staleness{Commit: sum.Stamp.Commit, Since: since, FromUpdate: d.Update, Field: d.Field, Relative: d.Relative,
+	c := &sweep.Canary{Status: sweep.Stale, Label: label, Seed: seed, Rows: want[:n], Stamp: made,
+		Stale: &sweep.Staleness{Commit: made.Commit, Since: since, FromUpdate: d.Update, Field: d.Field, Relative: d.Relative,
 			Regenerate: regen,
 			Measured: fmt.Sprintf("cell %s seed %d trained by the study's code (its whole run equal to summary.json's record) against the same config rerun by %s: first difference at update %d of %d, in %s",
 				label, seed, st, d.Update, len(want), d.Field)}}

@@ -525,7 +525,7 @@ func CheckCanary(ctx context.Context, root, dir string, fullSteps int, tmp strin
 		return nil, err
 	}
 	rep := &CanaryReport{Dir: dir, Status: c.Status, Cell: fmt.Sprintf("%s seed %d", c.Label, c.Seed)}
-	if err := checkStamp(abs); err != nil {
+	if _, err := SummaryStamp(abs); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	switch c.Status {
@@ -578,22 +578,23 @@ func CheckCanary(ctx context.Context, root, dir string, fullSteps int, tmp strin
 	return rep, nil
 }
 
-// checkStamp requires the study's summary.json to carry a stamp.
-func checkStamp(dir string) error {
+// SummaryStamp is the stamp of the summary.json in dir: the code its
+// numbers were produced from; an error if it has none.
+func SummaryStamp(dir string) (*rundir.Stamp, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var s struct {
 		Stamp *rundir.Stamp `json:"stamp"`
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("summary.json: %w", err)
+		return nil, fmt.Errorf("summary.json: %w", err)
 	}
 	if s.Stamp == nil || s.Stamp.Commit == "" {
-		return fmt.Errorf("summary.json has no stamp (the code it was produced from)")
+		return nil, fmt.Errorf("summary.json has no stamp (the code it was produced from)")
 	}
-	return nil
+	return s.Stamp, nil
 }
 
 // staleBanner returns the README.md (relative to root) at or above the
